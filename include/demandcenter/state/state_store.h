@@ -1,0 +1,64 @@
+// Where per-account state lives. The decision core reads and writes through
+// this interface; the in-memory store serves replay and tests, the RocksDB
+// store with its write-back cache serves `run`.
+#ifndef DEMANDCENTER_STATE_STATE_STORE_H_
+#define DEMANDCENTER_STATE_STATE_STORE_H_
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "demandcenter/v1/state.pb.h"
+
+namespace demandcenter::state {
+
+// Not thread safe: one store per processing thread (per partition task).
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // The account's state, or null when the account is new. The pointer stays
+  // valid until the next Insert or Erase; changes through it must be
+  // announced with MarkDirty before the next commit.
+  virtual v1::AccountState* Find(const std::string& account_id) = 0;
+
+  // Stores a new account's state and returns the stored copy.
+  virtual v1::AccountState* Insert(v1::AccountState state) = 0;
+
+  // Announces a change to the account's state (write-back stores persist it
+  // at the next commit; the in-memory store ignores it).
+  virtual void MarkDirty(const std::string& account_id) = 0;
+
+  // Identity resolution: "c:<contact_id>", "e:<email>", "a:<anonymous_id>"
+  // -> account id.
+  virtual std::optional<std::string> ResolveIdentity(const std::string& key) = 0;
+  virtual void PutIdentity(const std::string& key, const std::string& account_id) = 0;
+
+  virtual size_t AccountCount() const = 0;
+
+  // Visits every account, in no particular order.
+  virtual void ForEachAccount(const std::function<void(const v1::AccountState&)>& visit) const = 0;
+};
+
+// Everything in memory; nothing survives the process.
+class InMemoryStateStore : public StateStore {
+ public:
+  v1::AccountState* Find(const std::string& account_id) override;
+  v1::AccountState* Insert(v1::AccountState state) override;
+  void MarkDirty(const std::string& account_id) override {}
+  std::optional<std::string> ResolveIdentity(const std::string& key) override;
+  void PutIdentity(const std::string& key, const std::string& account_id) override;
+  size_t AccountCount() const override { return accounts_.size(); }
+  void ForEachAccount(const std::function<void(const v1::AccountState&)>& visit) const override;
+
+ private:
+  std::unordered_map<std::string, v1::AccountState> accounts_;
+  std::unordered_map<std::string, std::string> identities_;
+};
+
+}  // namespace demandcenter::state
+
+#endif  // DEMANDCENTER_STATE_STATE_STORE_H_

@@ -1,0 +1,185 @@
+// demandcenter: one binary, one subcommand per job. This is the only place
+// that names every concrete type and wires them together.
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+#include "demandcenter/config/config.h"
+#include "demandcenter/generate/generator.h"
+#include "demandcenter/replay/replay.h"
+
+namespace demandcenter {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInvalid = 1;
+constexpr int kExitUsage = 2;
+
+// Loads and validates the config; prints every problem as file:line:column.
+std::optional<config::Config> LoadOrReport(const std::string& path) {
+  config::ParseResult result = config::LoadConfig(path);
+  for (const auto& e : result.errors) std::cerr << e.ToString() << '\n';
+  if (!result.errors.empty()) {
+    std::cerr << path << ": " << result.errors.size() << " problem(s); nothing was started\n";
+  }
+  return std::move(result.config);
+}
+
+int RunValidate(const std::string& path) {
+  auto config = LoadOrReport(path);
+  if (!config) return kExitInvalid;
+  std::cout << path << ": ok: " << config->journey.stages.size() << " stages, "
+            << config->journey.transitions.size() << " transitions, " << config->rules.size()
+            << " rules, " << config->pools.size() << " pools; rules_version "
+            << config->rules_version << '\n';
+  return kExitOk;
+}
+
+// "2026-01-05" or "2026-01-05T09:00:00Z" -> Unix milliseconds.
+std::optional<int64_t> ParseDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    tm = {};
+    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+struct ReplayArgs {
+  std::string config;
+  std::string input;
+  std::string output;
+  int32_t partitions = 1;
+  std::string partitioner = "murmur2";
+};
+
+int RunReplay(const ReplayArgs& args) {
+  auto config = LoadOrReport(args.config);
+  if (!config) return kExitInvalid;
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (args.input != "-") {
+    file.open(args.input, std::ios::binary);
+    if (!file) {
+      std::cerr << "replay: cannot read input file " << args.input << '\n';
+      return kExitUsage;
+    }
+    in = &file;
+  }
+  std::ofstream out_file;
+  std::ostream* out = &std::cout;
+  if (!args.output.empty() && args.output != "-") {
+    out_file.open(args.output, std::ios::binary | std::ios::trunc);
+    if (!out_file) {
+      std::cerr << "replay: cannot write output file " << args.output << '\n';
+      return kExitUsage;
+    }
+    out = &out_file;
+  }
+  replay::ReplayOptions options;
+  options.partitions.partitions = args.partitions;
+  options.partitions.partitioner =
+      args.partitioner == "crc32" ? Partitioner::kCrc32 : Partitioner::kMurmur2;
+  replay::ReplaySummary summary = replay::Replay(*config, *in, *out, std::cerr, options);
+  out->flush();
+  if (!*out) {
+    std::cerr << "replay: writing the output failed\n";
+    return kExitInvalid;
+  }
+  std::cerr << replay::FormatSummary(summary, *config);
+  return kExitOk;
+}
+
+struct GenerateArgs {
+  generate::GeneratorOptions options;
+  std::string start;
+  std::string format = "json";
+  std::string output;
+};
+
+int RunGenerate(GenerateArgs& args) {
+  if (!args.start.empty()) {
+    auto start = ParseDate(args.start);
+    if (!start) {
+      std::cerr << "generate: --start must be a date like 2026-01-05 or 2026-01-05T09:00:00Z, got \""
+                << args.start << "\"\n";
+      return kExitUsage;
+    }
+    args.options.start_ms = *start;
+  }
+  args.options.format =
+      args.format == "binary" ? generate::OutputFormat::kBinary : generate::OutputFormat::kJson;
+  std::ofstream out_file;
+  std::ostream* out = &std::cout;
+  if (!args.output.empty() && args.output != "-") {
+    out_file.open(args.output, std::ios::binary | std::ios::trunc);
+    if (!out_file) {
+      std::cerr << "generate: cannot write " << args.output << '\n';
+      return kExitUsage;
+    }
+    out = &out_file;
+  }
+  generate::GenerateStats stats;
+  absl::Status status = generate::WriteStream(args.options, *out, &stats);
+  if (!status.ok()) {
+    std::cerr << "generate: " << status.message() << '\n';
+    return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitInvalid;
+  }
+  std::cerr << "generate: " << stats.records << " records (" << stats.malformed << " malformed, "
+            << stats.duplicates << " duplicates) for " << stats.accounts << " accounts\n";
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace demandcenter
+
+int main(int argc, char** argv) {
+  using namespace demandcenter;
+  CLI::App app{"Demand Center: real-time customer signals to next-best actions, routing and CRM prompts"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "demandcenter 0.1.0");
+
+  std::string validate_config;
+  CLI::App* validate = app.add_subcommand("validate", "Check a config file; print every problem as file:line:column");
+  validate->add_option("--config", validate_config, "The YAML config")->required();
+
+  ReplayArgs replay_args;
+  CLI::App* replay = app.add_subcommand("replay", "Run signals (protobuf-JSON lines) through the rules offline; outputs as JSON lines");
+  replay->add_option("--config", replay_args.config, "The YAML config")->required();
+  replay->add_option("--input", replay_args.input, "Signals, one protobuf-JSON object per line ('-' for stdin)")->required();
+  replay->add_option("--output", replay_args.output, "Where to write outputs (default: stdout)");
+  replay->add_option("--partitions", replay_args.partitions, "Partitions of the signal topic to model (stream time is per partition)")
+      ->check(CLI::Range(1, 10000));
+  replay->add_option("--partitioner", replay_args.partitioner, "murmur2 (Java default, librdkafka murmur2_random) or crc32 (librdkafka consistent_random)")
+      ->check(CLI::IsMember({"murmur2", "crc32"}));
+
+  GenerateArgs gen_args;
+  CLI::App* gen = app.add_subcommand("generate", "Write a realistic, deterministic signal stream");
+  gen->add_option("--accounts", gen_args.options.accounts, "Number of accounts")->check(CLI::Range(1, 100000000));
+  gen->add_option("--signals", gen_args.options.signals, "Number of records")->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+  gen->add_option("--seed", gen_args.options.seed, "Random seed");
+  gen->add_option("--malformed", gen_args.options.malformed_share, "Share of malformed records, 0..1")->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--start", gen_args.start, "Event time of the first signal (2026-01-05)");
+  gen->add_option("--days", gen_args.options.days, "Event-time span in days")->check(CLI::Range(1, 36500));
+  gen->add_option("--format", gen_args.format, "json (lines) or binary (length-prefixed)")->check(CLI::IsMember({"json", "binary"}));
+  gen->add_option("--output", gen_args.output, "Output file (default: stdout)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  if (*validate) return RunValidate(validate_config);
+  if (*replay) return RunReplay(replay_args);
+  if (*gen) return RunGenerate(gen_args);
+  return kExitUsage;
+}

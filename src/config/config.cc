@@ -1,0 +1,873 @@
+#include "demandcenter/config/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "demandcenter/common/hash.h"
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+#include "yaml-cpp/yaml.h"
+
+namespace demandcenter::config {
+namespace {
+
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+
+// Placeholders a prompt's "why now" template may use.
+const std::set<std::string>& PromptPlaceholders() {
+  static const std::set<std::string> kNames = {
+      "account_name", "account_id", "contact", "contact_title", "stage",
+      "score", "committee_size", "committee_roles", "amount",
+      "opportunity_stage", "type", "count", "usage_drop", "owner", "due",
+      "page"};
+  return kNames;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Suggest(std::string_view word, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& k : known) {
+    size_t d = EditDistance(word, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  }
+  return best.empty() ? "" : StrCat(" (did you mean \"", best, "\"?)");
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view file) : file_(file) {}
+
+  std::vector<ConfigError>& errors() { return errors_; }
+
+  void Error(const YAML::Node& node, std::string message) {
+    SourceLocation loc;
+    if (node.IsDefined()) {
+      YAML::Mark mark = node.Mark();
+      if (mark.line >= 0) loc = {mark.line + 1, mark.column + 1};
+    }
+    errors_.push_back({file_, loc, std::move(message)});
+  }
+  void Error(SourceLocation loc, std::string message) {
+    errors_.push_back({file_, loc, std::move(message)});
+  }
+
+  static SourceLocation Loc(const YAML::Node& node) {
+    YAML::Mark mark = node.Mark();
+    return {mark.line + 1, mark.column + 1};
+  }
+
+  // Checks that `node` is a map whose keys are all in `allowed`.
+  bool ExpectMap(const YAML::Node& node, std::string_view what,
+                 const std::vector<std::string>& allowed) {
+    if (!node.IsMap()) {
+      Error(node, StrCat(what, " must be a mapping of key: value"));
+      return false;
+    }
+    for (const auto& kv : node) {
+      std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        Error(kv.first, StrCat("unknown field \"", key, "\" in ", what, Suggest(key, allowed),
+                               "; allowed: ", JoinNames(allowed)));
+      }
+    }
+    return true;
+  }
+
+  std::optional<std::string> String(const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) {
+      Error(node, StrCat(what, " must be a single value, not a ",
+                         node.IsSequence() ? "list" : "mapping"));
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<std::string> RequiredString(const YAML::Node& parent, const char* key,
+                                            std::string_view what) {
+    YAML::Node node = parent[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      Error(parent, StrCat(what, " needs \"", key, "\""));
+      return std::nullopt;
+    }
+    auto value = String(node, StrCat(what, ".", key));
+    if (value && value->empty()) {
+      Error(node, StrCat(what, ".", key, " must not be empty"));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<double> Number(const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) {
+      Error(node, StrCat(what, " must be a number"));
+      return std::nullopt;
+    }
+    const std::string& s = node.Scalar();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) {
+      Error(node, StrCat(what, " must be a number, got \"", s, "\""));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<int64_t> Integer(const YAML::Node& node, std::string_view what, int64_t min,
+                                 int64_t max) {
+    auto v = Number(node, what);
+    if (!v) return std::nullopt;
+    if (*v != static_cast<double>(static_cast<int64_t>(*v))) {
+      Error(node, StrCat(what, " must be a whole number, got ", node.Scalar()));
+      return std::nullopt;
+    }
+    auto i = static_cast<int64_t>(*v);
+    if (i < min || i > max) {
+      Error(node, StrCat(what, " must be between ", min, " and ", max, ", got ", i));
+      return std::nullopt;
+    }
+    return i;
+  }
+
+  std::optional<bool> Bool(const YAML::Node& node, std::string_view what) {
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      if (s == "true" || s == "yes") return true;
+      if (s == "false" || s == "no") return false;
+    }
+    Error(node, StrCat(what, " must be true or false"));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> Duration(const YAML::Node& node, std::string_view what) {
+    auto s = String(node, what);
+    if (!s) return std::nullopt;
+    auto ms = ParseDurationMillis(*s);
+    if (!ms.ok()) {
+      Error(node, StrCat(what, ": ", std::string(ms.status().message())));
+      return std::nullopt;
+    }
+    if (*ms <= 0) {
+      Error(node, StrCat(what, " must be longer than zero"));
+      return std::nullopt;
+    }
+    return *ms;
+  }
+
+  // A single value or a list of values.
+  std::vector<std::string> StringList(const YAML::Node& node, std::string_view what) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto s = String(item, what)) out.push_back(*s);
+      }
+    } else {
+      Error(node, StrCat(what, " must be a value or a list of values"));
+    }
+    for (const auto& s : out) {
+      if (s.empty()) Error(node, StrCat(what, " has an empty value"));
+    }
+    return out;
+  }
+
+  // Stage references are checked after the stage list is known.
+  void ReferStage(const YAML::Node& node, const std::string& stage, std::string what) {
+    stage_refs_.push_back({Loc(node), stage, std::move(what)});
+  }
+
+  // Returns false when a reference names an unknown stage.
+  bool CheckStageRefs(const Config& config) {
+    bool ok = true;
+    for (const auto& ref : stage_refs_) {
+      if (config.StageIndex(ref.stage) < 0) {
+        Error(ref.location, StrCat("unknown stage \"", ref.stage, "\" in ", ref.what,
+                                   Suggest(ref.stage, config.journey.stages),
+                                   "; stages are: ", JoinNames(config.journey.stages)));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  Condition ParseCondition(const YAML::Node& node, const std::string& what, int depth);
+
+  void ParseCount(const YAML::Node& node, const std::string& what, Condition* out) {
+    if (!ExpectMap(node, what, {"type", "within", "at_least", "distinct_contacts"})) return;
+    CountCondition count;
+    if (node["type"]) {
+      count.types = StringList(node["type"], StrCat(what, ".type"));
+    } else {
+      Error(node, StrCat(what, " needs \"type\" (the signal types to count)"));
+    }
+    if (node["within"]) {
+      if (auto d = Duration(node["within"], StrCat(what, ".within"))) count.within_ms = *d;
+    } else {
+      Error(node, StrCat(what, " needs \"within\" (the window, e.g. 7d)"));
+    }
+    if (node["at_least"]) {
+      if (auto n = Integer(node["at_least"], StrCat(what, ".at_least"), 1, 100000)) {
+        count.at_least = static_cast<int32_t>(*n);
+      }
+    }
+    if (node["distinct_contacts"]) {
+      if (auto b = Bool(node["distinct_contacts"], StrCat(what, ".distinct_contacts"))) {
+        count.distinct_contacts = *b;
+      }
+    }
+    out->counts.push_back(std::move(count));
+  }
+
+  std::string file_;
+  std::vector<ConfigError> errors_;
+  struct StageRef {
+    SourceLocation location;
+    std::string stage;
+    std::string what;
+  };
+  std::vector<StageRef> stage_refs_;
+  std::vector<std::pair<SourceLocation, std::string>> role_refs_;
+};
+
+const std::vector<std::string> kConditionKeys = {
+    "type", "match", "score_at_least", "score_below", "contact_score_at_least",
+    "committee_size_at_least", "committee_roles", "count", "stage", "entered_stage",
+    "time_in_stage_at_least", "amount_at_least", "usage_drop_at_least", "any", "none"};
+
+Condition Parser::ParseCondition(const YAML::Node& node, const std::string& what, int depth) {
+  Condition c;
+  if (depth > 8) {
+    Error(node, StrCat(what, " nests any/none too deeply (more than 8 levels)"));
+    return c;
+  }
+  if (!ExpectMap(node, what, kConditionKeys)) return c;
+  if (auto n = node["type"]) c.types = StringList(n, StrCat(what, ".type"));
+  if (auto n = node["match"]) {
+    if (!n.IsMap()) {
+      Error(n, StrCat(what, ".match must map fields to values, e.g. page_category: pricing"));
+    } else {
+      const auto& fields = MatchableFields();
+      for (const auto& kv : n) {
+        std::string field = kv.first.Scalar();
+        bool known = field.rfind("attributes.", 0) == 0 && field.size() > 11;
+        known = known || (field != "attributes.*" &&
+                          std::find(fields.begin(), fields.end(), field) != fields.end());
+        if (!known) {
+          Error(kv.first, StrCat("unknown field \"", field, "\" in ", what, ".match",
+                                 Suggest(field, fields), "; fields are: ", JoinNames(fields)));
+          continue;
+        }
+        c.matches.push_back({field, StringList(kv.second, StrCat(what, ".match.", field))});
+      }
+    }
+  }
+  if (auto n = node["score_at_least"]) c.score_at_least = Number(n, StrCat(what, ".score_at_least"));
+  if (auto n = node["score_below"]) c.score_below = Number(n, StrCat(what, ".score_below"));
+  if (auto n = node["contact_score_at_least"]) {
+    c.contact_score_at_least = Number(n, StrCat(what, ".contact_score_at_least"));
+  }
+  if (auto n = node["committee_size_at_least"]) {
+    if (auto v = Integer(n, StrCat(what, ".committee_size_at_least"), 1, 1000)) {
+      c.committee_size_at_least = static_cast<int32_t>(*v);
+    }
+  }
+  if (auto n = node["committee_roles"]) {
+    c.committee_roles = StringList(n, StrCat(what, ".committee_roles"));
+    for (const auto& role : c.committee_roles) role_refs_.push_back({Loc(n), role});
+  }
+  if (auto n = node["count"]) {
+    if (n.IsSequence()) {
+      for (const auto& item : n) ParseCount(item, StrCat(what, ".count"), &c);
+    } else {
+      ParseCount(n, StrCat(what, ".count"), &c);
+    }
+  }
+  if (auto n = node["stage"]) {
+    c.stages = StringList(n, StrCat(what, ".stage"));
+    for (const auto& s : c.stages) ReferStage(n, s, StrCat(what, ".stage"));
+  }
+  if (auto n = node["entered_stage"]) {
+    c.entered_stages = StringList(n, StrCat(what, ".entered_stage"));
+    for (const auto& s : c.entered_stages) ReferStage(n, s, StrCat(what, ".entered_stage"));
+  }
+  if (auto n = node["time_in_stage_at_least"]) {
+    c.time_in_stage_at_least_ms = Duration(n, StrCat(what, ".time_in_stage_at_least"));
+  }
+  if (auto n = node["amount_at_least"]) c.amount_at_least = Number(n, StrCat(what, ".amount_at_least"));
+  if (auto n = node["usage_drop_at_least"]) {
+    c.usage_drop_at_least = Number(n, StrCat(what, ".usage_drop_at_least"));
+    if (c.usage_drop_at_least && (*c.usage_drop_at_least <= 0 || *c.usage_drop_at_least > 1)) {
+      Error(n, StrCat(what, ".usage_drop_at_least is a fraction: between 0 and 1, e.g. 0.3 for 30%"));
+    }
+  }
+  for (const char* key : {"any", "none"}) {
+    YAML::Node list = node[key];
+    if (!list) continue;
+    if (!list.IsSequence() || list.size() == 0) {
+      Error(list, StrCat(what, ".", key, " must be a non-empty list of conditions"));
+      continue;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      Condition sub = ParseCondition(list[i], StrCat(what, ".", key, "[", i, "]"), depth + 1);
+      (std::string_view(key) == "any" ? c.any : c.none).push_back(std::move(sub));
+    }
+  }
+  return c;
+}
+
+std::optional<v1::Channel> ParseChannel(std::string_view name) {
+  for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) {
+    if (ChannelName(static_cast<v1::Channel>(i)) == name) return static_cast<v1::Channel>(i);
+  }
+  return std::nullopt;
+}
+
+void CollectCounts(Condition* c, std::vector<CountSeries>* series) {
+  for (auto& count : c->counts) {
+    std::string name;
+    for (const auto& t : count.types) {
+      if (!name.empty()) name += '|';
+      name += t;
+    }
+    auto it = std::find_if(series->begin(), series->end(),
+                           [&](const CountSeries& s) { return s.name == name; });
+    if (it == series->end()) {
+      series->push_back({count.types, name, 0});
+      it = series->end() - 1;
+    }
+    it->keep_ms = std::max(it->keep_ms, count.within_ms);
+    count.series = static_cast<int32_t>(it - series->begin());
+  }
+  for (auto& sub : c->any) CollectCounts(&sub, series);
+  for (auto& sub : c->none) CollectCounts(&sub, series);
+}
+
+void CheckPlaceholders(Parser& p, const YAML::Node& node, const std::string& text,
+                       const std::string& what) {
+  size_t pos = 0;
+  while ((pos = text.find('{', pos)) != std::string::npos) {
+    size_t end = text.find('}', pos);
+    if (end == std::string::npos) {
+      p.Error(node, StrCat(what, ": unclosed \"{\" in template"));
+      return;
+    }
+    std::string name = text.substr(pos + 1, end - pos - 1);
+    if (!PromptPlaceholders().count(name)) {
+      std::vector<std::string> known(PromptPlaceholders().begin(), PromptPlaceholders().end());
+      p.Error(node, StrCat(what, ": unknown placeholder {", name, "}", Suggest(name, known),
+                           "; available: ", JoinNames(known)));
+    }
+    pos = end + 1;
+  }
+}
+
+void ParseJourney(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "journey", {"stages", "initial", "transitions", "max_chain"})) return;
+  YAML::Node stages = node["stages"];
+  if (!stages || !stages.IsSequence() || stages.size() == 0) {
+    p.Error(stages ? stages : node, "journey.stages must be a non-empty list of stage names");
+  } else {
+    for (const auto& s : stages) {
+      auto name = p.String(s, "journey.stages item");
+      if (!name) continue;
+      if (config->StageIndex(*name) >= 0) {
+        p.Error(s, StrCat("stage \"", *name, "\" is listed twice in journey.stages"));
+        continue;
+      }
+      config->journey.stages.push_back(*name);
+    }
+  }
+  if (auto initial = node["initial"]) {
+    if (auto s = p.String(initial, "journey.initial")) {
+      config->journey.initial = *s;
+      p.ReferStage(initial, *s, "journey.initial");
+    }
+  } else if (!config->journey.stages.empty()) {
+    config->journey.initial = config->journey.stages.front();
+  }
+  config->journey.max_chain = static_cast<int32_t>(config->journey.stages.size());
+  if (auto n = node["max_chain"]) {
+    if (auto v = p.Integer(n, "journey.max_chain", 1, 100)) config->journey.max_chain = static_cast<int32_t>(*v);
+  }
+  YAML::Node transitions = node["transitions"];
+  if (!transitions) return;
+  if (!transitions.IsSequence()) {
+    p.Error(transitions, "journey.transitions must be a list");
+    return;
+  }
+  std::map<std::string, SourceLocation> ids;
+  for (const auto& t : transitions) {
+    std::string what = "transition";
+    if (!p.ExpectMap(t, what, {"id", "from", "to", "when", "inactive_for"})) continue;
+    Transition tr;
+    tr.location = Parser::Loc(t);
+    if (auto id = p.RequiredString(t, "id", what)) {
+      tr.id = *id;
+      what = StrCat("transition \"", tr.id, "\"");
+      auto [it, inserted] = ids.emplace(tr.id, Parser::Loc(t["id"]));
+      if (!inserted) {
+        p.Error(t["id"], StrCat("duplicate transition id \"", tr.id, "\" (first defined at line ",
+                                it->second.line, ")"));
+      }
+    }
+    if (auto from = t["from"]) {
+      tr.from = p.StringList(from, StrCat(what, ".from"));
+      for (const auto& s : tr.from) p.ReferStage(from, s, StrCat(what, ".from"));
+    }
+    if (auto to = p.RequiredString(t, "to", what)) {
+      tr.to = *to;
+      p.ReferStage(t["to"], *to, StrCat(what, ".to"));
+    }
+    if (auto n = t["inactive_for"]) {
+      if (auto d = p.Duration(n, StrCat(what, ".inactive_for"))) tr.inactive_for_ms = *d;
+    }
+    if (auto when = t["when"]) {
+      tr.when = p.ParseCondition(when, StrCat(what, ".when"), 0);
+    } else if (!t["inactive_for"]) {
+      p.Error(t, StrCat(what, " needs \"when\" (its guard) or \"inactive_for\""));
+    }
+    config->journey.transitions.push_back(std::move(tr));
+  }
+}
+
+void ParseScoring(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "scoring", {"half_life", "default_weight", "weights"})) return;
+  if (auto n = node["half_life"]) {
+    if (auto d = p.Duration(n, "scoring.half_life")) config->scoring.half_life_ms = *d;
+  }
+  if (auto n = node["default_weight"]) {
+    if (auto v = p.Number(n, "scoring.default_weight")) config->scoring.default_weight = *v;
+  }
+  if (auto weights = node["weights"]) {
+    if (!weights.IsMap()) {
+      p.Error(weights, "scoring.weights must map signal types to weights, e.g. web.pricing_view: 8");
+      return;
+    }
+    for (const auto& kv : weights) {
+      if (auto v = p.Number(kv.second, StrCat("scoring.weights.", kv.first.Scalar()))) {
+        config->scoring.weights.emplace_back(kv.first.Scalar(), *v);
+      }
+    }
+  }
+}
+
+void ParseCommittee(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "committee", {"window", "roles"})) return;
+  if (auto n = node["window"]) {
+    if (auto d = p.Duration(n, "committee.window")) config->committee.window_ms = *d;
+  }
+  if (auto roles = node["roles"]) {
+    if (!roles.IsMap()) {
+      p.Error(roles, "committee.roles must map a role to title keywords, e.g. finance: [cfo, finance]");
+      return;
+    }
+    for (const auto& kv : roles) {
+      std::vector<std::string> words = p.StringList(kv.second, StrCat("committee.roles.", kv.first.Scalar()));
+      for (auto& w : words) w = AsciiLower(w);
+      config->committee.roles.emplace_back(kv.first.Scalar(), std::move(words));
+    }
+  }
+}
+
+void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
+  if (!node.IsSequence()) {
+    p.Error(node, "pools must be a list of {id, members}");
+    return;
+  }
+  for (const auto& item : node) {
+    if (!p.ExpectMap(item, "pool", {"id", "members"})) continue;
+    Pool pool;
+    auto id = p.RequiredString(item, "id", "pool");
+    if (!id) continue;
+    pool.id = *id;
+    if (config->FindPool(pool.id)) {
+      p.Error(item["id"], StrCat("duplicate pool id \"", pool.id, "\""));
+      continue;
+    }
+    YAML::Node members = item["members"];
+    if (!members || !members.IsSequence() || members.size() == 0) {
+      p.Error(members ? members : YAML::Node(item), StrCat("pool \"", pool.id, "\" needs a non-empty members list"));
+    } else {
+      for (const auto& m : members) {
+        PoolMember member;
+        if (m.IsScalar()) {
+          member.id = m.Scalar();
+        } else if (p.ExpectMap(m, StrCat("pool \"", pool.id, "\" member"), {"id", "weight"})) {
+          if (auto mid = p.RequiredString(m, "id", "pool member")) member.id = *mid;
+          if (auto w = m["weight"]) {
+            if (auto v = p.Number(w, "pool member weight")) {
+              if (*v <= 0) p.Error(w, "pool member weight must be greater than zero");
+              else member.weight = *v;
+            }
+          }
+        }
+        if (!member.id.empty()) pool.members.push_back(member);
+      }
+    }
+    config->pools.push_back(std::move(pool));
+  }
+}
+
+void ParseRules(Parser& p, const YAML::Node& node, Config* config,
+                std::vector<std::pair<SourceLocation, std::string>>* pool_refs) {
+  if (!node.IsSequence()) {
+    p.Error(node, "rules must be a list");
+    return;
+  }
+  std::map<std::string, SourceLocation> ids;
+  for (const auto& r : node) {
+    std::string what = "rule";
+    if (!p.ExpectMap(r, what, {"id", "when", "action", "channel", "role", "priority", "cooldown",
+                               "expires", "reason", "route", "prompt"})) {
+      continue;
+    }
+    Rule rule;
+    rule.location = Parser::Loc(r);
+    if (auto id = p.RequiredString(r, "id", what)) {
+      rule.id = *id;
+      what = StrCat("rule \"", rule.id, "\"");
+      auto [it, inserted] = ids.emplace(rule.id, Parser::Loc(r["id"]));
+      if (!inserted) {
+        p.Error(r["id"], StrCat("duplicate rule id \"", rule.id, "\" (first defined at line ",
+                                it->second.line, ")"));
+      }
+    }
+    if (auto when = r["when"]) {
+      rule.when = p.ParseCondition(when, StrCat(what, ".when"), 0);
+    } else {
+      p.Error(r, StrCat(what, " needs \"when\" (the condition that triggers it)"));
+    }
+    if (auto action = p.RequiredString(r, "action", what)) rule.action = *action;
+    if (auto ch = r["channel"]) {
+      if (auto s = p.String(ch, StrCat(what, ".channel"))) {
+        if (*s == "auto") {
+          rule.channel.automatic = true;
+        } else if (auto c = ParseChannel(*s)) {
+          rule.channel.channel = *c;
+        } else {
+          std::vector<std::string> names = {"auto"};
+          for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) {
+            names.emplace_back(ChannelName(static_cast<v1::Channel>(i)));
+          }
+          p.Error(ch, StrCat(what, ": unknown channel \"", *s, "\"", Suggest(*s, names),
+                             "; use one of ", JoinNames(names)));
+        }
+      }
+    } else {
+      p.Error(r, StrCat(what, " needs \"channel\" (e.g. INSIDE_SALES, or auto)"));
+    }
+    if (auto role = r["role"]) {
+      if (auto s = p.String(role, StrCat(what, ".role"))) rule.role = *s;
+    }
+    if (auto n = r["priority"]) {
+      if (auto v = p.Integer(n, StrCat(what, ".priority"), 0, 100)) rule.priority = static_cast<int32_t>(*v);
+    }
+    if (auto n = r["cooldown"]) {
+      if (auto d = p.Duration(n, StrCat(what, ".cooldown"))) rule.cooldown_ms = *d;
+    }
+    if (auto n = r["expires"]) {
+      if (auto d = p.Duration(n, StrCat(what, ".expires"))) rule.expires_ms = *d;
+    }
+    if (auto n = r["reason"]) {
+      if (auto s = p.String(n, StrCat(what, ".reason"))) rule.reason = *s;
+    }
+    if (auto route = r["route"]) {
+      if (p.ExpectMap(route, StrCat(what, ".route"), {"owner", "pool", "sla"})) {
+        Route rt;
+        if (auto o = route["owner"]) {
+          auto s = p.String(o, StrCat(what, ".route.owner"));
+          if (s && *s != "account") {
+            p.Error(o, StrCat(what, ".route.owner: only \"account\" (the CRM owner) is supported"));
+          }
+          rt.to_owner = true;
+        }
+        if (auto pool = route["pool"]) {
+          if (auto s = p.String(pool, StrCat(what, ".route.pool"))) {
+            rt.pool = *s;
+            pool_refs->emplace_back(Parser::Loc(pool), *s);
+          }
+        }
+        if (!rt.to_owner && rt.pool.empty()) {
+          p.Error(route, StrCat(what, ".route needs \"owner: account\" or \"pool\""));
+        }
+        if (auto sla = route["sla"]) {
+          if (auto d = p.Duration(sla, StrCat(what, ".route.sla"))) rt.sla_ms = *d;
+        }
+        rule.route = rt;
+      }
+    }
+    if (auto prompt = r["prompt"]) {
+      if (p.ExpectMap(prompt, StrCat(what, ".prompt"), {"title", "why", "suggested_action"})) {
+        PromptTemplate t;
+        if (auto s = p.RequiredString(prompt, "title", StrCat(what, ".prompt"))) t.title = *s;
+        if (auto s = p.RequiredString(prompt, "why", StrCat(what, ".prompt"))) t.why = *s;
+        if (auto n = prompt["suggested_action"]) {
+          if (auto s = p.String(n, StrCat(what, ".prompt.suggested_action"))) t.suggested_action = *s;
+        }
+        CheckPlaceholders(p, prompt["title"], t.title, StrCat(what, ".prompt.title"));
+        CheckPlaceholders(p, prompt["why"], t.why, StrCat(what, ".prompt.why"));
+        rule.prompt = t;
+        if (!rule.route) {
+          p.Error(prompt, StrCat(what, " has a prompt but no route: a prompt needs a salesperson "
+                                       "(add route: {owner: account} or route: {pool: ...})"));
+        }
+      }
+    }
+    config->rules.push_back(std::move(rule));
+  }
+}
+
+void ParseRuntime(Parser& p, const YAML::Node& root, Config* config) {
+  if (auto k = root["kafka"]) {
+    if (p.ExpectMap(k, "kafka", {"bootstrap_servers", "topics", "commit_interval", "json_topics"})) {
+      if (auto n = k["bootstrap_servers"]) {
+        if (auto s = p.String(n, "kafka.bootstrap_servers")) config->kafka.bootstrap_servers = *s;
+      }
+      if (auto n = k["commit_interval"]) {
+        if (auto d = p.Duration(n, "kafka.commit_interval")) config->kafka.commit_interval_ms = *d;
+      }
+      if (auto n = k["json_topics"]) config->kafka.json_topics = p.StringList(n, "kafka.json_topics");
+      if (auto t = k["topics"]) {
+        if (p.ExpectMap(t, "kafka.topics",
+                        {"signals", "dlq", "nba", "routing", "prompts", "transitions"})) {
+          auto& topics = config->kafka.topics;
+          if (auto n = t["signals"]) topics.signals = p.StringList(n, "kafka.topics.signals");
+          for (auto [key, field] : {std::pair{"dlq", &topics.dlq}, {"nba", &topics.nba},
+                                    {"routing", &topics.routing}, {"prompts", &topics.prompts},
+                                    {"transitions", &topics.transitions}}) {
+            if (auto n = t[key]) {
+              if (auto s = p.String(n, StrCat("kafka.topics.", key))) *field = *s;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (auto s = root["state"]) {
+    if (p.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts"})) {
+      if (auto n = s["dir"]) {
+        if (auto v = p.String(n, "state.dir")) config->state.dir = *v;
+      }
+      if (auto n = s["dedup_window"]) {
+        if (auto d = p.Duration(n, "state.dedup_window")) config->state.dedup_window_ms = *d;
+      }
+      if (auto n = s["cache_accounts"]) {
+        if (auto v = p.Integer(n, "state.cache_accounts", 1, 100'000'000)) config->state.cache_accounts = *v;
+      }
+    }
+  }
+  if (auto h = root["http"]) {
+    if (p.ExpectMap(h, "http", {"bind"})) {
+      if (auto n = h["bind"]) {
+        if (auto v = p.String(n, "http.bind")) config->http.bind = *v;
+      }
+    }
+  }
+  if (auto a = root["arbitration"]) {
+    if (p.ExpectMap(a, "arbitration", {"max_actions"})) {
+      if (auto n = a["max_actions"]) {
+        if (auto v = p.Integer(n, "arbitration.max_actions", 1, 20)) {
+          config->arbitration.max_actions = static_cast<int32_t>(*v);
+        }
+      }
+    }
+  }
+}
+
+// Every stage must be reachable from the initial one through transitions.
+void CheckReachability(Parser& p, const YAML::Node& journey, const Config& config) {
+  const auto& stages = config.journey.stages;
+  if (stages.empty() || config.StageIndex(config.journey.initial) < 0) return;
+  std::vector<bool> reached(stages.size(), false);
+  reached[config.StageIndex(config.journey.initial)] = true;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& t : config.journey.transitions) {
+      int to = config.StageIndex(t.to);
+      if (to < 0 || reached[to]) continue;
+      bool from_reached = t.from.empty();
+      for (const auto& f : t.from) {
+        int fi = config.StageIndex(f);
+        if (fi >= 0 && reached[fi]) from_reached = true;
+      }
+      if (from_reached) {
+        reached[to] = true;
+        changed = true;
+      }
+    }
+  }
+  YAML::Node list = journey["stages"];
+  for (size_t i = 0; i < stages.size(); ++i) {
+    if (!reached[i]) {
+      p.Error(list && list.IsSequence() && i < list.size() ? list[i] : journey,
+              StrCat("stage \"", stages[i], "\" is unreachable: no chain of transitions leads to it "
+                     "from the initial stage \"", config.journey.initial, "\""));
+    }
+  }
+}
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  return StrCat(file, ":", location.line, ":", location.column, ": ", message);
+}
+
+const Pool* Config::FindPool(std::string_view id) const {
+  for (const auto& p : pools) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+int Config::StageIndex(std::string_view stage) const {
+  for (size_t i = 0; i < journey.stages.size(); ++i) {
+    if (journey.stages[i] == stage) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const std::vector<std::string>& MatchableFields() {
+  static const std::vector<std::string> kFields = {
+      "source_system", "url", "path", "referrer", "page_category", "session_id",
+      "utm_source", "utm_medium", "utm_campaign", "campaign_id", "message_id",
+      "link_url", "bounce_kind", "object", "opportunity_stage", "owner_id", "territory",
+      "contact_title", "contact_role", "account_segment", "do_not_contact", "prompt_outcome",
+      "metric", "segment", "attributes.*"};
+  return kFields;
+}
+
+std::string_view ChannelName(v1::Channel channel) {
+  switch (channel) {
+    case v1::DIGITAL: return "DIGITAL";
+    case v1::EMAIL: return "EMAIL";
+    case v1::INSIDE_SALES: return "INSIDE_SALES";
+    case v1::FIELD_SALES: return "FIELD_SALES";
+    case v1::SPECIALIST: return "SPECIALIST";
+    case v1::CUSTOMER_SUCCESS: return "CUSTOMER_SUCCESS";
+    case v1::PARTNER: return "PARTNER";
+    default: return "CHANNEL_UNSPECIFIED";
+  }
+}
+
+ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
+  ParseResult result;
+  Parser p(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    p.Error(SourceLocation{e.mark.line + 1, e.mark.column + 1}, StrCat("YAML syntax: ", e.msg));
+    result.errors = std::move(p.errors());
+    return result;
+  }
+  Config config;
+  config.file = std::string(file);
+  if (!root.IsMap()) {
+    p.Error(root, "the config must be a mapping with journey, scoring, committee and rules sections");
+    result.errors = std::move(p.errors());
+    return result;
+  }
+  p.ExpectMap(root, "the config", {"application_id", "rules_version", "journey", "scoring",
+                                   "committee", "rules", "pools", "arbitration", "kafka",
+                                   "state", "http"});
+  if (auto n = root["application_id"]) {
+    if (auto s = p.String(n, "application_id")) config.application_id = *s;
+  }
+  if (auto n = root["rules_version"]) {
+    if (auto s = p.String(n, "rules_version")) config.rules_version = *s;
+  }
+  if (config.rules_version.empty()) {
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx",
+                  static_cast<unsigned long long>(StableHash64(yaml_text)));
+    config.rules_version = StrCat("sha-", std::string_view(hex, 12));
+  }
+  if (auto j = root["journey"]) {
+    ParseJourney(p, j, &config);
+  } else {
+    p.Error(root, "the config needs a journey section (stages and transitions)");
+  }
+  if (auto n = root["scoring"]) ParseScoring(p, n, &config);
+  if (auto n = root["committee"]) ParseCommittee(p, n, &config);
+  if (auto n = root["pools"]) ParsePools(p, n, &config);
+  std::vector<std::pair<SourceLocation, std::string>> pool_refs;
+  if (auto n = root["rules"]) ParseRules(p, n, &config, &pool_refs);
+  ParseRuntime(p, root, &config);
+
+  // Reachability is only meaningful once every stage reference is valid.
+  if (p.CheckStageRefs(config)) {
+    if (auto j = root["journey"]) CheckReachability(p, j, config);
+  }
+  for (const auto& [loc, pool] : pool_refs) {
+    if (!config.FindPool(pool)) {
+      std::vector<std::string> names;
+      for (const auto& pl : config.pools) names.push_back(pl.id);
+      p.Error(loc, StrCat("unknown pool \"", pool, "\"", Suggest(pool, names),
+                          names.empty() ? "; no pools are defined" : StrCat("; pools are: ", JoinNames(names))));
+    }
+  }
+  static const std::vector<std::string> kCrmRoles = {"decision_maker", "champion", "technical",
+                                                     "finance", "procurement", "user"};
+  for (const auto& [loc, role] : p.role_refs_) {
+    bool known = std::find(kCrmRoles.begin(), kCrmRoles.end(), role) != kCrmRoles.end();
+    for (const auto& r : config.committee.roles) known = known || r.first == role;
+    if (!known) {
+      std::vector<std::string> names = kCrmRoles;
+      for (const auto& r : config.committee.roles) names.push_back(r.first);
+      p.Error(loc, StrCat("unknown committee role \"", role, "\"", Suggest(role, names)));
+    }
+  }
+  for (auto& t : config.journey.transitions) CollectCounts(&t.when, &config.count_series);
+  for (auto& r : config.rules) CollectCounts(&r.when, &config.count_series);
+
+  std::stable_sort(p.errors().begin(), p.errors().end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);
+  });
+  result.errors = std::move(p.errors());
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+ParseResult LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ParseResult result;
+    result.errors.push_back({path, {0, 0}, "cannot read the config file (does it exist?)"});
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return ParseConfig(buffer.str(), path);
+}
+
+}  // namespace demandcenter::config
