@@ -1,0 +1,154 @@
+#include "demandcenter/engine/engine.h"
+
+#include "demandcenter/engine/output_json.h"
+#include "demandcenter/state/state_store.h"
+#include "gtest/gtest.h"
+#include "../testing.h"
+
+namespace demandcenter::engine {
+namespace {
+
+using testing::kT0;
+using testing::MakeSignal;
+
+constexpr char kConfig[] = R"(
+journey:
+  stages: [unaware, aware, dormant]
+  transitions:
+    - {id: touch, from: [unaware], to: aware, when: {type: "web.*"}}
+    - {id: sleep, from: [aware], to: dormant, inactive_for: 10d}
+scoring:
+  weights: {"web.*": 1}
+pools: [{id: sdr, members: [rep-1, rep-2]}]
+rules:
+  - id: demo
+    when: {type: web.demo_request}
+    action: book_demo
+    channel: INSIDE_SALES
+    role: sdr
+    priority: 90
+    route: {pool: sdr, sla: 1h}
+    prompt: {title: "Demo for {account_name}", why: "{contact} asked for a demo; stage {stage}"}
+  - {id: wake_up, when: {entered_stage: dormant}, action: reengage, channel: EMAIL, priority: 20}
+)";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  config::Config config_ = testing::MustParse(kConfig);
+  state::InMemoryStateStore store_;
+  Engine engine_{config_, &store_};
+  std::vector<Output> out_;
+
+  std::vector<std::string> Kinds() const {
+    std::vector<std::string> kinds;
+    for (const auto& o : out_) kinds.emplace_back(OutputKindName(o.kind));
+    return kinds;
+  }
+};
+
+TEST_F(EngineTest, DemoRequestEmitsTransitionActionRoutingAndPrompt) {
+  v1::Signal s = MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1");
+  EXPECT_EQ(engine_.Process(s, 0, &out_), SignalOutcome::kApplied);
+  EXPECT_EQ(Kinds(), (std::vector<std::string>{"transition", "nba", "routing", "prompt"}));
+  const auto& nba = std::get<v1::NextBestAction>(out_[1].message);
+  const auto& routing = std::get<v1::RoutingDecision>(out_[2].message);
+  const auto& prompt = std::get<v1::CrmPrompt>(out_[3].message);
+  EXPECT_EQ(nba.action(), "book_demo");
+  EXPECT_EQ(nba.trigger_event_ids(0), "e1");
+  EXPECT_EQ(ToMillis(routing.sla_due_at()), kT0 + kMillisPerHour);
+  EXPECT_EQ(prompt.owner_id(), routing.assignee_id());
+  EXPECT_EQ(prompt.title(), "Demo for acct-1");
+  EXPECT_EQ(prompt.body(), "ct-1 asked for a demo; stage aware");
+  EXPECT_EQ(engine_.counters().outputs[static_cast<int>(OutputKind::kPrompt)], 1);
+}
+
+TEST_F(EngineTest, SameInputSameIdsDifferentAccountDifferentIds) {
+  state::InMemoryStateStore other_store;
+  Engine other(config_, &other_store);
+  std::vector<Output> again;
+  engine_.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  other.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &again);
+  ASSERT_EQ(out_.size(), again.size());
+  for (size_t i = 0; i < out_.size(); ++i) {
+    EXPECT_EQ(SerializeDeterministic(out_[i].proto()), SerializeDeterministic(again[i].proto()));
+  }
+  std::vector<Output> third;
+  other.Process(MakeSignal("e1", "web.demo_request", "acct-2", 0), 0, &third);
+  EXPECT_NE(std::get<v1::NextBestAction>(third[1].message).action_id(),
+            std::get<v1::NextBestAction>(out_[1].message).action_id());
+}
+
+TEST_F(EngineTest, DuplicateEventChangesNothing) {
+  v1::Signal s = MakeSignal("e1", "web.page_view", "acct-1", 0);
+  engine_.Process(s, 0, &out_);
+  uint64_t applied = store_.Find("acct-1")->signals_applied();
+  out_.clear();
+  EXPECT_EQ(engine_.Process(s, 0, &out_), SignalOutcome::kDuplicate);
+  EXPECT_TRUE(out_.empty());
+  EXPECT_EQ(store_.Find("acct-1")->signals_applied(), applied);
+  EXPECT_EQ(engine_.counters().duplicates, 1);
+}
+
+TEST_F(EngineTest, UnknownIdentityIsUnresolvedAndKnownOneResolves) {
+  v1::Signal anon = MakeSignal("e1", "web.page_view", "", 0);
+  anon.set_anonymous_id("cookie-9");
+  EXPECT_EQ(engine_.Process(anon, 0, &out_), SignalOutcome::kUnresolved);
+  EXPECT_EQ(engine_.counters().unresolved, 1);
+
+  v1::Signal form = MakeSignal("e2", "web.form_submit", "acct-1", 1000);
+  form.set_anonymous_id("cookie-9");
+  engine_.Process(form, 0, &out_);
+  anon.set_event_id("e3");
+  EXPECT_EQ(engine_.Process(anon, 0, &out_), SignalOutcome::kApplied);
+  EXPECT_EQ(store_.Find("acct-1")->signals_applied(), 2u);
+}
+
+TEST_F(EngineTest, InactivityTimerFiresOnStreamTimeAtItsDueTime) {
+  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
+  EXPECT_EQ(engine_.PendingTimers(), 1u);
+  out_.clear();
+  engine_.AdvanceStreamTime(0, kT0 + 10 * kMillisPerDay - 1, &out_);
+  EXPECT_TRUE(out_.empty());
+  engine_.AdvanceStreamTime(1, kT0 + 20 * kMillisPerDay, &out_);  // another partition
+  EXPECT_TRUE(out_.empty());
+  engine_.AdvanceStreamTime(0, kT0 + 11 * kMillisPerDay, &out_);
+  ASSERT_EQ(Kinds(), (std::vector<std::string>{"transition", "nba"}));
+  const auto& t = std::get<v1::StageTransition>(out_[0].message);
+  EXPECT_EQ(t.to_stage(), "dormant");
+  EXPECT_EQ(ToMillis(t.at()), kT0 + 10 * kMillisPerDay);
+  EXPECT_EQ(t.dwell_seconds(), 10 * 24 * 3600);
+  EXPECT_EQ(std::get<v1::NextBestAction>(out_[1].message).action(), "reengage");
+  EXPECT_EQ(engine_.PendingTimers(), 0u);
+  EXPECT_EQ(engine_.counters().timers_fired, 1);
+}
+
+TEST_F(EngineTest, EngagementBeforeDueTimePushesTheTimerBack) {
+  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
+  engine_.Process(MakeSignal("e2", "web.page_view", "acct-1", 9 * kMillisPerDay), 0, &out_);
+  out_.clear();
+  engine_.AdvanceStreamTime(0, kT0 + 12 * kMillisPerDay, &out_);
+  EXPECT_TRUE(out_.empty());
+  engine_.AdvanceStreamTime(0, kT0 + 19 * kMillisPerDay, &out_);
+  ASSERT_EQ(out_.size(), 2u);
+}
+
+TEST_F(EngineTest, RebuildTimersRestoresTheQueueFromTheStore) {
+  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 3, &out_);
+  Engine restarted(config_, &store_);
+  restarted.RebuildTimers();
+  EXPECT_EQ(restarted.PendingTimers(), 1u);
+  out_.clear();
+  restarted.AdvanceStreamTime(3, kT0 + 30 * kMillisPerDay, &out_);
+  EXPECT_EQ(out_.size(), 2u);
+}
+
+TEST(OutputJsonTest, MapsComeOutSortedAndFieldNamesAsInProto) {
+  v1::NextBestAction nba;
+  nba.set_account_id("acct-1");
+  for (const char* k : {"zeta", "alpha", "mid", "beta"}) (*nba.mutable_trace()->mutable_facts())[k] = "1";
+  EXPECT_EQ(ToJson(nba),
+            R"({"account_id":"acct-1","trace":{"facts":{"alpha":"1","beta":"1","mid":"1","zeta":"1"}}})");
+}
+
+}  // namespace
+}  // namespace demandcenter::engine

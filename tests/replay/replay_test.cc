@@ -1,0 +1,95 @@
+#include "demandcenter/replay/replay.h"
+
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "../testing.h"
+
+namespace demandcenter::replay {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kInput[] =
+    R"({"event_id":"e1","occurred_at":"2026-03-02T09:00:00Z","type":"web.demo_request","account_id":"acct-1","contact_id":"ct-1"}
+{"event_id":"e2","occurred_at":"2026-03-02T09:01:00Z","type":"web.page_view"}
+not json at all
+
+{"event_id":"e3","occurred_at":"2026-03-02T09:02:00Z","type":"web.pricing_view","account_id":"acct-2","colour":"red"}
+{"event_id":"e4","occurred_at":"2026-03-02T09:03:00Z","type":"web.page_view","anonymous_id":"nobody"}
+{"event_id":"e1","occurred_at":"2026-03-02T09:00:00Z","type":"web.demo_request","account_id":"acct-1","contact_id":"ct-1"}
+)";
+
+struct ReplayRun {
+  ReplaySummary summary;
+  std::string out;
+  std::string errors;
+};
+
+ReplayRun DoReplay(const config::Config& config, const std::string& input, ReplayOptions options = {}) {
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  ReplayRun run;
+  run.summary = Replay(config, in, out, errors, options);
+  run.out = out.str();
+  run.errors = errors.str();
+  return run;
+}
+
+TEST(ReplayTest, ReportsBadLinesWithNumbersAndKeepsGoing) {
+  config::Config config = testing::DefaultConfig();
+  ReplayRun run = DoReplay(config, kInput);
+  EXPECT_EQ(run.summary.lines, 7);
+  EXPECT_EQ(run.summary.applied, 1);
+  EXPECT_EQ(run.summary.duplicates, 1);
+  EXPECT_EQ(run.summary.rejected, 4);
+  EXPECT_THAT(run.errors, HasSubstr("line 2: MISSING_IDENTITY:"));
+  EXPECT_THAT(run.errors, HasSubstr("line 3: UNDECODABLE:"));
+  EXPECT_THAT(run.errors, HasSubstr("line 5: UNKNOWN_FIELD:"));
+  EXPECT_THAT(run.errors, HasSubstr("line 6: UNRESOLVED_ACCOUNT:"));
+  EXPECT_EQ(run.summary.rejects_by_reason["UNKNOWN_FIELD"], 1);
+  EXPECT_THAT(run.out, HasSubstr(R"({"topic":"actions.nba","key":"acct-1","value":{"action_id":"nba-)"));
+  EXPECT_EQ(run.summary.emitted_by_rule["demo_request_sdr"], 1);
+}
+
+TEST(ReplayTest, ByteIdenticalRunAfterRun) {
+  config::Config config = testing::DefaultConfig();
+  std::string input;
+  for (int i = 0; i < 200; ++i) {
+    input += "{\"event_id\":\"e" + std::to_string(i) + "\",\"occurred_at\":\"2026-03-0" +
+             std::to_string(1 + i % 9) + "T09:00:00Z\",\"type\":\"web.pricing_view\",\"account_id\":\"acct-" +
+             std::to_string(i % 7) + "\",\"contact_id\":\"ct-" + std::to_string(i % 5) +
+             "\",\"attributes\":{\"b\":\"2\",\"a\":\"1\",\"c\":\"3\"}}\n";
+  }
+  ReplayRun first = DoReplay(config, input);
+  ReplayRun second = DoReplay(config, input);
+  EXPECT_FALSE(first.out.empty());
+  EXPECT_EQ(first.out, second.out);
+}
+
+TEST(ReplayTest, StreamTimeIsPerPartition) {
+  config::Config config = testing::DefaultConfig();
+  // acct-a goes quiet; only acct-b's much later signal moves stream time.
+  std::string quiet = R"({"event_id":"a1","occurred_at":"2026-03-02T09:00:00Z","type":"web.page_view","account_id":"acct-a"})";
+  std::string later = R"({"event_id":"b1","occurred_at":"2026-06-02T09:00:00Z","type":"web.page_view","account_id":"acct-b"})";
+  ReplayOptions one;
+  ReplayOptions many;
+  many.partitions.partitions = 64;
+  ASSERT_NE(PartitionForKey("acct-a", 64, Partitioner::kMurmur2),
+            PartitionForKey("acct-b", 64, Partitioner::kMurmur2));
+  EXPECT_EQ(DoReplay(config, quiet + "\n" + later + "\n", one).summary.timers_fired, 1);
+  EXPECT_EQ(DoReplay(config, quiet + "\n" + later + "\n", many).summary.timers_fired, 0);
+}
+
+TEST(ReplayTest, SummaryNamesRulesThatNeverFired) {
+  config::Config config = testing::DefaultConfig();
+  ReplayRun run = DoReplay(config, kInput);
+  std::string text = FormatSummary(run.summary, config);
+  EXPECT_THAT(text, HasSubstr("rules fired: demo_request_sdr=1"));
+  EXPECT_THAT(text, HasSubstr("rules never fired: pricing_surge_specialist"));
+  EXPECT_THAT(text, HasSubstr("rejects: MISSING_IDENTITY=1 UNDECODABLE=1 UNKNOWN_FIELD=1 UNRESOLVED_ACCOUNT=1"));
+}
+
+}  // namespace
+}  // namespace demandcenter::replay
