@@ -157,23 +157,33 @@ void Engine::RebuildTimers() {
   });
 }
 
-std::string Engine::ResolveAccount(const v1::Signal& signal) {
+namespace {
+
+// Identity keys are scoped to the partition: state, identities included,
+// lives with its partition, exactly as it does on Kafka.
+std::string IdentityKey(int32_t partition, const char* kind, const std::string& value) {
+  return StrCat(partition, "/", kind, value);
+}
+
+}  // namespace
+
+std::string Engine::ResolveAccount(const v1::Signal& signal, int32_t partition) {
   if (!signal.account_id().empty()) return signal.account_id();
-  for (auto [prefix, value] : {std::pair<const char*, const std::string*>{"c:", &signal.contact_id()},
-                               {"e:", &signal.email()},
-                               {"a:", &signal.anonymous_id()}}) {
+  for (auto [kind, value] : {std::pair<const char*, const std::string*>{"c:", &signal.contact_id()},
+                             {"e:", &signal.email()},
+                             {"a:", &signal.anonymous_id()}}) {
     if (value->empty()) continue;
-    if (auto account = store_->ResolveIdentity(StrCat(prefix, *value))) return *account;
+    if (auto account = store_->ResolveIdentity(IdentityKey(partition, kind, *value))) return *account;
   }
   return "";
 }
 
-void Engine::LearnIdentities(const v1::Signal& signal) {
-  for (auto [prefix, value] : {std::pair<const char*, const std::string*>{"c:", &signal.contact_id()},
-                               {"e:", &signal.email()},
-                               {"a:", &signal.anonymous_id()}}) {
+void Engine::LearnIdentities(const v1::Signal& signal, int32_t partition) {
+  for (auto [kind, value] : {std::pair<const char*, const std::string*>{"c:", &signal.contact_id()},
+                             {"e:", &signal.email()},
+                             {"a:", &signal.anonymous_id()}}) {
     if (value->empty()) continue;
-    std::string key = StrCat(prefix, *value);
+    std::string key = IdentityKey(partition, kind, *value);
     auto known = store_->ResolveIdentity(key);
     if (!known || *known != signal.account_id()) store_->PutIdentity(key, signal.account_id());
   }
@@ -242,12 +252,12 @@ void Engine::FireDueTimers(int32_t partition, std::vector<Output>* out) {
 }
 
 SignalOutcome Engine::Process(const v1::Signal& signal, int32_t partition, std::vector<Output>* out) {
-  std::string account_id = ResolveAccount(signal);
+  std::string account_id = ResolveAccount(signal, partition);
   if (account_id.empty()) {
     ++counters_.unresolved;
     return SignalOutcome::kUnresolved;
   }
-  if (!signal.account_id().empty()) LearnIdentities(signal);
+  if (!signal.account_id().empty()) LearnIdentities(signal, partition);
   int64_t now = ToMillis(signal.occurred_at());
   AdvanceStreamTime(partition, now, out);
 

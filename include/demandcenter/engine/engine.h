@@ -68,7 +68,10 @@ class Engine {
   Engine(const config::Config& config, state::StateStore* store);
 
   // Processes one decoded, valid signal that arrived on `partition`; appends
-  // the outputs (timer outputs first, then the signal's) to *out.
+  // the outputs (timer outputs first, then the signal's) to *out. A signal
+  // without account_id is resolved through the contact ids, emails and
+  // visitor ids that signals with an account_id introduced on the same
+  // partition (state, identities included, lives with its partition).
   SignalOutcome Process(const v1::Signal& signal, int32_t partition, std::vector<Output>* out);
 
   // Moves the partition's stream time forward to `now_ms` (never back) and
@@ -85,8 +88,8 @@ class Engine {
   const EngineCounters& counters() const { return counters_; }
 
  private:
-  std::string ResolveAccount(const v1::Signal& signal);
-  void LearnIdentities(const v1::Signal& signal);
+  std::string ResolveAccount(const v1::Signal& signal, int32_t partition);
+  void LearnIdentities(const v1::Signal& signal, int32_t partition);
   void FireDueTimers(int32_t partition, std::vector<Output>* out);
   void Schedule(v1::AccountState* account);
   void Decide(const v1::Signal& signal, const std::vector<std::string>& entered,
