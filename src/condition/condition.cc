@@ -73,12 +73,15 @@ EvalContext::EvalContext(const config::Config& config, const v1::Signal& signal,
       account_(account),
       now_ms_(now_ms),
       entered_stages_(entered_stages) {
-  if (!signal.contact_id().empty()) {
-    for (const auto& c : account.contacts()) {
-      if (c.contact_id() == signal.contact_id()) {
-        contact_ = &c;
-        break;
-      }
+  // The same contact the journey applied the signal to: by contact_id, or by
+  // email when the signal carries only an address.
+  for (const auto& c : account.contacts()) {
+    bool same = !signal.contact_id().empty()
+                    ? c.contact_id() == signal.contact_id()
+                    : !signal.email().empty() && c.email() == signal.email();
+    if (same) {
+      contact_ = &c;
+      break;
     }
   }
 }

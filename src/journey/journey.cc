@@ -1,6 +1,7 @@
 #include "demandcenter/journey/journey.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "demandcenter/common/strings.h"
@@ -79,6 +80,18 @@ bool FromMatches(const config::Transition& t, const std::string& stage) {
   return std::find(t.from.begin(), t.from.end(), stage) != t.from.end();
 }
 
+// True when `keyword` occurs in `text` at the start of a word: "engineer"
+// matches "engineering manager" and "cto" matches "cto", but "cto" does not
+// match "director" nor "it manager" "audit manager".
+bool StartsAWord(std::string_view text, std::string_view keyword) {
+  if (keyword.empty()) return false;
+  for (size_t pos = text.find(keyword); pos != std::string_view::npos;
+       pos = text.find(keyword, pos + 1)) {
+    if (pos == 0 || !std::isalnum(static_cast<unsigned char>(text[pos - 1]))) return true;
+  }
+  return false;
+}
+
 void EnterStage(const std::string& to, int64_t at_ms, v1::AccountState* account) {
   account->set_stage(to);
   account->set_stage_entered_ms(at_ms);
@@ -125,7 +138,7 @@ std::string RoleForTitle(const config::Config& config, std::string_view title) {
   std::string lower = AsciiLower(title);
   for (const auto& [role, keywords] : config.committee.roles) {
     for (const auto& k : keywords) {
-      if (lower.find(k) != std::string::npos) return role;
+      if (StartsAWord(lower, k)) return role;
     }
   }
   return "";
