@@ -112,7 +112,9 @@ YAML::Node Lookup(const YAML::Node& root, const std::string& path) {
       continue;
     }
     if (node.IsSequence() && LooksNumeric(part)) {
-      node = node[std::stoi(part)];
+      size_t index = std::stoul(part);
+      if (index >= node.size()) return YAML::Node();
+      node = node[index];
       start = dot == std::string::npos ? path.size() + 1 : dot + 1;
       continue;
     }
