@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <queue>
@@ -42,7 +43,7 @@ constexpr int64_t kEndLimitMs = 253402300800000;
 constexpr double kDuplicateShare = 0.003;
 constexpr double kJitterShare = 0.04;
 constexpr int kRingSize = 16;
-constexpr int kMaxSegments = 6;
+constexpr int kMaxSegments = 5;
 constexpr int kMaxSteps = 9;
 constexpr std::string_view kSite = "https://www.example.com";
 
@@ -54,6 +55,37 @@ uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+// Natural logarithm and exponential from +, -, *, / only: C libraries may
+// differ in the last bit of std::log / std::pow, and one bit can move an
+// event by a millisecond. Accurate to a few ulp, which is all we need.
+double Log(double x) {  // x > 0
+  int e;
+  double m = std::frexp(x, &e);  // exact: x = m * 2^e, m in [0.5, 1)
+  if (m < 0.70710678118654752) {
+    m *= 2;
+    --e;
+  }
+  double s = (m - 1) / (m + 1), s2 = s * s, term = s, sum = 0;
+  for (int k = 1; k <= 27; k += 2) {
+    sum += term / k;
+    term *= s2;
+  }
+  return e * 0.69314718055994531 + 2 * sum;
+}
+
+double Exp(double x) {
+  constexpr double kLn2 = 0.69314718055994531;
+  double k = std::floor(x / kLn2 + 0.5);
+  double r = x - k * kLn2, term = 1, sum = 1;
+  for (int n = 1; n <= 20; ++n) {
+    term *= r / n;
+    sum += term;
+  }
+  return std::ldexp(sum, static_cast<int>(k));  // exact scaling
+}
+
+double Pow(double base, double exponent) { return Exp(Log(base) * exponent); }
 
 // [0, n) from one 64-bit draw (multiply-shift).
 uint64_t Below(uint64_t draw, uint64_t n) {
@@ -71,7 +103,7 @@ struct Rng {
   double Between(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
   int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(Below(hi - lo + 1)); }
   bool Chance(double p) { return Uniform() < p; }
-  double Exponential(double mean) { return -mean * std::log(1.0 - Uniform()); }
+  double Exponential(double mean) { return -mean * Log(1.0 - Uniform()); }
   template <typename T, size_t N>
   const T& Pick(const std::array<T, N>& items) { return items[Below(N)]; }
 };
@@ -202,7 +234,7 @@ constexpr std::array<Title, 6> kUserTitles = {{
 // ------------------------------------------------------------ journey model
 
 enum class Profile : uint8_t { kDrifter, kNurture, kEvaluator, kBuyer, kCustomer, kChurnRisk };
-constexpr std::array<double, 6> kProfileShares = {0.34, 0.24, 0.15, 0.13, 0.10, 0.04};
+constexpr std::array<double, 6> kProfileShares = {0.36, 0.28, 0.13, 0.10, 0.09, 0.04};
 // Budget the profile needs for its full journey, and its weight in the
 // heavy-tailed share of the rest.
 constexpr std::array<int64_t, 6> kProfileMinBudget = {1, 4, 14, 26, 14, 12};
@@ -210,7 +242,7 @@ constexpr std::array<double, 6> kProfileWeight = {0.3, 1.0, 3.0, 6.0, 5.0, 3.0};
 
 enum class Mix : uint8_t { kBrowse, kNurture, kEvaluate, kDeal, kCustomer };
 // Filler events per day of segment, relative.
-constexpr std::array<double, 5> kMixRate = {0.6, 0.35, 3.0, 1.0, 0.8};
+constexpr std::array<double, 5> kMixRate = {0.6, 0.35, 2.0, 1.0, 0.8};
 
 struct MixEntry {
   Kind kind;
@@ -218,18 +250,18 @@ struct MixEntry {
   double weight;
 };
 constexpr std::array<MixEntry, 12> kBrowseMix = {{
-    {kPageView, kBlog, 20}, {kPageView, kProduct, 15}, {kPageView, kCaseStudy, 5},
-    {kPageView, kCareers, 4}, {kPageView, kOther, 6}, {kPageView, kSupport, 1},
-    {kEmailOpen, kOther, 25}, {kEmailClick, kOther, 6}, {kPricingView, kPricing, 3},
-    {kFormSubmit, kOther, 2}, {kEmailBounce, kOther, 2}, {kEmailUnsubscribe, kOther, 1}}};
+    {kPageView, kBlog, 25}, {kPageView, kProduct, 20}, {kPageView, kCaseStudy, 6},
+    {kPageView, kCareers, 5}, {kPageView, kOther, 8}, {kPageView, kSupport, 2},
+    {kEmailOpen, kOther, 22}, {kEmailClick, kOther, 5}, {kPricingView, kPricing, 2},
+    {kFormSubmit, kOther, 3}, {kEmailBounce, kOther, 1.5}, {kEmailUnsubscribe, kOther, 1}}};
 constexpr std::array<MixEntry, 12> kNurtureMix = {{
-    {kEmailOpen, kOther, 40}, {kEmailClick, kOther, 12}, {kPageView, kBlog, 10},
-    {kPageView, kCaseStudy, 8}, {kPageView, kProduct, 8}, {kPageView, kDocs, 2},
+    {kEmailOpen, kOther, 40}, {kEmailClick, kOther, 12}, {kPageView, kBlog, 16},
+    {kPageView, kCaseStudy, 10}, {kPageView, kProduct, 12}, {kPageView, kDocs, 3},
     {kPricingView, kPricing, 2}, {kEmailReply, kOther, 2}, {kFormSubmit, kOther, 2},
     {kEmailBounce, kOther, 2}, {kEmailUnsubscribe, kOther, 1.5}, {kContactUpsert, kOther, 2}}};
 constexpr std::array<MixEntry, 14> kEvaluateMix = {{
-    {kPageView, kProduct, 15}, {kPageView, kDocs, 12}, {kPageView, kCaseStudy, 6},
-    {kPageView, kBlog, 3}, {kPageView, kPricing, 1}, {kPricingView, kPricing, 10},
+    {kPageView, kProduct, 18}, {kPageView, kDocs, 14}, {kPageView, kCaseStudy, 6},
+    {kPageView, kBlog, 4}, {kPageView, kPricing, 2}, {kPricingView, kPricing, 6},
     {kEmailOpen, kOther, 12}, {kEmailClick, kOther, 8}, {kEmailReply, kOther, 3},
     {kFormSubmit, kOther, 3}, {kDemoRequest, kProduct, 1}, {kMeetingHeld, kOther, 1},
     {kContactUpsert, kOther, 3}, {kPromptOutcome, kOther, 1}}};
@@ -290,6 +322,9 @@ struct Account {
   float amount = 0;
   std::array<float, 2> usage = {0, 0};
 };
+
+// "A few hundred bytes" per account, as the header promises.
+static_assert(sizeof(Account) <= 320);
 
 // One journey part before layout: a mix, a length, the silence before it.
 struct Part {
@@ -365,24 +400,30 @@ void AppendHex(uint64_t v, int digits, std::string* out) {
 }
 
 void AppendPadded(int64_t v, int width, std::string* out) {
-  std::string digits = std::to_string(v);
-  if (static_cast<int>(digits.size()) < width) out->append(width - digits.size(), '0');
-  out->append(digits);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  int len = static_cast<int>(end - buf);
+  if (len < width) out->append(width - len, '0');
+  out->append(buf, end);
 }
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
+  size_t run = 0;  // start of the run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    if (c < 0x20) {
       out->append("\\u00");
-      AppendHex(static_cast<unsigned char>(c), 2, out);
+      AppendHex(c, 2, out);
     } else {
-      out->push_back(c);
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -617,6 +658,7 @@ class Generator {
   uint64_t Draw() { return stream_rng_(); }
   std::string NextEventId();
   std::string AccountId(int32_t index) const;
+  std::string AnonymousId(int32_t index) const;
   std::string ContactId(int32_t index, int contact) const;
   std::string Email(int32_t index, const Account& a, int contact) const;
   std::string CompanyName(int32_t index) const;
@@ -662,6 +704,13 @@ std::string Generator::NextEventId() {
 std::string Generator::AccountId(int32_t index) const {
   std::string id = "acct-";
   AppendPadded(index + 1, 6, &id);
+  return id;
+}
+
+// The visitor cookie of the account's web visits.
+std::string Generator::AnonymousId(int32_t index) const {
+  std::string id = "anon-";
+  AppendHex(Hash(index, 7), 12, &id);
   return id;
 }
 
@@ -743,9 +792,9 @@ void Generator::InitAccounts(int64_t unique) {
     int hi = a.size == kSmb ? 4 : a.size == kMidMarket ? 8 : 12;
     a.n_contacts = static_cast<uint8_t>(a.rng.Int(lo, hi));
     int p = static_cast<int>(a.profile);
-    // Pareto(alpha 1.6) tail, capped; drifters stay small.
-    double tail = std::min(std::pow(1.0 - a.rng.Uniform(), -1.0 / 1.6),
-                           a.profile == Profile::kDrifter ? 3.0 : 12.0);
+    // Pareto(alpha 1.1) tail, capped; drifters stay small.
+    double tail = std::min(Pow(1.0 - a.rng.Uniform(), -1.0 / 1.1),
+                           a.profile == Profile::kDrifter ? 3.0 : 80.0);
     weight[i] = kProfileWeight[p] * tail;
     min_total += kProfileMinBudget[p];
   }
@@ -799,7 +848,7 @@ void Generator::BuildParts(Account& a, int64_t budget, std::vector<Part>* parts)
     case Profile::kNurture: {
       Part& first = part(Mix::kNurture, 40, 150);
       if (update) first.Add(kStepAccountUpdate);
-      first.Add(kStepUpsert0);
+      if (r.Chance(0.5)) first.Add(kStepUpsert0);
       if (r.Chance(0.4)) first.Add(kStepFormIntro);
       if (r.Chance(0.3)) part(Mix::kNurture, 10, 40, r.Between(47, 70)).Add(kStepPricingAny);
       break;
@@ -810,9 +859,9 @@ void Generator::BuildParts(Account& a, int64_t budget, std::vector<Part>* parts)
       a.n_contacts = std::max<uint8_t>(a.n_contacts, 3);
       Part& aware = part(r.Chance(0.5) ? Mix::kBrowse : Mix::kNurture, 5, buyer ? 30 : 25);
       if (update) aware.Add(kStepAccountUpdate);
-      aware.Add(kStepUpsert0);
-      aware.Add(kStepUpsert1);
-      aware.Add(kStepUpsert2);
+      if (r.Chance(0.6)) aware.Add(kStepUpsert0);
+      aware.Add(kStepUpsert1);  // the technical evaluator, with a title that says so
+      if (r.Chance(0.4)) aware.Add(kStepUpsert2);
       aware.Add(kStepFormIntro);
       Part& eval = part(Mix::kEvaluate, 2, 6);
       eval.Add(kStepPricing0);
@@ -844,8 +893,8 @@ void Generator::BuildParts(Account& a, int64_t budget, std::vector<Part>* parts)
     case Profile::kChurnRisk: {
       Part& onboard = part(Mix::kCustomer, 3, 10);
       if (update) onboard.Add(kStepAccountUpdate);
-      onboard.Add(kStepUpsert0);
-      onboard.Add(kStepUpsert1);
+      if (r.Chance(0.7)) onboard.Add(kStepUpsert0);
+      if (r.Chance(0.5)) onboard.Add(kStepUpsert1);
       onboard.Add(kStepDealWon);
       if (a.profile == Profile::kChurnRisk) {
         bool drop = r.Chance(0.5);
@@ -879,9 +928,11 @@ void Generator::BuildParts(Account& a, int64_t budget, std::vector<Part>* parts)
 void Generator::PlanAccount(int32_t index, int64_t budget) {
   Account& a = accounts_[index];
   std::vector<Part> parts;
+  parts.reserve(kMaxSegments);
   for (;;) {
     parts.clear();
     BuildParts(a, budget, &parts);
+    if (parts.size() > kMaxSegments) parts.resize(kMaxSegments);  // by construction: never
     int steps = 0;
     for (const Part& p : parts) steps += p.n_steps;
     if (steps <= budget) break;
@@ -966,7 +1017,7 @@ bool Generator::NextTime(Account& a) {
     double y1 = ToBusiness(s.end_ms, offset);
     // The smallest of `left` uniforms on [y0, y1).
     double v = 1.0 - a.rng.Uniform();
-    double y = y0 + (y1 - y0) * (1.0 - std::pow(v, 1.0 / static_cast<double>(left)));
+    double y = y0 + (y1 - y0) * (1.0 - Pow(v, 1.0 / static_cast<double>(left)));
     a.last_ms = std::clamp(FromBusiness(y, offset), from, s.end_ms - 1);
     return true;
   }
@@ -1036,7 +1087,7 @@ Spec Generator::FillerSpec(Account& a, Mix mix) {
   spec.contact = PickContact(a, IsEmail(e.kind));
   if (spec.contact < 0) return {kPageView, kBlog, 0};  // nobody left to e-mail
   // Most contacts reach the CRM before (or as) they first engage.
-  if (e.kind != kContactUpsert && !(a.upserted >> spec.contact & 1) && a.rng.Chance(0.8)) {
+  if (e.kind != kContactUpsert && !(a.upserted >> spec.contact & 1) && a.rng.Chance(0.2)) {
     return {kContactUpsert, kOther, spec.contact};
   }
   if (e.kind == kFormSubmit && !(a.flags & kFlagAnonIntroduced)) spec.intro = true;
@@ -1063,9 +1114,9 @@ void Generator::FillWeb(int32_t index, Account& a, const Spec& spec, int64_t at_
   s.set_source_system("segment");
   const bool anonymous = !spec.intro && !spec.milestone && (a.flags & kFlagAnonIntroduced) &&
                          (spec.kind == kPageView || spec.kind == kPricingView) &&
-                         spec.category != kDocs && r.Chance(0.2);
+                         spec.category != kDocs && r.Chance(0.5);
   if (anonymous) {
-    s.set_anonymous_id(StrCat("anon-", std::to_string(Hash(index, 7) % 1000000000000ULL)));
+    s.set_anonymous_id(AnonymousId(index));
   } else {
     s.set_account_id(AccountId(index));
     s.set_contact_id(ContactId(index, spec.contact));
@@ -1123,7 +1174,7 @@ void Generator::FillWeb(int32_t index, Account& a, const Spec& spec, int64_t at_
                   : "content_download";
     s.set_email(Email(index, a, spec.contact));
     if (spec.intro) {
-      s.set_anonymous_id(StrCat("anon-", std::to_string(Hash(index, 7) % 1000000000000ULL)));
+      s.set_anonymous_id(AnonymousId(index));
       a.flags |= kFlagAnonIntroduced;
     }
   }
@@ -1165,7 +1216,7 @@ void Generator::OpenOpportunity(Account& a) {
   double lo = a.size == kSmb ? 5000 : a.size == kMidMarket ? 30000 : 150000;
   double hi = a.size == kSmb ? 30000 : a.size == kMidMarket ? 150000 : 2000000;
   // Log-uniform, rounded to 500.
-  double amount = lo * std::pow(hi / lo, r.Uniform());
+  double amount = lo * Pow(hi / lo, r.Uniform());
   if (a.opp_count > 1) amount *= 0.4;  // expansions are smaller
   a.amount = static_cast<float>(std::round(amount / 500) * 500);
   a.product_count = static_cast<uint8_t>(r.Int(1, a.size == kSmb ? 3 : a.size == kMidMarket ? 5 : 8));
@@ -1270,7 +1321,7 @@ void Generator::FillUsage(Account& a, const Spec& spec) {
   Rng& r = a.rng;
   if (a.usage[0] <= 0) {  // first measurement: a fresh deployment
     double lo = a.size == kSmb ? 5 : a.size == kMidMarket ? 30 : 200;
-    a.usage[0] = static_cast<float>(std::round(lo * std::pow(8.0, r.Uniform())));
+    a.usage[0] = static_cast<float>(std::round(lo * Pow(8.0, r.Uniform())));
     a.usage[1] = static_cast<float>(std::round(a.usage[0] * r.Between(200, 2000)));
   }
   int m = static_cast<int>(r.Below(2));

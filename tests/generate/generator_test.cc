@@ -1,5 +1,6 @@
 #include "demandcenter/generate/generator.h"
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
