@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   protobuf-compiler libprotobuf-dev
   librdkafka-dev librocksdb-dev prometheus-cpp-dev
-  libyaml-cpp-dev libcli11-dev libabsl-dev
+  libyaml-cpp-dev libcli11-dev libabsl-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libfuzzer-14-dev
   tzdata

@@ -7,19 +7,31 @@
 #include <memory>
 #include <string>
 
+#include <csignal>
+
 #include "CLI/CLI.hpp"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
+#include "demandcenter/demo/demo.h"
 #include "demandcenter/generate/generator.h"
+#include "demandcenter/http/http_server.h"
+#include "demandcenter/kafka/runner.h"
+#include "demandcenter/metrics/metrics.h"
 #include "demandcenter/replay/replay.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace demandcenter {
+
+// The default config, compiled in so `demo` runs from any directory.
+const char* EmbeddedDefaultConfig();
+
 namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitInvalid = 1;
 constexpr int kExitUsage = 2;
+constexpr char kDefaultConfigPath[] = "deploy/config/demandcenter.yaml";
 
 // Loads and validates the config; prints every problem as file:line:column.
 std::optional<config::Config> LoadOrReport(const std::string& path) {
@@ -138,6 +150,89 @@ int RunGenerate(GenerateArgs& args) {
   return kExitOk;
 }
 
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::set<std::string> KnownTypes(const config::Config& config) {
+  std::set<std::string> types;
+  for (const auto& [pattern, weight] : config.scoring.weights) {
+    if (pattern.find('*') == std::string::npos) types.insert(pattern);
+  }
+  for (const auto& rule : config.rules) {
+    for (const auto& t : rule.when.types) {
+      if (t.find('*') == std::string::npos) types.insert(t);
+    }
+  }
+  return types;
+}
+
+struct RunArgs {
+  std::string config;
+  kafka::RunOptions options;
+  std::string http_bind;
+};
+
+int RunEngine(RunArgs& args) {
+  auto config = LoadOrReport(args.config);
+  if (!config) return kExitInvalid;
+  InstallSignalHandlers();
+  metrics::Metrics metrics(KnownTypes(*config));
+  kafka::Runner runner(*config, args.options, &metrics);
+  http::HttpServer server(args.http_bind.empty() ? config->http.bind : args.http_bind, metrics.registry(),
+                          [&runner] { return runner.ready(); });
+  absl::Status s = server.Start();
+  if (!s.ok()) {
+    std::cerr << "run: " << s.message() << '\n';
+    return kExitInvalid;
+  }
+  s = runner.Run(g_stop);
+  server.Stop();
+  if (!s.ok()) {
+    std::cerr << "run: " << s.message() << '\n';
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
+struct DemoArgs {
+  std::string config;
+  std::string duration;
+  demo::DemoOptions options;
+};
+
+int RunDemoCommand(DemoArgs& args) {
+  config::ParseResult parsed = args.config.empty() ? config::LoadConfig(kDefaultConfigPath)
+                                                   : config::LoadConfig(args.config);
+  if (!parsed.config && args.config.empty()) parsed = config::ParseConfig(EmbeddedDefaultConfig(), "embedded default config");
+  for (const auto& e : parsed.errors) std::cerr << e.ToString() << '\n';
+  if (!parsed.config) return kExitInvalid;
+  if (!args.duration.empty()) {
+    auto d = ParseDurationMillis(args.duration);
+    if (!d.ok()) {
+      std::cerr << "demo: --duration: " << d.status().message() << '\n';
+      return kExitUsage;
+    }
+    args.options.duration_ms = *d;
+  }
+  InstallSignalHandlers();
+  std::cout << "Demand Center demo: generated account journeys -> Kafka -> decisions. Ctrl-C stops.\n";
+  absl::Status s = demo::RunDemo(*parsed.config, args.options, g_stop, std::cout);
+  if (!s.ok()) {
+    std::cerr << "demo: " << s.message() << '\n';
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 }  // namespace demandcenter
 
@@ -172,6 +267,23 @@ int main(int argc, char** argv) {
   gen->add_option("--format", gen_args.format, "json (lines) or binary (length-prefixed)")->check(CLI::IsMember({"json", "binary"}));
   gen->add_option("--output", gen_args.output, "Output file (default: stdout)");
 
+  RunArgs run_args;
+  CLI::App* run = app.add_subcommand("run", "The engine: signals from Kafka to decisions, exactly once");
+  run->add_option("--config", run_args.config, "The YAML config")->required();
+  run->add_option("--bootstrap-servers", run_args.options.bootstrap_servers, "Kafka brokers (overrides the config)");
+  run->add_option("--state-dir", run_args.options.state_dir, "Local state directory (overrides the config)");
+  run->add_option("--instance-id", run_args.options.instance_id, "This instance's id, unique in the application (default 0)");
+  run->add_option("--http-bind", run_args.http_bind, "Address for /metrics, /healthz, /readyz (overrides the config)");
+
+  DemoArgs demo_args;
+  CLI::App* demo_cmd = app.add_subcommand("demo", "Everything on one machine: embedded Kafka, generated journeys, the engine, a live view");
+  demo_cmd->add_option("--duration", demo_args.duration, "Stop after this long, e.g. 30s (default: until Ctrl-C)");
+  demo_cmd->add_option("--bootstrap-servers", demo_args.options.bootstrap_servers, "Use this Kafka cluster instead of the embedded one");
+  demo_cmd->add_option("--config", demo_args.config, "Config (default: deploy/config/demandcenter.yaml)");
+  demo_cmd->add_option("--rate", demo_args.options.rate, "Signals per second")->check(CLI::Range(1, 1000000));
+  demo_cmd->add_option("--accounts", demo_args.options.accounts, "Accounts in the generated journeys")->check(CLI::Range(1, 10000000));
+  demo_cmd->add_option("--http-bind", demo_args.options.http_bind, "Serve /metrics etc. here, e.g. 127.0.0.1:8080");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -181,5 +293,7 @@ int main(int argc, char** argv) {
   if (*validate) return RunValidate(validate_config);
   if (*replay) return RunReplay(replay_args);
   if (*gen) return RunGenerate(gen_args);
+  if (*run) return RunEngine(run_args);
+  if (*demo_cmd) return RunDemoCommand(demo_args);
   return kExitUsage;
 }

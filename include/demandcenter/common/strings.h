@@ -7,6 +7,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "absl/strings/string_view.h"
+
 namespace demandcenter {
 namespace strings_internal {
 
@@ -14,6 +16,8 @@ inline void Append(std::string& out, std::string_view piece) { out.append(piece)
 inline void Append(std::string& out, const char* piece) { out.append(piece); }
 inline void Append(std::string& out, const std::string& piece) { out.append(piece); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
+// Abseil as Debian builds it has its own string_view (status messages).
+inline void Append(std::string& out, absl::string_view piece) { out.append(piece.data(), piece.size()); }
 
 template <typename T>
   requires(std::is_arithmetic_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, bool>)

@@ -81,6 +81,11 @@ class Engine {
   // The partition's stream time (0 before its first signal).
   int64_t StreamTime(int32_t partition) const;
 
+  // Sets a partition's stream time without firing timers (after a restore).
+  void RestoreStreamTime(int32_t partition, int64_t stream_time_ms) {
+    stream_time_[partition] = stream_time_ms;
+  }
+
   // Rebuilds the timer queues from the store (after a restore).
   void RebuildTimers();
 

@@ -1,0 +1,119 @@
+// The state of one partition on local disk: RocksDB fronted by a write-back
+// cache. Changes collect in the cache while a transaction is open; after the
+// Kafka transaction that carries them (as changelog records) commits, they
+// are written to RocksDB in one WriteBatch together with the checkpoint
+// (changelog offset, input offsets, stream time). The store is therefore
+// consistent at every instant, and RocksDB's WAL and fsync can stay off: the
+// changelog is the durability, and a store that lost its latest writes simply
+// restores a longer changelog tail.
+#ifndef DEMANDCENTER_STATE_ROCKSDB_STORE_H_
+#define DEMANDCENTER_STATE_ROCKSDB_STORE_H_
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "demandcenter/state/state_store.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace demandcenter::state {
+
+// What the store has durably applied. Offsets are "next offset to read".
+struct Checkpoint {
+  // Next changelog offset to restore from (0 = from the beginning).
+  int64_t changelog_next = 0;
+  // Input topic -> next offset, for this partition.
+  std::map<std::string, int64_t> input_next;
+  // The partition's stream time (max event time seen), Unix ms.
+  int64_t stream_time_ms = 0;
+};
+
+// One changelog record: the store key and its new value (empty = deleted).
+struct ChangeRecord {
+  std::string key;
+  std::string value;
+};
+
+// Changelog / store keys.
+std::string AccountKey(const std::string& account_id);  // "a/<id>"
+std::string IdentityStoreKey(const std::string& key);   // "i/<key>"
+inline constexpr char kStreamTimeKey[] = "m/stream_time";
+
+// Not thread safe: owned by the partition's task.
+class RocksDbStateStore : public StateStore {
+ public:
+  // Opens (creating if needed) the store in `dir`. `cache_accounts` bounds
+  // the clean accounts kept in memory between commits.
+  static absl::StatusOr<std::unique_ptr<RocksDbStateStore>> Open(const std::string& dir,
+                                                                 size_t cache_accounts);
+  ~RocksDbStateStore() override;
+
+  // StateStore. Find returns cached or stored state; pointers stay valid
+  // until Commit, Discard or an eviction (only at Commit).
+  v1::AccountState* Find(const std::string& account_id) override;
+  v1::AccountState* Insert(v1::AccountState state) override;
+  void MarkDirty(const std::string& account_id) override;
+  std::optional<std::string> ResolveIdentity(const std::string& key) override;
+  void PutIdentity(const std::string& key, const std::string& account_id) override;
+  size_t AccountCount() const override;
+  void ForEachAccount(const std::function<void(const v1::AccountState&)>& visit) const override;
+
+  // The changes since the last Commit/Discard, as changelog records
+  // (accounts serialised deterministically), stream time included.
+  std::vector<ChangeRecord> PendingChanges(int64_t stream_time_ms) const;
+  bool HasPendingChanges() const { return !dirty_.empty() || !dirty_identities_.empty(); }
+
+  // The first read error since the last Commit or Discard. While it is set,
+  // the pending changes may rest on a wrong read: the caller must abort its
+  // transaction and Discard (Commit refuses with this error).
+  const absl::Status& error() const { return error_; }
+
+  // Writes `changes` and `checkpoint` in one batch (no WAL), marks the
+  // cache clean and evicts clean accounts beyond the cache size.
+  absl::Status Commit(const std::vector<ChangeRecord>& changes, const Checkpoint& checkpoint);
+
+  // Drops every uncommitted change (after an aborted transaction).
+  void Discard();
+
+  // Applies restored changelog records and the new checkpoint in one batch.
+  absl::Status ApplyRestored(const std::vector<ChangeRecord>& records, const Checkpoint& checkpoint);
+
+  Checkpoint ReadCheckpoint() const;
+
+  // Cache statistics (for metrics).
+  int64_t cache_hits() const { return cache_hits_; }
+  int64_t cache_misses() const { return cache_misses_; }
+  size_t cached_accounts() const { return cache_.size(); }
+  // Approximate on-disk size in bytes.
+  uint64_t ApproximateSize() const;
+
+ private:
+  RocksDbStateStore(std::unique_ptr<rocksdb::DB> db, size_t cache_accounts);
+  void Evict();
+
+  struct Entry {
+    v1::AccountState state;
+    bool dirty = false;
+  };
+  std::unique_ptr<rocksdb::DB> db_;
+  size_t cache_accounts_;
+  std::unordered_map<std::string, Entry> cache_;
+  std::vector<std::string> dirty_;  // account ids, in first-dirtied order
+  std::unordered_map<std::string, std::string> identities_;  // cache
+  std::vector<std::pair<std::string, std::string>> dirty_identities_;
+  absl::Status error_;
+  int64_t cache_hits_ = 0;
+  int64_t cache_misses_ = 0;
+};
+
+}  // namespace demandcenter::state
+
+#endif  // DEMANDCENTER_STATE_ROCKSDB_STORE_H_

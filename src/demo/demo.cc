@@ -1,0 +1,243 @@
+#include "demandcenter/demo/demo.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+#include "demandcenter/generate/generator.h"
+#include "demandcenter/http/http_server.h"
+#include "demandcenter/kafka/runner.h"
+#include "demandcenter/metrics/metrics.h"
+
+namespace demandcenter::demo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string TopicForType(const config::KafkaTopics& topics, const std::string& value) {
+  // The generator's JSON carries the type early; route by its namespace.
+  size_t pos = value.find("\"type\":\"");
+  std::string_view type = pos == std::string::npos ? "" : std::string_view(value).substr(pos + 8, 6);
+  const auto& signals = topics.signals;
+  if (signals.empty()) return "signals";
+  if (type.rfind("web.", 0) == 0 || signals.size() < 2) return signals[0];
+  if (type.rfind("email.", 0) == 0 || signals.size() < 3) return signals[1];
+  return signals[2];
+}
+
+std::string Shorten(std::string text, size_t max) {
+  if (text.size() > max) text = text.substr(0, max - 3) + "...";
+  return text;
+}
+
+// Prints decisions as they are committed, and a status line every 2 s.
+class LiveView {
+ public:
+  explicit LiveView(std::ostream& out) : out_(out) {}
+
+  void OnCommitted(const std::vector<engine::Output>& outputs) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& o : outputs) {
+      switch (o.kind) {
+        case engine::OutputKind::kTransition: {
+          const auto& t = std::get<v1::StageTransition>(o.message);
+          stage_of_[t.account_id()] = t.to_stage();
+          ++transitions_;
+          break;
+        }
+        case engine::OutputKind::kNextBestAction: {
+          const auto& a = std::get<v1::NextBestAction>(o.message);
+          ++actions_;
+          if (a.channel() == v1::EMAIL || a.channel() == v1::DIGITAL) {
+            Print(StrCat("  action  ", a.account_id(), " (", a.stage(), ") -> ", a.action(), " via ",
+                         v1::Channel_Name(a.channel()), ": ", a.reason()));
+          }
+          break;
+        }
+        case engine::OutputKind::kRouting:
+          ++routings_;
+          break;
+        case engine::OutputKind::kPrompt: {
+          const auto& p = std::get<v1::CrmPrompt>(o.message);
+          ++prompts_;
+          Print(StrCat("  PROMPT  ", p.account_name(), " -> ", p.owner_id().empty() ? "unassigned" : p.owner_id(),
+                       " [", p.rule_id(), "]: ", p.body()));
+          break;
+        }
+      }
+    }
+  }
+
+  void Status(const kafka::RunnerStats& stats, double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t signals = stats.signals.load();
+    std::map<std::string, int> stages;
+    for (const auto& [account, stage] : stage_of_) ++stages[stage];
+    std::string line = StrCat("[", static_cast<int>(seconds), "s] ", signals, " signals (",
+                              static_cast<int64_t>((signals - last_signals_) / 2.0), "/s), ",
+                              stats.rejected.load(), " dead-lettered, ", actions_, " actions, ", prompts_,
+                              " prompts, ", transitions_, " stage moves | stages:");
+    for (const auto& [stage, n] : stages) line += StrCat(" ", stage, "=", n);
+    out_ << line << '\n' << std::flush;
+    last_signals_ = signals;
+    printed_this_tick_ = 0;
+  }
+
+ private:
+  void Print(const std::string& line) {
+    // Keep the view readable: at most 8 decisions per status period.
+    if (printed_this_tick_++ < 8) out_ << Shorten(line, 220) << '\n';
+  }
+
+  std::ostream& out_;
+  std::mutex mu_;
+  std::map<std::string, std::string> stage_of_;
+  int64_t actions_ = 0, prompts_ = 0, routings_ = 0, transitions_ = 0;
+  int64_t last_signals_ = 0;
+  int printed_this_tick_ = 0;
+};
+
+}  // namespace
+
+absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
+                     const std::atomic<bool>& stop, std::ostream& out) {
+  // The embedded cluster lives in a client handle of its own.
+  char err[512];
+  rd_kafka_conf_t* host_conf = rd_kafka_conf_new();
+  rd_kafka_t* host = nullptr;
+  rd_kafka_mock_cluster_t* mock = nullptr;
+  std::string bootstrap = options.bootstrap_servers;
+  if (bootstrap.empty()) {
+    rd_kafka_conf_set(host_conf, "log_level", "3", err, sizeof(err));
+    host = rd_kafka_new(RD_KAFKA_PRODUCER, host_conf, err, sizeof(err));
+    if (host == nullptr) return absl::InternalError(StrCat("starting the embedded Kafka: ", err));
+    mock = rd_kafka_mock_cluster_new(host, 3);
+    if (mock == nullptr) {
+      rd_kafka_destroy(host);
+      return absl::InternalError("starting the embedded Kafka cluster failed");
+    }
+    bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
+    for (const auto& t : config.kafka.topics.signals) rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
+    for (const auto& t : {config.kafka.topics.dlq, config.kafka.topics.nba, config.kafka.topics.routing,
+                          config.kafka.topics.prompts, config.kafka.topics.transitions}) {
+      rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
+    }
+    rd_kafka_mock_topic_create(mock, StrCat(config.application_id, "-state-changelog").c_str(), options.partitions, 1);
+    out << "embedded Kafka (librdkafka mock cluster, 3 brokers) at " << bootstrap << '\n';
+  } else {
+    rd_kafka_conf_destroy(host_conf);
+    out << "Kafka at " << bootstrap << '\n';
+  }
+
+  std::string state_dir = (std::filesystem::temp_directory_path() /
+                           StrCat("demandcenter-demo-", ::getpid())).string();
+  std::set<std::string> known_types;
+  for (const auto& [pattern, w] : config.scoring.weights) known_types.insert(pattern);
+  metrics::Metrics metrics(known_types);
+  LiveView view(out);
+  kafka::RunOptions run_options;
+  run_options.bootstrap_servers = bootstrap;
+  run_options.state_dir = state_dir;
+  run_options.instance_id = "demo";
+  run_options.on_committed = [&view](const std::vector<engine::Output>& outputs) { view.OnCommitted(outputs); };
+  auto runner_ptr = std::make_unique<kafka::Runner>(config, run_options, &metrics);
+  kafka::Runner& runner = *runner_ptr;
+
+  std::unique_ptr<http::HttpServer> server;
+  if (!options.http_bind.empty()) {
+    server = std::make_unique<http::HttpServer>(options.http_bind, metrics.registry(),
+                                                [&runner] { return runner.ready(); });
+    absl::Status s = server->Start();
+    if (!s.ok()) return s;
+    out << "metrics at http://" << options.http_bind << "/metrics\n";
+  }
+
+  std::atomic<bool> done{false};
+  absl::Status engine_status;
+  std::thread engine_thread([&] { engine_status = runner.Run(done); });
+
+  // The journeys: generated signals, paced, into the signal topics.
+  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
+  rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof(err));
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
+  std::atomic<bool> producing{true};
+  std::thread producer_thread([&] {
+    if (producer == nullptr) return;
+    generate::GeneratorOptions g;
+    g.accounts = options.accounts;
+    g.signals = 50'000'000;
+    g.seed = options.seed;
+    g.malformed_share = 0.005;
+    g.start_ms = generate::kDefaultStartMs;
+    g.days = 3650;
+    auto started = Clock::now();
+    int64_t sent = 0;
+    (void)generate::Generate(
+        g,
+        [&](const generate::GeneratedRecord& r) {
+          if (!producing.load()) return;
+          std::string topic = TopicForType(config.kafka.topics, r.value);
+          while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+                                   RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+                                   RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
+                     RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+                 producing.load()) {
+            rd_kafka_poll(producer, 10);
+          }
+          ++sent;
+          rd_kafka_poll(producer, 0);
+          auto due = started + std::chrono::microseconds(sent * 1'000'000 / std::max(1, options.rate));
+          while (producing.load() && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        },
+        nullptr);
+  });
+
+  auto started = Clock::now();
+  auto next_status = started + std::chrono::seconds(2);
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto now = Clock::now();
+    if (now >= next_status) {
+      view.Status(runner.stats(), std::chrono::duration<double>(now - started).count());
+      next_status += std::chrono::seconds(2);
+    }
+    if (options.duration_ms > 0 &&
+        now - started >= std::chrono::milliseconds(options.duration_ms)) {
+      break;
+    }
+    if (!engine_status.ok()) break;
+  }
+  producing = false;
+  producer_thread.join();
+  if (producer != nullptr) {
+    rd_kafka_flush(producer, 5000);
+    rd_kafka_destroy(producer);
+  }
+  done = true;
+  engine_thread.join();
+  view.Status(runner.stats(), std::chrono::duration<double>(Clock::now() - started).count());
+  if (server) server->Stop();
+  std::string summary = StrCat("demo stopped: ", runner.stats().signals.load(), " signals, ",
+                               runner.stats().outputs.load(), " outputs in ", runner.stats().transactions.load(),
+                               " transactions\n");
+  runner_ptr.reset();  // the engine's clients go before the cluster they talk to
+  if (mock != nullptr) rd_kafka_mock_cluster_destroy(mock);
+  if (host != nullptr) rd_kafka_destroy(host);
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir, ec);
+  out << summary;
+  return engine_status;
+}
+
+}  // namespace demandcenter::demo

@@ -1,0 +1,88 @@
+#include "demandcenter/http/http_server.h"
+
+#include <cstring>
+#include <string>
+
+#include "civetweb.h"
+#include "demandcenter/common/strings.h"
+#include "prometheus/text_serializer.h"
+
+namespace demandcenter::http {
+namespace {
+
+int Dispatch(struct mg_connection* conn, void* self) {
+  return static_cast<HttpServer*>(self)->Handle(conn);
+}
+
+void Reply(struct mg_connection* conn, int status, const char* reason, const char* content_type,
+           const std::string& body, bool head) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            status, reason, content_type, body.size());
+  if (!head) mg_write(conn, body.data(), body.size());
+}
+
+}  // namespace
+
+HttpServer::HttpServer(std::string bind, std::shared_ptr<prometheus::Registry> registry,
+                       std::function<bool()> ready)
+    : bind_(std::move(bind)), registry_(std::move(registry)), ready_(std::move(ready)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::Status HttpServer::Start() {
+  mg_init_library(0);
+  const char* options[] = {"listening_ports", bind_.c_str(), "num_threads", "2",
+                           "request_timeout_ms", "5000", "enable_keep_alive", "no", nullptr};
+  struct mg_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof(callbacks));
+  ctx_ = mg_start(&callbacks, this, options);
+  if (ctx_ == nullptr) {
+    return absl::UnavailableError(StrCat("cannot listen on ", bind_, " (in use, or not a local address?)"));
+  }
+  mg_set_request_handler(ctx_, "/", Dispatch, this);
+  struct mg_server_port ports[4];
+  int n = mg_get_server_ports(ctx_, 4, ports);
+  if (n > 0) port_ = ports[0].port;
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  if (ctx_ != nullptr) {
+    mg_stop(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+int HttpServer::Handle(struct mg_connection* conn) {
+  const struct mg_request_info* info = mg_get_request_info(conn);
+  std::string method = info->request_method ? info->request_method : "";
+  std::string path = info->local_uri ? info->local_uri : "";
+  bool head = method == "HEAD";
+  if (method != "GET" && !head) {
+    Reply(conn, 405, "Method Not Allowed", "text/plain", "only GET and HEAD are supported\n", false);
+    return 405;
+  }
+  if (path == "/metrics") {
+    std::string body = prometheus::TextSerializer().Serialize(registry_->Collect());
+    Reply(conn, 200, "OK", "text/plain; version=0.0.4", body, head);
+    return 200;
+  }
+  if (path == "/healthz") {
+    Reply(conn, 200, "OK", "text/plain", "ok\n", head);
+    return 200;
+  }
+  if (path == "/readyz") {
+    if (ready_()) {
+      Reply(conn, 200, "OK", "text/plain", "ready\n", head);
+      return 200;
+    }
+    Reply(conn, 503, "Service Unavailable", "text/plain", "not ready: partitions are being restored or assigned\n", head);
+    return 503;
+  }
+  Reply(conn, 404, "Not Found", "text/plain", "not found; try /metrics, /healthz, /readyz\n", head);
+  return 404;
+}
+
+}  // namespace demandcenter::http
