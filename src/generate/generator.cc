@@ -22,6 +22,7 @@
 #include <queue>
 #include <random>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -237,7 +238,7 @@ enum class Profile : uint8_t { kDrifter, kNurture, kEvaluator, kBuyer, kCustomer
 constexpr std::array<double, 6> kProfileShares = {0.36, 0.28, 0.13, 0.10, 0.09, 0.04};
 // Budget the profile needs for its full journey, and its weight in the
 // heavy-tailed share of the rest.
-constexpr std::array<int64_t, 6> kProfileMinBudget = {1, 4, 14, 26, 14, 12};
+constexpr std::array<int64_t, 6> kProfileMinBudget = {2, 4, 14, 26, 14, 12};
 constexpr std::array<double, 6> kProfileWeight = {0.3, 1.0, 3.0, 6.0, 5.0, 3.0};
 
 enum class Mix : uint8_t { kBrowse, kNurture, kEvaluate, kDeal, kCustomer };
@@ -653,7 +654,6 @@ class Generator {
   void FillUsage(Account& a, const Spec& spec);
   absl::Status Encode(const v1::Signal& s, std::string* out);
   absl::Status EmitMalformed();
-  void Emit(bool malformed);
 
   uint64_t Draw() { return stream_rng_(); }
   std::string NextEventId();
@@ -779,13 +779,13 @@ void Generator::InitAccounts(int64_t unique) {
   accounts_.resize(n);
   std::vector<double> weight(n);
   int64_t min_total = 0;
+  std::array<double, kZones.size()> zone_weights;
+  for (size_t z = 0; z < kZones.size(); ++z) zone_weights[z] = kZones[z].weight;
   for (int32_t i = 0; i < n; ++i) {
     Account& a = accounts_[i];
     a.rng.state = Hash(i, 0);
     a.profile = static_cast<Profile>(WeightedIndex(a.rng, kProfileShares));
     a.size = static_cast<Segment>(WeightedIndex(a.rng, std::array<double, 3>{0.55, 0.30, 0.15}));
-    std::array<double, kZones.size()> zone_weights;
-    for (size_t z = 0; z < kZones.size(); ++z) zone_weights[z] = kZones[z].weight;
     a.zone = static_cast<uint8_t>(WeightedIndex(a.rng, zone_weights));
     a.owner = a.rng.Chance(0.15) ? 0 : static_cast<uint8_t>(a.rng.Int(1, 12));
     int lo = a.size == kSmb ? 1 : a.size == kMidMarket ? 2 : 4;
@@ -1086,7 +1086,8 @@ Spec Generator::FillerSpec(Account& a, Mix mix) {
   if (e.kind == kUsage || e.kind == kOwnerChange) return spec;
   spec.contact = PickContact(a, IsEmail(e.kind));
   if (spec.contact < 0) return {kPageView, kBlog, 0};  // nobody left to e-mail
-  // Most contacts reach the CRM before (or as) they first engage.
+  // Contacts reach the CRM as they engage: sometimes the first sign of a
+  // contact is the CRM sync.
   if (e.kind != kContactUpsert && !(a.upserted >> spec.contact & 1) && a.rng.Chance(0.2)) {
     return {kContactUpsert, kOther, spec.contact};
   }

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "../testing.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/replay/replay.h"
 #include "demandcenter/v1/signal.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -95,7 +97,7 @@ TEST(GeneratorTest, WritesExactlyTheRequestedNumberOfRecords) {
     o.malformed_share = c.malformed;
     GenerateStats stats;
     std::vector<GeneratedRecord> records = Collect(o, &stats);
-    SCOPED_TRACE(testing::Message() << c.accounts << " accounts, " << c.signals << " signals");
+    SCOPED_TRACE(::testing::Message() << c.accounts << " accounts, " << c.signals << " signals");
     EXPECT_EQ(static_cast<int64_t>(records.size()), c.signals);
     EXPECT_EQ(stats.records, c.signals);
     int64_t malformed = 0;
@@ -277,6 +279,30 @@ TEST(GeneratorTest, AllSignalTypesAppear) {
   }
   EXPECT_EQ(stats.accounts, 10000);
   EXPECT_EQ(stats.duplicates, 300);
+}
+
+// The stream exists to exercise rules: on the default journey every rule and
+// every transition must fire.
+TEST(GeneratorTest, DefaultJourneySeesEveryRuleAndTransition) {
+  config::Config config = demandcenter::testing::DefaultConfig();
+  ASSERT_FALSE(config.rules.empty());
+  GeneratorOptions o;
+  o.accounts = 1000;
+  o.signals = 10000;
+  o.seed = 7;
+  std::stringstream in;
+  ASSERT_TRUE(WriteStream(o, in, nullptr).ok());
+  std::ostringstream out, errors;
+  replay::ReplaySummary summary = replay::Replay(config, in, out, errors, replay::ReplayOptions{});
+  EXPECT_EQ(summary.lines, 10000);
+  EXPECT_EQ(summary.rejected, 0) << errors.str();
+  EXPECT_EQ(summary.duplicates, 30);
+  for (const auto& rule : config.rules) {
+    EXPECT_GT(summary.emitted_by_rule[rule.id], 0) << "rule never fired: " << rule.id;
+  }
+  for (const auto& t : config.journey.transitions) {
+    EXPECT_GT(summary.transitions_by_id[t.id], 0) << "transition never fired: " << t.id;
+  }
 }
 
 TEST(GeneratorTest, DetailFieldsLookRealistic) {
