@@ -143,7 +143,7 @@ constexpr std::array<std::string_view, 8> kCategoryNames = {
     "product", "pricing", "docs", "case_study", "blog", "careers", "support", "other"};
 constexpr std::array<std::array<std::string_view, 4>, 8> kPaths = {{
     {"/product", "/product/analytics", "/product/integrations", "/product/automation"},
-    {"/pricing/compare", "/pricing/faq", "/pricing/compare", "/pricing/faq"},
+    {"/pricing/compare", "/pricing/faq", "/pricing/add-ons", "/pricing/enterprise"},
     {"/docs/getting-started", "/docs/api", "/docs/sso", "/docs/security"},
     {"/customers/northwind", "/customers/globex", "/customers/initech", "/customers/umbrella"},
     {"/blog/buying-signals", "/blog/sales-is-a-team-sport", "/blog/intent-data", "/blog/playbooks"},
@@ -1135,7 +1135,10 @@ void Generator::FillWeb(int32_t index, Account& a, const Spec& spec, int64_t at_
       break;
     default: path = r.Pick(kPaths[category]); break;
   }
-  w->set_url(StrCat(kSite, path));
+  // Customers on the pricing page are shopping for add-ons.
+  bool customer = a.profile == Profile::kCustomer || a.profile == Profile::kChurnRisk ||
+                  (a.flags & kFlagWillWin);
+  w->set_url(StrCat(kSite, path, spec.kind == kPricingView && customer ? "?plan=add-ons" : ""));
   w->set_path(std::string(path));
   w->set_page_category(std::string(kCategoryNames[category]));
   uint64_t day = static_cast<uint64_t>(FloorDiv(at_ms, kDayMs));
