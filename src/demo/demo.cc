@@ -175,17 +175,22 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
     if (producer == nullptr) return;
     generate::GeneratorOptions g;
     g.accounts = options.accounts;
-    g.signals = 50'000'000;
+    g.signals = 2'000'000;
     g.seed = options.seed;
     g.malformed_share = 0.005;
     g.start_ms = generate::kDefaultStartMs;
-    g.days = 3650;
+    g.days = 365;
+    std::atomic<bool> cancel{false};
+    g.cancel = &cancel;
     auto started = Clock::now();
     int64_t sent = 0;
     (void)generate::Generate(
         g,
         [&](const generate::GeneratedRecord& r) {
-          if (!producing.load()) return;
+          if (!producing.load()) {
+            cancel = true;
+            return;
+          }
           std::string topic = TopicForType(config.kafka.topics, r.value);
           while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
                                    RD_KAFKA_V_KEY(r.key.data(), r.key.size()),

@@ -1445,6 +1445,9 @@ absl::Status Generator::Run() {
   last_emitted_ms_ = o_.start_ms;
   int64_t bad_left = bad, dup_left = dups, good_seen = 0;
   for (int64_t i = 0; i < m; ++i) {
+    if (o_.cancel != nullptr && o_.cancel->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("generation cancelled");
+    }
     if (static_cast<int64_t>(Below(Draw(), m - i)) < bad_left) {
       --bad_left;
       if (absl::Status st = EmitMalformed(); !st.ok()) return st;

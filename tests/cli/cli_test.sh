@@ -28,20 +28,29 @@ check() {  # check NAME CONDITION-COMMAND...
 check "validate accepts the default config" grep -q "ok: 9 stages" "$work/ok.txt"
 
 # validate: each broken copy is refused with file:line:column and a message.
-bad() {  # bad NAME SED-EXPRESSION EXPECTED-LOCATION-AND-MESSAGE
-  local name=$1 expr=$2 expected=$3
+# The line is where the broken text sits in the broken copy (its last match,
+# found with grep, so editing the default config does not break the test).
+bad() {  # bad NAME SED-EXPRESSION GREP-PATTERN COLUMN EXPECTED-MESSAGE
+  local name=$1 expr=$2 pattern=$3 column=$4 expected=$5
   sed "$expr" deploy/config/demandcenter.yaml >"$work/$name.yaml"
+  local line
+  line=$(grep -n -e "$pattern" "$work/$name.yaml" | tail -1 | cut -d: -f1)
+  if [[ $column == word:* ]]; then  # the column where that word starts on the line
+    column=$(sed -n "${line}p" "$work/$name.yaml" | awk -v w="${column#word:}" '{ print index($0, w) }')
+  fi
   "$bin" validate --config "$work/$name.yaml" >"$work/$name.out" 2>&1
   local rc=$?
   check "validate rejects $name (exit 1)" test "$rc" -eq 1
-  check "validate reports $name as '$expected'" grep -qF "$work/$name.yaml:$expected" "$work/$name.out"
+  check "validate reports $name at $line:$column: $expected" \
+    grep -qF "$work/$name.yaml:$line:$column: $expected" "$work/$name.out"
 }
-bad unknown_stage 's/      to: negotiating/      to: negotiatin/' '36:11: unknown stage "negotiatin"'
-bad bad_duration 's/inactive_for: 45d/inactive_for: 3x/' "82:21: transition \"prospect_silent\".inactive_for: bad duration \"3x\": unknown unit 'x'"
-bad duplicate_rule 's/- id: hard_bounce_fix_contact/- id: demo_request_sdr/' '202:9: duplicate rule id "demo_request_sdr"'
-bad unknown_field 's/    cooldown: 3d/    cooldwn: 3d/' '145:5: unknown field "cooldwn" in rule'
-bad wrong_type 's/    priority: 95/    priority: urgent/' '144:15: rule "demo_request_sdr".priority must be a number'
-bad unknown_channel 's/channel: SPECIALIST/channel: SPECIALISTS/' '161:14: rule "pricing_surge_specialist": unknown channel "SPECIALISTS"'
+bad unknown_stage 's/      to: negotiating/      to: negotiatin/' 'to: negotiatin$' 11 'unknown stage "negotiatin"'
+bad bad_duration 's/inactive_for: 45d/inactive_for: 3x/' 'inactive_for: 3x' 21 "transition \"prospect_silent\".inactive_for: bad duration \"3x\": unknown unit 'x'"
+bad duplicate_rule 's/- id: hard_bounce_fix_contact/- id: demo_request_sdr/' '^  - id: demo_request_sdr' 9 'duplicate rule id "demo_request_sdr"'
+bad unknown_field 's/    cooldown: 3d/    cooldwn: 3d/' 'cooldwn: 3d' 5 'unknown field "cooldwn" in rule'
+bad wrong_type 's/    priority: 95/    priority: urgent/' 'priority: urgent' 15 'rule "demo_request_sdr".priority must be a number'
+bad unknown_channel '0,/channel: SPECIALIST$/s//channel: SPECIALISTS/' 'channel: SPECIALISTS' 14 'rule "pricing_surge_specialist": unknown channel "SPECIALISTS"'
+bad unreachable 's/      to: expanding/      to: customer/' '^  stages:' word:expanding 'stage "expanding" is unreachable'
 "$bin" validate --config "$work/missing.yaml" >"$work/missing.out" 2>&1
 check "validate reports an unreadable file" grep -q "cannot read the config file" "$work/missing.out"
 

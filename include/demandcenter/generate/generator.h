@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <ostream>
+#include <atomic>
 #include <string>
 
 #include "absl/status/status.h"
@@ -61,6 +62,9 @@ struct GeneratorOptions {
   int32_t days = 180;
   // Encoding of GeneratedRecord::value and of WriteStream. Default: kJson.
   OutputFormat format = OutputFormat::kJson;
+  // When set and it becomes true, Generate stops before the next record and
+  // returns Cancelled (for endless streams such as the demo's). Not owned.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // OK, or InvalidArgument naming the first bad field and its allowed range,
