@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/time/time.h"
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
@@ -248,6 +249,117 @@ class Parser {
     out->counts.push_back(std::move(count));
   }
 
+
+  // A channel name or a list of them; `all` (alone) means every channel,
+  // returned as an empty list with *all set.
+  std::vector<v1::Channel> Channels(const YAML::Node& node, std::string_view what, bool allow_all,
+                                    bool* all = nullptr) {
+    std::vector<v1::Channel> out;
+    for (const auto& name : StringList(node, what)) {
+      if (allow_all && name == "all") {
+        if (all) *all = true;
+        continue;
+      }
+      auto c = ParseChannel(name);
+      if (!c) {
+        std::vector<std::string> names;
+        if (allow_all) names.push_back("all");
+        for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) names.emplace_back(ChannelName(static_cast<v1::Channel>(i)));
+        Error(node, StrCat(what, ": unknown channel \"", name, "\"", Suggest(name, names),
+                           "; use one of ", JoinNames(names)));
+        continue;
+      }
+      out.push_back(*c);
+    }
+    return out;
+  }
+
+  // "08:00" -> minutes since midnight; "24:00" is allowed as an end.
+  std::optional<int32_t> TimeOfDay(const YAML::Node& node, std::string_view what) {
+    auto s = String(node, what);
+    if (!s) return std::nullopt;
+    int h = -1, m = -1;
+    char extra = 0;
+    if (std::sscanf(s->c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 24 || m < 0 ||
+        m > 59 || (h == 24 && m != 0) || s->size() > 5) {
+      Error(node, StrCat(what, " must be a local time like \"08:00\" or \"17:30\", got \"", *s, "\""));
+      return std::nullopt;
+    }
+    return h * 60 + m;
+  }
+
+  // [mon, tue, ...], "weekdays", "weekends" or "every day" -> a weekday mask.
+  std::optional<uint8_t> Days(const YAML::Node& node, std::string_view what) {
+    uint8_t mask = 0;
+    for (const auto& name : StringList(node, what)) {
+      std::string lower = AsciiLower(name);
+      if (lower == "weekdays") {
+        mask |= calendar::kWeekdays;
+      } else if (lower == "weekends") {
+        mask |= 0x60;
+      } else if (lower == "every day" || lower == "all") {
+        mask |= calendar::kEveryDay;
+      } else if (int d = calendar::ParseWeekday(name); d >= 0) {
+        mask |= static_cast<uint8_t>(1u << d);
+      } else {
+        Error(node, StrCat(what, ": \"", name, "\" is not a day; use mon, tue, wed, thu, fri, sat, sun, weekdays or weekends"));
+        return std::nullopt;
+      }
+    }
+    if (mask == 0) {
+      Error(node, StrCat(what, " needs at least one day"));
+      return std::nullopt;
+    }
+    return mask;
+  }
+
+  // "2026-12-25".
+  std::optional<absl::CivilDay> Date(const YAML::Node& node, std::string_view what) {
+    auto s = String(node, what);
+    if (!s) return std::nullopt;
+    int y = 0, mo = 0, d = 0;
+    char extra = 0;
+    if (std::sscanf(s->c_str(), "%d-%d-%d%c", &y, &mo, &d, &extra) != 3 || mo < 1 || mo > 12 ||
+        d < 1 || d > 31) {
+      Error(node, StrCat(what, " must be a date like 2026-12-25, got \"", *s, "\""));
+      return std::nullopt;
+    }
+    absl::CivilDay day(y, mo, d);
+    if (day.month() != mo || day.day() != d) {
+      Error(node, StrCat(what, ": ", *s, " is not a day of the calendar"));
+      return std::nullopt;
+    }
+    return day;
+  }
+
+  // A date (midnight UTC; as an end, the end of that day) or an RFC 3339
+  // UTC time "2026-03-09T13:00:00Z" -> Unix ms.
+  std::optional<int64_t> Instant(const YAML::Node& node, std::string_view what, bool end_of_day) {
+    auto s = String(node, what);
+    if (!s) return std::nullopt;
+    if (s->size() == 10) {
+      auto day = Date(node, what);
+      if (!day) return std::nullopt;
+      if (end_of_day) *day += 1;
+      return absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(*day), absl::UTCTimeZone()));
+    }
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+    char z = 0, extra = 0;
+    if (std::sscanf(s->c_str(), "%d-%d-%dT%d:%d:%d%c%c", &y, &mo, &d, &h, &mi, &se, &z, &extra) != 7 ||
+        z != 'Z') {
+      Error(node, StrCat(what, " must be a date (2026-03-09) or a UTC time (2026-03-09T13:00:00Z), got \"",
+                         *s, "\""));
+      return std::nullopt;
+    }
+    return absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, se), absl::UTCTimeZone()));
+  }
+
+  // Pool references are checked once every pool is known.
+  void ReferPool(const YAML::Node& node, const std::string& pool) {
+    pool_refs_.emplace_back(Loc(node), pool);
+  }
+  std::vector<std::pair<SourceLocation, std::string>> pool_refs_;
+
   std::string file_;
   std::vector<ConfigError> errors_;
   struct StageRef {
@@ -345,12 +457,6 @@ Condition Parser::ParseCondition(const YAML::Node& node, const std::string& what
   return c;
 }
 
-std::optional<v1::Channel> ParseChannel(std::string_view name) {
-  for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) {
-    if (ChannelName(static_cast<v1::Channel>(i)) == name) return static_cast<v1::Channel>(i);
-  }
-  return std::nullopt;
-}
 
 void CollectCounts(Condition* c, std::vector<CountSeries>* series) {
   for (auto& count : c->counts) {
@@ -505,7 +611,7 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
     return;
   }
   for (const auto& item : node) {
-    if (!p.ExpectMap(item, "pool", {"id", "members"})) continue;
+    if (!p.ExpectMap(item, "pool", {"id", "manager", "members"})) continue;
     Pool pool;
     auto id = p.RequiredString(item, "id", "pool");
     if (!id) continue;
@@ -513,6 +619,9 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
     if (config->FindPool(pool.id)) {
       p.Error(item["id"], StrCat("duplicate pool id \"", pool.id, "\""));
       continue;
+    }
+    if (auto n = item["manager"]) {
+      if (auto m = p.String(n, StrCat("pool \"", pool.id, "\".manager"))) pool.manager = *m;
     }
     YAML::Node members = item["members"];
     if (!members || !members.IsSequence() || members.size() == 0) {
@@ -522,7 +631,8 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
         PoolMember member;
         if (m.IsScalar()) {
           member.id = m.Scalar();
-        } else if (p.ExpectMap(m, StrCat("pool \"", pool.id, "\" member"), {"id", "weight"})) {
+        } else if (p.ExpectMap(m, StrCat("pool \"", pool.id, "\" member"),
+                               {"id", "weight", "paused", "out_of_office"})) {
           if (auto mid = p.RequiredString(m, "id", "pool member")) member.id = *mid;
           if (auto w = m["weight"]) {
             if (auto v = p.Number(w, "pool member weight")) {
@@ -530,6 +640,32 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
               else member.weight = *v;
             }
           }
+          if (auto n = m["paused"]) {
+            if (auto b = p.Bool(n, "pool member paused")) member.paused = *b;
+          }
+          if (auto ooo = m["out_of_office"]) {
+            std::string what = StrCat("pool \"", pool.id, "\" member \"", member.id, "\".out_of_office");
+            if (!ooo.IsSequence()) {
+              p.Error(ooo, StrCat(what, " must be a list of {from, to}"));
+            } else {
+              for (const auto& w : ooo) {
+                if (!p.ExpectMap(w, what, {"from", "to"})) continue;
+                if (!w["from"] || !w["to"]) {
+                  p.Error(w, StrCat(what, " needs from and to (dates or UTC times)"));
+                  continue;
+                }
+                auto from = p.Instant(w["from"], StrCat(what, ".from"), false);
+                auto to = p.Instant(w["to"], StrCat(what, ".to"), true);
+                if (from && to) {
+                  if (*to <= *from) p.Error(w, StrCat(what, ": to must be after from"));
+                  else member.out_of_office.emplace_back(*from, *to);
+                }
+              }
+            }
+          }
+        }
+        for (const auto& other : pool.members) {
+          if (other.id == member.id) p.Error(m, StrCat("pool \"", pool.id, "\" lists \"", member.id, "\" twice"));
         }
         if (!member.id.empty()) pool.members.push_back(member);
       }
@@ -539,7 +675,8 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
 }
 
 void ParseRules(Parser& p, const YAML::Node& node, Config* config,
-                std::vector<std::pair<SourceLocation, std::string>>* pool_refs) {
+                std::vector<std::pair<SourceLocation, std::string>>* pool_refs,
+                std::set<size_t>* escalate_set) {
   if (!node.IsSequence()) {
     p.Error(node, "rules must be a list");
     return;
@@ -602,7 +739,7 @@ void ParseRules(Parser& p, const YAML::Node& node, Config* config,
       if (auto s = p.String(n, StrCat(what, ".reason"))) rule.reason = *s;
     }
     if (auto route = r["route"]) {
-      if (p.ExpectMap(route, StrCat(what, ".route"), {"owner", "pool", "sla"})) {
+      if (p.ExpectMap(route, StrCat(what, ".route"), {"owner", "pool", "sla", "escalate", "manager"})) {
         Route rt;
         if (auto o = route["owner"]) {
           auto s = p.String(o, StrCat(what, ".route.owner"));
@@ -621,7 +758,28 @@ void ParseRules(Parser& p, const YAML::Node& node, Config* config,
           p.Error(route, StrCat(what, ".route needs \"owner: account\" or \"pool\""));
         }
         if (auto sla = route["sla"]) {
-          if (auto d = p.Duration(sla, StrCat(what, ".route.sla"))) rt.sla_ms = *d;
+          if (auto d = p.Duration(sla, StrCat(what, ".route.sla"))) {
+            rt.sla_ms = *d;
+            rt.sla_days = static_cast<int32_t>(*d / kDay);
+            rt.sla_open_ms = *d % kDay;
+          }
+        }
+        if (auto m = route["manager"]) {
+          if (auto s = p.String(m, StrCat(what, ".route.manager"))) rt.manager = *s;
+        }
+        if (auto esc = route["escalate"]) {
+          if (!route["sla"]) p.Error(esc, StrCat(what, ".route.escalate needs an sla (the deadline that escalates)"));
+          for (const auto& step : p.StringList(esc, StrCat(what, ".route.escalate"))) {
+            if (step == "next_member") {
+              rt.escalate.push_back(EscalationStep::kNextMember);
+            } else if (step == "manager") {
+              rt.escalate.push_back(EscalationStep::kManager);
+            } else if (step != "none") {
+              p.Error(esc, StrCat(what, ".route.escalate: unknown step \"", step,
+                                  "\"; use next_member, manager, or none"));
+            }
+          }
+          escalate_set->insert(config->rules.size());
         }
         rule.route = rt;
       }
@@ -630,12 +788,14 @@ void ParseRules(Parser& p, const YAML::Node& node, Config* config,
       if (p.ExpectMap(prompt, StrCat(what, ".prompt"), {"title", "why", "suggested_action"})) {
         PromptTemplate t;
         if (auto s = p.RequiredString(prompt, "title", StrCat(what, ".prompt"))) t.title = *s;
-        if (auto s = p.RequiredString(prompt, "why", StrCat(what, ".prompt"))) t.why = *s;
+        if (auto n = prompt["why"]) {
+          if (auto s = p.String(n, StrCat(what, ".prompt.why"))) t.why = *s;
+        }
         if (auto n = prompt["suggested_action"]) {
           if (auto s = p.String(n, StrCat(what, ".prompt.suggested_action"))) t.suggested_action = *s;
         }
         CheckPlaceholders(p, prompt["title"], t.title, StrCat(what, ".prompt.title"));
-        CheckPlaceholders(p, prompt["why"], t.why, StrCat(what, ".prompt.why"));
+        if (prompt["why"]) CheckPlaceholders(p, prompt["why"], t.why, StrCat(what, ".prompt.why"));
         rule.prompt = t;
         if (!rule.route) {
           p.Error(prompt, StrCat(what, " has a prompt but no route: a prompt needs a salesperson "
@@ -659,12 +819,12 @@ void ParseRuntime(Parser& p, const YAML::Node& root, Config* config) {
       if (auto n = k["json_topics"]) config->kafka.json_topics = p.StringList(n, "kafka.json_topics");
       if (auto t = k["topics"]) {
         if (p.ExpectMap(t, "kafka.topics",
-                        {"signals", "dlq", "nba", "routing", "prompts", "transitions"})) {
+                        {"signals", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
           auto& topics = config->kafka.topics;
           if (auto n = t["signals"]) topics.signals = p.StringList(n, "kafka.topics.signals");
           for (auto [key, field] : {std::pair{"dlq", &topics.dlq}, {"nba", &topics.nba},
                                     {"routing", &topics.routing}, {"prompts", &topics.prompts},
-                                    {"transitions", &topics.transitions}}) {
+                                    {"transitions", &topics.transitions}, {"reps", &topics.reps}}) {
             if (auto n = t[key]) {
               if (auto s = p.String(n, StrCat("kafka.topics.", key))) *field = *s;
             }
@@ -693,14 +853,446 @@ void ParseRuntime(Parser& p, const YAML::Node& root, Config* config) {
       }
     }
   }
-  if (auto a = root["arbitration"]) {
-    if (p.ExpectMap(a, "arbitration", {"max_actions"})) {
-      if (auto n = a["max_actions"]) {
-        if (auto v = p.Integer(n, "arbitration.max_actions", 1, 20)) {
-          config->arbitration.max_actions = static_cast<int32_t>(*v);
+}
+
+void ParseArbitration(Parser& p, const YAML::Node& a, Config* config) {
+  if (!p.ExpectMap(a, "arbitration", {"max_actions", "propensity", "default_propensity", "context"})) return;
+  auto& arb = config->arbitration;
+  if (auto n = a["max_actions"]) {
+    if (auto v = p.Integer(n, "arbitration.max_actions", 1, 20)) arb.max_actions = static_cast<int32_t>(*v);
+  }
+  if (auto n = a["default_propensity"]) {
+    if (auto v = p.Number(n, "arbitration.default_propensity")) {
+      if (*v <= 0) p.Error(n, "arbitration.default_propensity must be greater than zero");
+      else arb.default_propensity = *v;
+    }
+  }
+  if (auto list = a["propensity"]) {
+    if (!list.IsSequence()) {
+      p.Error(list, "arbitration.propensity must be a list of {action, channel, stage, value}");
+    } else {
+      for (const auto& item : list) {
+        const std::string what = "arbitration.propensity item";
+        if (!p.ExpectMap(item, what, {"action", "channel", "stage", "value"})) continue;
+        Propensity prior;
+        if (auto n = item["action"]) prior.actions = p.StringList(n, StrCat(what, ".action"));
+        if (auto n = item["channel"]) prior.channels = p.Channels(n, StrCat(what, ".channel"), false);
+        if (auto n = item["stage"]) {
+          prior.stages = p.StringList(n, StrCat(what, ".stage"));
+          for (const auto& st : prior.stages) p.ReferStage(n, st, StrCat(what, ".stage"));
+        }
+        if (auto n = item["value"]) {
+          if (auto v = p.Number(n, StrCat(what, ".value"))) {
+            if (*v <= 0) p.Error(n, StrCat(what, ".value must be greater than zero"));
+            else prior.value = *v;
+          }
+        } else {
+          p.Error(item, StrCat(what, " needs \"value\" (e.g. 0.6)"));
+        }
+        arb.propensity.push_back(std::move(prior));
+      }
+    }
+  }
+  if (auto list = a["context"]) {
+    if (!list.IsSequence()) {
+      p.Error(list, "arbitration.context must be a list of {id, when, weight}");
+    } else {
+      for (const auto& item : list) {
+        std::string what = "arbitration.context item";
+        if (!p.ExpectMap(item, what, {"id", "when", "channel", "action", "weight"})) continue;
+        ContextWeight w;
+        if (auto id = p.RequiredString(item, "id", what)) {
+          w.id = *id;
+          what = StrCat("context weight \"", w.id, "\"");
+        }
+        if (auto n = item["when"]) {
+          w.when = p.ParseCondition(n, StrCat(what, ".when"), 0);
+        } else {
+          p.Error(item, StrCat(what, " needs \"when\""));
+        }
+        if (auto n = item["channel"]) w.channels = p.Channels(n, StrCat(what, ".channel"), false);
+        if (auto n = item["action"]) w.actions = p.StringList(n, StrCat(what, ".action"));
+        if (auto n = item["weight"]) {
+          if (auto v = p.Number(n, StrCat(what, ".weight"))) {
+            if (*v <= 0) p.Error(n, StrCat(what, ".weight must be greater than zero"));
+            else w.weight = *v;
+          }
+        } else {
+          p.Error(item, StrCat(what, " needs \"weight\" (e.g. 1.2)"));
+        }
+        arb.context.push_back(std::move(w));
+      }
+    }
+  }
+}
+
+std::optional<calendar::WeeklyHours> ParseHours(Parser& p, const YAML::Node& node, const std::string& what,
+                                                bool quiet) {
+  std::vector<std::string> keys = {"days", "from", "to", "holidays"};
+  if (quiet) keys = {"from", "to", "weekends", "holidays", "channels"};
+  else keys.push_back("channels");
+  if (!p.ExpectMap(node, what, keys)) return std::nullopt;
+  calendar::WeeklyHours hours;
+  if (auto n = node["days"]) {
+    if (auto d = p.Days(n, StrCat(what, ".days"))) hours.days = *d;
+  }
+  if (!node["from"] || !node["to"]) {
+    p.Error(node, StrCat(what, " needs from and to, e.g. {from: \"08:00\", to: \"18:00\"}"));
+    return std::nullopt;
+  }
+  auto from = p.TimeOfDay(node["from"], StrCat(what, ".from"));
+  auto to = p.TimeOfDay(node["to"], StrCat(what, ".to"));
+  if (!from || !to) return std::nullopt;
+  if (*from == *to) {
+    p.Error(node, StrCat(what, ": from and to are the same time"));
+    return std::nullopt;
+  }
+  if (!quiet) {
+    if (*to < *from) {
+      p.Error(node, StrCat(what, ": to must be after from (business hours do not cross midnight)"));
+      return std::nullopt;
+    }
+    hours.windows = {{*from, *to}};
+  } else if (*from > *to) {  // quiet 20:00-08:00: send 08:00-20:00
+    hours.windows = {{*to, *from}};
+  } else {  // quiet 12:00-14:00: send before 12:00 and from 14:00
+    if (*from > 0) hours.windows.emplace_back(0, *from);
+    if (*to < 1440) hours.windows.emplace_back(*to, 1440);
+  }
+  if (quiet) {
+    if (auto n = node["weekends"]) {
+      if (auto b = p.Bool(n, StrCat(what, ".weekends"))) hours.days = *b ? calendar::kWeekdays : calendar::kEveryDay;
+    }
+  }
+  if (auto n = node["holidays"]) {
+    if (auto b = p.Bool(n, StrCat(what, ".holidays"))) hours.closed_on_holidays = *b;
+  }
+  return hours;
+}
+
+void ParseContactPolicy(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "contact_policy", {"timezone", "business_hours", "quiet_hours", "holidays",
+                                            "caps", "action_cooldowns"})) {
+    return;
+  }
+  auto& cp = config->contact_policy;
+  if (auto n = node["timezone"]) {
+    if (auto s = p.String(n, "contact_policy.timezone")) {
+      absl::TimeZone tz;
+      if (!absl::LoadTimeZone(*s, &tz)) {
+        p.Error(n, StrCat("contact_policy.timezone: \"", *s, "\" is not an IANA time zone of this system's "
+                          "tz database (e.g. Europe/London, America/New_York)"));
+      } else {
+        cp.timezone = *s;
+      }
+    }
+  }
+  std::vector<calendar::Holiday> holidays;
+  if (auto list = node["holidays"]) {
+    if (!list.IsSequence()) {
+      p.Error(list, "contact_policy.holidays must be a list of dates or {date, zones}");
+    } else {
+      for (const auto& item : list) {
+        calendar::Holiday h;
+        if (item.IsScalar()) {
+          auto d = p.Date(item, "contact_policy.holidays item");
+          if (!d) continue;
+          h.day = *d;
+        } else {
+          if (!p.ExpectMap(item, "contact_policy.holidays item", {"date", "zones"})) continue;
+          if (!item["date"]) {
+            p.Error(item, "contact_policy.holidays item needs \"date\"");
+            continue;
+          }
+          auto d = p.Date(item["date"], "contact_policy.holidays item.date");
+          if (!d) continue;
+          h.day = *d;
+          if (auto z = item["zones"]) h.zones = p.StringList(z, "contact_policy.holidays item.zones");
+        }
+        holidays.push_back(std::move(h));
+      }
+    }
+  }
+  if (auto n = node["business_hours"]) {
+    if (auto hours = ParseHours(p, n, "contact_policy.business_hours", false)) {
+      cp.business_hours.emplace(std::move(*hours), holidays);
+    }
+    if (auto c = n["channels"]) cp.business_channels = p.Channels(c, "contact_policy.business_hours.channels", false);
+  }
+  if (auto n = node["quiet_hours"]) {
+    if (auto hours = ParseHours(p, n, "contact_policy.quiet_hours", true)) {
+      std::string text = StrCat(n["from"].Scalar(), "-", n["to"].Scalar());
+      if (hours->days != calendar::kEveryDay) text += ", weekends";
+      if (hours->closed_on_holidays && !holidays.empty()) text += ", holidays";
+      cp.quiet_hours_text = text;
+      cp.send_hours.emplace(std::move(*hours), holidays);
+    }
+    if (auto c = n["channels"]) cp.quiet_channels = p.Channels(c, "contact_policy.quiet_hours.channels", false);
+  }
+  if (auto list = node["caps"]) {
+    if (!list.IsSequence()) {
+      p.Error(list, "contact_policy.caps must be a list of {id, channel, max, per}");
+    } else {
+      std::set<std::string> ids;
+      for (const auto& item : list) {
+        std::string what = "cap";
+        if (!p.ExpectMap(item, what, {"id", "channel", "action", "except_action", "max", "per"})) continue;
+        Cap cap;
+        if (auto id = p.RequiredString(item, "id", what)) {
+          cap.id = *id;
+          what = StrCat("cap \"", cap.id, "\"");
+          if (!ids.insert(cap.id).second) p.Error(item["id"], StrCat("duplicate cap id \"", cap.id, "\""));
+        }
+        if (auto n = item["channel"]) {
+          bool all = false;
+          cap.channels = p.Channels(n, StrCat(what, ".channel"), true, &all);
+          if (all && !cap.channels.empty()) p.Error(n, StrCat(what, ".channel: \"all\" stands alone"));
+        } else {
+          p.Error(item, StrCat(what, " needs \"channel\" (a channel, a list, or all)"));
+        }
+        if (auto n = item["action"]) cap.actions = p.StringList(n, StrCat(what, ".action"));
+        if (auto n = item["except_action"]) cap.except_actions = p.StringList(n, StrCat(what, ".except_action"));
+        if (auto n = item["max"]) {
+          if (auto v = p.Integer(n, StrCat(what, ".max"), 1, 1000)) cap.max = static_cast<int32_t>(*v);
+        } else {
+          p.Error(item, StrCat(what, " needs \"max\""));
+        }
+        if (auto n = item["per"]) {
+          if (auto d = p.Duration(n, StrCat(what, ".per"))) cap.per_ms = *d;
+        } else {
+          p.Error(item, StrCat(what, " needs \"per\" (the window, e.g. 7d)"));
+        }
+        cp.caps.push_back(std::move(cap));
+      }
+    }
+  }
+  if (auto n = node["action_cooldowns"]) {
+    if (!n.IsMap()) {
+      p.Error(n, "contact_policy.action_cooldowns must map actions to durations, e.g. qualification_call: 7d");
+    } else {
+      for (const auto& kv : n) {
+        if (auto d = p.Duration(kv.second, StrCat("contact_policy.action_cooldowns.", kv.first.Scalar()))) {
+          cp.action_cooldowns.emplace_back(kv.first.Scalar(), *d);
         }
       }
     }
+  }
+  for (const auto& cap : cp.caps) cp.longest_window_ms = std::max(cp.longest_window_ms, cap.per_ms);
+  for (const auto& [pattern, ms] : cp.action_cooldowns) cp.longest_window_ms = std::max(cp.longest_window_ms, ms);
+}
+
+void ParseRouting(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "routing", {"auto"})) return;
+  YAML::Node a = node["auto"];
+  if (!a) return;
+  const std::string what = "routing.auto";
+  if (!p.ExpectMap(a, what, {"large_deal", "large_committee", "many_products",
+                             "complex_segments", "partner_territories", "stages", "specialists",
+                             "routes", "affinity"})) {
+    return;
+  }
+  auto& ar = config->routing.automatic;
+  if (auto n = a["large_deal"]) {
+    if (auto v = p.Number(n, StrCat(what, ".large_deal"))) ar.large_deal = *v;
+  }
+  if (auto n = a["large_committee"]) {
+    if (auto v = p.Integer(n, StrCat(what, ".large_committee"), 1, 1000)) ar.large_committee = static_cast<int32_t>(*v);
+  }
+  if (auto n = a["many_products"]) {
+    if (auto v = p.Integer(n, StrCat(what, ".many_products"), 1, 1000)) ar.many_products = static_cast<int32_t>(*v);
+  }
+  if (auto n = a["complex_segments"]) ar.complex_segments = p.StringList(n, StrCat(what, ".complex_segments"));
+  if (auto n = a["partner_territories"]) ar.partner_territories = p.StringList(n, StrCat(what, ".partner_territories"));
+  if (auto st = a["stages"]) {
+    if (p.ExpectMap(st, StrCat(what, ".stages"), {"early", "evaluation", "late", "customer", "dormant"})) {
+      for (auto [key, field] : {std::pair{"early", &ar.early}, {"evaluation", &ar.evaluation}, {"late", &ar.late},
+                                {"customer", &ar.customer}, {"dormant", &ar.dormant}}) {
+        if (auto n = st[key]) {
+          *field = p.StringList(n, StrCat(what, ".stages.", key));
+          for (const auto& stage : *field) p.ReferStage(n, stage, StrCat(what, ".stages.", key));
+        }
+      }
+    }
+  }
+  if (auto list = a["specialists"]) {
+    if (!list.IsSequence()) {
+      p.Error(list, StrCat(what, ".specialists must be a list of {when, role, pool}"));
+    } else {
+      for (const auto& item : list) {
+        if (!p.ExpectMap(item, StrCat(what, ".specialists item"), {"when", "role", "pool"})) continue;
+        Specialist sp;
+        if (auto n = item["when"]) sp.when = p.ParseCondition(n, StrCat(what, ".specialists.when"), 0);
+        else p.Error(item, StrCat(what, ".specialists item needs \"when\""));
+        if (auto r = p.RequiredString(item, "role", StrCat(what, ".specialists item"))) sp.role = *r;
+        if (auto n = item["pool"]) {
+          if (auto s = p.String(n, StrCat(what, ".specialists.pool"))) {
+            sp.pool = *s;
+            p.ReferPool(n, *s);
+          }
+        }
+        ar.specialists.push_back(std::move(sp));
+      }
+    }
+  }
+  if (auto routes = a["routes"]) {
+    if (!routes.IsMap()) {
+      p.Error(routes, StrCat(what, ".routes must map channels to {role, owner, pool}"));
+    } else {
+      for (const auto& kv : routes) {
+        std::string name = kv.first.Scalar();
+        auto channel = ParseChannel(name);
+        if (!channel) {
+          p.Error(kv.first, StrCat(what, ".routes: unknown channel \"", name, "\""));
+          continue;
+        }
+        if (!p.ExpectMap(kv.second, StrCat(what, ".routes.", name), {"role", "owner", "pool"})) continue;
+        AutoRoute r;
+        if (auto n = kv.second["role"]) {
+          if (auto s = p.String(n, StrCat(what, ".routes.", name, ".role"))) r.role = *s;
+        }
+        if (auto n = kv.second["owner"]) {
+          auto s = p.String(n, StrCat(what, ".routes.", name, ".owner"));
+          if (s && *s != "account") p.Error(n, StrCat(what, ".routes.", name, ".owner: only \"account\" is supported"));
+          r.to_owner = true;
+        }
+        if (auto n = kv.second["pool"]) {
+          if (auto s = p.String(n, StrCat(what, ".routes.", name, ".pool"))) {
+            r.pool = *s;
+            p.ReferPool(n, *s);
+          }
+        }
+        ar.routes.emplace_back(*channel, std::move(r));
+      }
+    }
+  }
+  if (auto af = a["affinity"]) {
+    if (p.ExpectMap(af, StrCat(what, ".affinity"), {"person", "digital", "min_responses", "person_share"})) {
+      if (auto n = af["person"]) ar.person_signals = p.StringList(n, StrCat(what, ".affinity.person"));
+      if (auto n = af["digital"]) ar.digital_signals = p.StringList(n, StrCat(what, ".affinity.digital"));
+      if (auto n = af["min_responses"]) {
+        if (auto v = p.Integer(n, StrCat(what, ".affinity.min_responses"), 1, 100000)) {
+          ar.affinity_min_responses = static_cast<int32_t>(*v);
+        }
+      }
+      if (auto n = af["person_share"]) {
+        if (auto v = p.Number(n, StrCat(what, ".affinity.person_share"))) {
+          if (*v <= 0 || *v > 1) p.Error(n, StrCat(what, ".affinity.person_share is a fraction between 0 and 1"));
+          else ar.person_share = *v;
+        }
+      }
+    }
+  }
+}
+
+void ParseSla(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "sla", {"met_by", "business_time"})) return;
+  if (auto n = node["met_by"]) config->sla.met_by = p.StringList(n, "sla.met_by");
+  if (auto n = node["business_time"]) {
+    if (auto b = p.Bool(n, "sla.business_time")) config->sla.business_time = *b;
+  }
+}
+
+void ParseFeedback(Parser& p, const YAML::Node& node, Config* config) {
+  if (!p.ExpectMap(node, "feedback", {"dismissed_cooldown"})) return;
+  if (auto n = node["dismissed_cooldown"]) {
+    if (auto d = p.Duration(n, "feedback.dismissed_cooldown")) config->feedback.dismissed_cooldown_ms = *d;
+  }
+}
+
+void ParseExperiments(Parser& p, const YAML::Node& node, Config* config) {
+  if (!node.IsSequence()) {
+    p.Error(node, "experiments must be a list of {id, rules, holdout, arms}");
+    return;
+  }
+  std::set<std::string> ids;
+  for (const auto& item : node) {
+    std::string what = "experiment";
+    if (!p.ExpectMap(item, what, {"id", "rules", "holdout", "arms"})) continue;
+    Experiment e;
+    e.location = Parser::Loc(item);
+    if (auto id = p.RequiredString(item, "id", what)) {
+      e.id = *id;
+      what = StrCat("experiment \"", e.id, "\"");
+      if (!ids.insert(e.id).second) p.Error(item["id"], StrCat("duplicate experiment id \"", e.id, "\""));
+    }
+    if (auto n = item["rules"]) {
+      e.rules = p.StringList(n, StrCat(what, ".rules"));
+      for (const auto& rule_id : e.rules) {
+        int index = -1;
+        for (size_t i = 0; i < config->rules.size(); ++i) {
+          if (config->rules[i].id == rule_id) index = static_cast<int>(i);
+        }
+        if (index < 0) {
+          std::vector<std::string> names;
+          for (const auto& r : config->rules) names.push_back(r.id);
+          p.Error(n, StrCat(what, ": unknown rule \"", rule_id, "\"", Suggest(rule_id, names)));
+        } else if (config->rules[index].experiment >= 0) {
+          p.Error(n, StrCat(what, ": rule \"", rule_id, "\" is already in experiment \"",
+                            config->experiments[config->rules[index].experiment].id, "\""));
+        } else {
+          config->rules[index].experiment = static_cast<int32_t>(config->experiments.size());
+        }
+      }
+    } else {
+      p.Error(item, StrCat(what, " needs \"rules\" (the rule ids it covers)"));
+    }
+    if (auto n = item["holdout"]) {
+      if (auto v = p.Number(n, StrCat(what, ".holdout"))) {
+        if (*v < 0 || *v >= 1) p.Error(n, StrCat(what, ".holdout is a share: at least 0 and below 1, e.g. 0.1"));
+        else e.holdout = *v;
+      }
+    }
+    if (auto arms = item["arms"]) {
+      if (!arms.IsSequence() || arms.size() == 0) {
+        p.Error(arms, StrCat(what, ".arms must be a non-empty list of {id, share, action, channel, priority}"));
+      } else {
+        std::set<std::string> arm_ids;
+        for (const auto& a : arms) {
+          if (!p.ExpectMap(a, StrCat(what, " arm"), {"id", "share", "action", "channel", "priority", "role"})) continue;
+          ExperimentArm arm;
+          if (auto id = p.RequiredString(a, "id", StrCat(what, " arm"))) {
+            arm.id = *id;
+            if (arm.id == "holdout") p.Error(a["id"], StrCat(what, ": \"holdout\" is reserved; use holdout: <share>"));
+            if (!arm_ids.insert(arm.id).second) p.Error(a["id"], StrCat(what, ": duplicate arm \"", arm.id, "\""));
+          }
+          std::string arm_what = StrCat(what, " arm \"", arm.id, "\"");
+          if (auto n = a["share"]) {
+            if (auto v = p.Number(n, StrCat(arm_what, ".share"))) {
+              if (*v <= 0) p.Error(n, StrCat(arm_what, ".share must be greater than zero"));
+              else arm.share = *v;
+            }
+          }
+          if (auto n = a["action"]) {
+            if (auto s = p.String(n, StrCat(arm_what, ".action"))) arm.action = *s;
+          }
+          if (auto n = a["role"]) {
+            if (auto s = p.String(n, StrCat(arm_what, ".role"))) arm.role = *s;
+          }
+          if (auto n = a["channel"]) {
+            if (auto s = p.String(n, StrCat(arm_what, ".channel"))) {
+              ChannelChoice choice;
+              if (*s == "auto") {
+                choice.automatic = true;
+                arm.channel = choice;
+              } else if (auto c = ParseChannel(*s)) {
+                choice.channel = *c;
+                arm.channel = choice;
+              } else {
+                p.Error(n, StrCat(arm_what, ": unknown channel \"", *s, "\""));
+              }
+            }
+          }
+          if (auto n = a["priority"]) {
+            if (auto v = p.Integer(n, StrCat(arm_what, ".priority"), 0, 100)) arm.priority = static_cast<int32_t>(*v);
+          }
+          e.arms.push_back(std::move(arm));
+        }
+      }
+    }
+    if (e.holdout == 0 && e.arms.empty()) {
+      p.Error(item, StrCat(what, " needs a holdout share, arms, or both"));
+    }
+    config->experiments.push_back(std::move(e));
   }
 }
 
@@ -749,6 +1341,45 @@ const Pool* Config::FindPool(std::string_view id) const {
   return nullptr;
 }
 
+const Rule* Config::FindRule(std::string_view id) const {
+  for (const auto& r : rules) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+bool Cap::Covers(v1::Channel channel, std::string_view action) const {
+  if (!channels.empty() && std::find(channels.begin(), channels.end(), channel) == channels.end()) return false;
+  if (!actions.empty() && std::none_of(actions.begin(), actions.end(),
+                                       [&](const std::string& p) { return GlobMatch(p, action); })) {
+    return false;
+  }
+  return std::none_of(except_actions.begin(), except_actions.end(),
+                      [&](const std::string& p) { return GlobMatch(p, action); });
+}
+
+int64_t ContactPolicyConfig::ActionCooldown(std::string_view action) const {
+  for (const auto& [pattern, ms] : action_cooldowns) {
+    if (GlobMatch(pattern, action)) return ms;
+  }
+  return 0;
+}
+
+bool ContactPolicyConfig::IsBusinessChannel(v1::Channel channel) const {
+  return std::find(business_channels.begin(), business_channels.end(), channel) != business_channels.end();
+}
+
+bool ContactPolicyConfig::IsQuietChannel(v1::Channel channel) const {
+  return std::find(quiet_channels.begin(), quiet_channels.end(), channel) != quiet_channels.end();
+}
+
+const AutoRoute* AutoRoutingConfig::RouteFor(v1::Channel channel) const {
+  for (const auto& [c, r] : routes) {
+    if (c == channel) return &r;
+  }
+  return nullptr;
+}
+
 int Config::StageIndex(std::string_view stage) const {
   for (size_t i = 0; i < journey.stages.size(); ++i) {
     if (journey.stages[i] == stage) return static_cast<int>(i);
@@ -764,6 +1395,13 @@ const std::vector<std::string>& MatchableFields() {
       "contact_title", "contact_role", "account_segment", "do_not_contact", "prompt_outcome",
       "metric", "segment", "attributes.*"};
   return kFields;
+}
+
+std::optional<v1::Channel> ParseChannel(std::string_view name) {
+  for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) {
+    if (ChannelName(static_cast<v1::Channel>(i)) == name) return static_cast<v1::Channel>(i);
+  }
+  return std::nullopt;
 }
 
 std::string_view ChannelName(v1::Channel channel) {
@@ -798,7 +1436,8 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
     return result;
   }
   p.ExpectMap(root, "the config", {"application_id", "rules_version", "journey", "scoring",
-                                   "committee", "rules", "pools", "arbitration", "kafka",
+                                   "committee", "rules", "pools", "arbitration", "contact_policy",
+                                   "routing", "sla", "feedback", "experiments", "kafka",
                                    "state", "http"});
   if (auto n = root["application_id"]) {
     if (auto s = p.String(n, "application_id")) config.application_id = *s;
@@ -821,13 +1460,21 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
   if (auto n = root["committee"]) ParseCommittee(p, n, &config);
   if (auto n = root["pools"]) ParsePools(p, n, &config);
   std::vector<std::pair<SourceLocation, std::string>> pool_refs;
-  if (auto n = root["rules"]) ParseRules(p, n, &config, &pool_refs);
+  std::set<size_t> escalate_set;
+  if (auto n = root["rules"]) ParseRules(p, n, &config, &pool_refs, &escalate_set);
   ParseRuntime(p, root, &config);
+  if (auto n = root["arbitration"]) ParseArbitration(p, n, &config);
+  if (auto n = root["contact_policy"]) ParseContactPolicy(p, n, &config);
+  if (auto n = root["routing"]) ParseRouting(p, n, &config);
+  if (auto n = root["sla"]) ParseSla(p, n, &config);
+  if (auto n = root["feedback"]) ParseFeedback(p, n, &config);
+  if (auto n = root["experiments"]) ParseExperiments(p, n, &config);
 
   // Reachability is only meaningful once every stage reference is valid.
   if (p.CheckStageRefs(config)) {
     if (auto j = root["journey"]) CheckReachability(p, j, config);
   }
+  pool_refs.insert(pool_refs.end(), p.pool_refs_.begin(), p.pool_refs_.end());
   for (const auto& [loc, pool] : pool_refs) {
     if (!config.FindPool(pool)) {
       std::vector<std::string> names;
@@ -849,6 +1496,34 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
   }
   for (auto& t : config.journey.transitions) CollectCounts(&t.when, &config.count_series);
   for (auto& r : config.rules) CollectCounts(&r.when, &config.count_series);
+  for (auto& w : config.arbitration.context) CollectCounts(&w.when, &config.count_series);
+  for (auto& sp : config.routing.automatic.specialists) CollectCounts(&sp.when, &config.count_series);
+
+  // Escalation steps: defaults, and managers for explicit ones.
+  for (size_t i = 0; i < config.rules.size(); ++i) {
+    Rule& rule = config.rules[i];
+    if (!rule.route || rule.route->sla_ms == 0) continue;
+    Route& rt = *rule.route;
+    const Pool* pool = rt.pool.empty() ? nullptr : config.FindPool(rt.pool);
+    bool has_manager = !rt.manager.empty() || (pool != nullptr && !pool->manager.empty());
+    if (!escalate_set.count(i)) {
+      if (pool != nullptr && !rt.to_owner) rt.escalate.push_back(EscalationStep::kNextMember);
+      if (has_manager) rt.escalate.push_back(EscalationStep::kManager);
+      continue;
+    }
+    for (EscalationStep step : rt.escalate) {
+      if (step == EscalationStep::kManager && !has_manager) {
+        p.Error(rule.location, StrCat("rule \"", rule.id, "\".route.escalate names manager, but neither the route "
+                                      "nor its pool has a manager (add manager: <id> to the pool or route)"));
+        break;
+      }
+      if (step == EscalationStep::kNextMember && pool == nullptr) {
+        p.Error(rule.location, StrCat("rule \"", rule.id, "\".route.escalate names next_member, but the route "
+                                      "has no pool to take the next member from"));
+        break;
+      }
+    }
+  }
 
   std::stable_sort(p.errors().begin(), p.errors().end(), [](const ConfigError& a, const ConfigError& b) {
     return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);

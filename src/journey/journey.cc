@@ -22,7 +22,41 @@ void AddToScore(v1::DecayedScore* score, double weight, int64_t at_ms, int64_t h
   }
 }
 
-v1::ContactState* FindOrAddContact(const v1::Signal& signal, v1::AccountState* account) {
+// A contact first seen by address alone and later linked to a CRM id by a
+// signal that carries both is one person: fold the address-only record into
+// `keep` (consent flags, score, engagement), so consent follows the person.
+v1::ContactState* MergeDuplicateAddress(v1::AccountState* account, v1::ContactState* keep, int64_t half_life_ms) {
+  if (keep->email().empty() || keep->contact_id().empty()) return keep;
+  auto* contacts = account->mutable_contacts();
+  for (int i = 0; i < contacts->size(); ++i) {
+    v1::ContactState& other = *contacts->Mutable(i);
+    if (&other == keep || !other.contact_id().empty() || other.email() != keep->email()) continue;
+    keep->set_unsubscribed(keep->unsubscribed() || other.unsubscribed());
+    keep->set_bounced(keep->bounced() || other.bounced());
+    keep->set_do_not_contact(keep->do_not_contact() || other.do_not_contact());
+    if (keep->title().empty()) keep->set_title(other.title());
+    if (keep->role().empty()) keep->set_role(other.role());
+    keep->set_last_engaged_ms(std::max(keep->last_engaged_ms(), other.last_engaged_ms()));
+    // Scores: both decayed to the later of their instants, then added.
+    int64_t at = std::max(keep->score().as_of_ms(), other.score().as_of_ms());
+    double value = condition::DecayedValue(keep->score(), half_life_ms, at) +
+                   condition::DecayedValue(other.score(), half_life_ms, at);
+    keep->mutable_score()->set_value(value);
+    keep->mutable_score()->set_as_of_ms(at);
+    // `keep` may move when the record before it is removed: swap the
+    // duplicate to the end first.
+    std::string keep_id = keep->contact_id();
+    contacts->SwapElements(i, contacts->size() - 1);
+    contacts->RemoveLast();
+    for (auto& c : *contacts) {
+      if (c.contact_id() == keep_id) return &c;
+    }
+    return nullptr;  // unreachable: keep has a contact id
+  }
+  return keep;
+}
+
+v1::ContactState* FindOrAddContact(const v1::Signal& signal, v1::AccountState* account, int64_t half_life_ms) {
   if (signal.contact_id().empty() && signal.email().empty()) return nullptr;
   for (auto& c : *account->mutable_contacts()) {
     bool same = (!signal.contact_id().empty() && c.contact_id() == signal.contact_id()) ||
@@ -32,7 +66,7 @@ v1::ContactState* FindOrAddContact(const v1::Signal& signal, v1::AccountState* a
     if (same) {
       if (c.contact_id().empty()) c.set_contact_id(signal.contact_id());
       if (c.email().empty()) c.set_email(signal.email());
-      return &c;
+      return MergeDuplicateAddress(account, &c, half_life_ms);
     }
   }
   v1::ContactState* c = account->add_contacts();
@@ -150,13 +184,16 @@ void ApplySignal(const config::Config& config, const v1::Signal& signal,
   account->set_last_signal_ms(std::max(account->last_signal_ms(), at));
   account->set_signals_applied(account->signals_applied() + 1);
 
-  v1::ContactState* contact = FindOrAddContact(signal, account);
+  v1::ContactState* contact = FindOrAddContact(signal, account, config.scoring.half_life_ms);
   const std::string& type = signal.type();
 
   if (signal.has_crm_activity()) {
     const auto& crm = signal.crm_activity();
     if (!crm.account_name().empty()) account->set_account_name(crm.account_name());
-    if (!crm.owner_id().empty()) account->set_owner_id(crm.owner_id());
+    // Prompt outcomes, meetings and tasks name who did them, not the
+    // account's owner.
+    bool names_owner = type != "crm.prompt_outcome" && crm.object() != "task" && crm.object() != "meeting";
+    if (names_owner && !crm.owner_id().empty()) account->set_owner_id(crm.owner_id());
     if (!crm.territory().empty()) account->set_territory(crm.territory());
     if (!crm.account_timezone().empty()) account->set_timezone(crm.account_timezone());
     if (!crm.account_segment().empty()) account->set_segment(crm.account_segment());

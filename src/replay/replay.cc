@@ -3,8 +3,32 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/engine/output_json.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace demandcenter::replay {
+namespace {
+
+// A `{"pool_update": ...}` line (v1.PoolUpdateLine) rather than a signal.
+bool IsPoolUpdateLine(const std::string& line) {
+  size_t at = line.find_first_not_of(" \t");
+  if (at == std::string::npos || line[at] != '{') return false;
+  at = line.find_first_not_of(" \t", at + 1);
+  return at != std::string::npos && line.compare(at, 13, "\"pool_update\"") == 0;
+}
+
+// The branches of `channel: auto` a summary reports as never used: digital
+// nurture, inside sales, field AE, specialist, customer success, partner.
+// ("email", for dormant accounts, is listed only when used.)
+constexpr const char* kAutoBranches[] = {"digital",    "inside_sales",     "field_sales",
+                                         "specialist", "customer_success", "partner"};
+
+std::string JoinCounts(const std::map<std::string, int64_t>& counts) {
+  std::string out;
+  for (const auto& [k, n] : counts) out += StrCat(" ", k, "=", n);
+  return out.empty() ? " none" : out;
+}
+
+}  // namespace
 
 int32_t PartitionOf(const v1::Signal& signal, const PartitionModel& model) {
   const std::string& key = signal.account_id().empty() ? signal.event_id() : signal.account_id();
@@ -61,9 +85,26 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     ++summary.rejects_by_reason[code];
     errors << "line " << summary.lines << ": " << code << ": " << message << '\n';
   };
+  PolicyAudit audit(config);
+  v1::PoolUpdateLine pool_line;
   while (std::getline(in, line)) {
     ++summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (IsPoolUpdateLine(line)) {
+      pool_line.Clear();
+      auto parsed = google::protobuf::util::JsonStringToMessage(line, &pool_line);
+      if (!parsed.ok()) {
+        reject("BAD_POOL_UPDATE", std::string(parsed.message()));
+        continue;
+      }
+      absl::Status applied = engine.ApplyPoolUpdate(pool_line.pool_update());
+      if (!applied.ok()) {
+        reject("BAD_POOL_UPDATE", std::string(applied.message()));
+        continue;
+      }
+      ++summary.pool_updates;
+      continue;
+    }
     ingest::Reject r = ingest::DecodeSignal(line, options.decode, &signal);
     if (!r.ok()) {
       reject(std::string(ingest::RejectCodeName(r.code)), r.message);
@@ -74,10 +115,25 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
       reject(std::string(ingest::RejectCodeName(ingest::RejectCode::kUnresolvedAccount)),
              "no account_id, and no contact, email or visitor id seen with an account before");
     }
+    // The audit sees the signal after the timer outputs it set off and
+    // before its own outputs.
+    bool fed = outcome == engine::SignalOutcome::kUnresolved;
     for (const auto& o : outputs) {
+      if (!fed) {
+        const auto& proto = o.proto();
+        const auto* field = proto.GetDescriptor()->FindFieldByName("trigger_event_ids");
+        const auto* reflection = proto.GetReflection();
+        if (reflection->FieldSize(proto, field) > 0 &&
+            reflection->GetRepeatedString(proto, field, 0) == signal.event_id()) {
+          audit.OnSignal(signal);
+          fed = true;
+        }
+      }
+      audit.OnOutput(o);
       buffer += engine::ToJsonLine(o, config.kafka.topics);
       buffer += '\n';
     }
+    if (!fed) audit.OnSignal(signal);
     outputs.clear();
     if (buffer.size() > (1 << 20)) {
       out << buffer;
@@ -95,6 +151,8 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   }
   summary.emitted_by_rule = c.emitted_by_rule;
   summary.transitions_by_id = c.transitions_by_id;
+  summary.counters = c;
+  summary.audit = audit.Finish();
   return summary;
 }
 
@@ -133,6 +191,38 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   }
   out += '\n';
   out += StrCat("transitions never fired:", never_t.empty() ? " none" : never_t, '\n');
+
+  const engine::EngineCounters& c = s.counters;
+  out += StrCat("contact policy: suppressed", JoinCounts(c.suppressed_by_policy), "; scheduled for the next allowed window: ",
+                c.scheduled, "; default zone for unknown CRM zones: ", c.zone_fallbacks, '\n');
+  out += "routing branches (channel auto):";
+  std::string unused;
+  for (const char* branch : kAutoBranches) {
+    auto it = c.auto_branches.find(branch);
+    if (it == c.auto_branches.end()) {
+      unused += StrCat(" ", branch);
+    } else {
+      out += StrCat(" ", branch, "=", it->second);
+    }
+  }
+  if (auto it = c.auto_branches.find("email"); it != c.auto_branches.end()) out += StrCat(" email=", it->second);
+  out += StrCat("; never used:", unused.empty() ? " none" : unused, '\n');
+  out += StrCat("assignments:", JoinCounts(c.assignments), '\n');
+  out += StrCat("sla: started=", c.sla_started, " met=", c.sla_met, " breached=", c.sla_breached,
+                "; tasks expired=", c.tasks_expired, " cancelled=", c.tasks_cancelled,
+                "; snoozed prompts returned=", c.snoozes_returned, '\n');
+  std::map<std::string, int64_t> by_outcome;
+  for (const auto& [key, n] : c.outcomes) by_outcome[key.substr(key.rfind('/') + 1)] += n;
+  out += StrCat("prompt outcomes:", JoinCounts(by_outcome), "; naming no open prompt: ", c.unmatched_outcomes, '\n');
+  std::map<std::string, int64_t> arms;
+  for (const auto& [key, n] : c.experiment_emitted) arms[StrCat(key, " emitted")] += n;
+  for (const auto& [key, n] : c.experiment_held_out) arms[StrCat(key, " held_out")] += n;
+  out += "experiments:";
+  if (arms.empty()) out += " none";
+  for (const auto& [key, n] : arms) out += StrCat(" ", key, "=", n);
+  out += '\n';
+  if (s.pool_updates > 0) out += StrCat("pool updates applied: ", s.pool_updates, '\n');
+  out += FormatAudit(s.audit);
   return out;
 }
 

@@ -58,7 +58,10 @@ TEST_F(EngineTest, DemoRequestEmitsTransitionActionRoutingAndPrompt) {
   EXPECT_EQ(ToMillis(routing.sla_due_at()), kT0 + kMillisPerHour);
   EXPECT_EQ(prompt.owner_id(), routing.assignee_id());
   EXPECT_EQ(prompt.title(), "Demo for acct-1");
-  EXPECT_EQ(prompt.body(), "ct-1 asked for a demo; stage aware");
+  // The "why now": the rule's text, then who, what to do and by when.
+  EXPECT_EQ(prompt.body(),
+            "ct-1 asked for a demo; stage aware\nWho: ct-1; 1 person engaged in the last 30d.\n"
+            "Do: book_demo\nBy: Mon 2 Mar 10:00 (UTC).");
   EXPECT_EQ(engine_.counters().outputs[static_cast<int>(OutputKind::kPrompt)], 1);
 }
 

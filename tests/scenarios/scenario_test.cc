@@ -3,8 +3,11 @@
 // expectations on outputs and state — readable by rule authors. Format:
 // tests/scenarios/README.md.
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "demandcenter/config/config.h"
 #include "demandcenter/engine/output_json.h"
 #include "demandcenter/replay/replay.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "yaml-cpp/yaml.h"
 
@@ -123,6 +127,40 @@ YAML::Node Lookup(const YAML::Node& root, const std::string& path) {
   return node;
 }
 
+// The engine's counters by name: scalars ("sla_breached") and map entries
+// ("suppressed_by_policy.cap.marketing_email").
+std::map<std::string, std::string> FlattenCounters(const engine::EngineCounters& c) {
+  std::map<std::string, std::string> out;
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"applied", c.applied},
+                             {"duplicates", c.duplicates},
+                             {"timers_fired", c.timers_fired},
+                             {"scheduled", c.scheduled},
+                             {"zone_fallbacks", c.zone_fallbacks},
+                             {"sla_started", c.sla_started},
+                             {"sla_met", c.sla_met},
+                             {"sla_breached", c.sla_breached},
+                             {"tasks_expired", c.tasks_expired},
+                             {"tasks_cancelled", c.tasks_cancelled},
+                             {"snoozes_returned", c.snoozes_returned},
+                             {"unmatched_outcomes", c.unmatched_outcomes}}) {
+    out[name] = std::to_string(value);
+  }
+  for (auto [name, map] : {std::pair<const char*, const std::map<std::string, int64_t>*>{"candidates", &c.candidates},
+                           {"emitted_by_rule", &c.emitted_by_rule},
+                           {"timers_by_kind", &c.timers_by_kind},
+                           {"suppressed_by_policy", &c.suppressed_by_policy},
+                           {"auto_branches", &c.auto_branches},
+                           {"assignments", &c.assignments},
+                           {"outcomes", &c.outcomes},
+                           {"experiment_emitted", &c.experiment_emitted},
+                           {"experiment_held_out", &c.experiment_held_out},
+                           {"experiment_outcomes", &c.experiment_outcomes},
+                           {"experiment_stages", &c.experiment_stages}}) {
+    for (const auto& [key, value] : *map) out[StrCat(name, ".", key)] = std::to_string(value);
+  }
+  return out;
+}
+
 std::string Describe(const YAML::Node& node) {
   YAML::Emitter e;
   e << YAML::Flow << node;
@@ -176,8 +214,11 @@ class Scenario {
   }
 
   void Drain() {
+    // DC_SCENARIO_PRINT=1 prints every output (for writing expectations).
+    static const bool print = std::getenv("DC_SCENARIO_PRINT") != nullptr;
     for (const auto& o : driver_->ReadOutputs()) {
       std::string json = engine::ToJsonLine(o, parsed_.config->kafka.topics);
+      if (print) std::cout << "output: " << json << '\n';
       unchecked_.emplace_back(YAML::Load(json), json);
     }
   }
@@ -202,6 +243,24 @@ class Scenario {
       EXPECT_EQ(ingest::RejectCodeName(r.code), step["rejected"].Scalar()) << r.message;
     } else if (step["advance"]) {
       driver_->AdvanceStreamTime(ParseTime(step["advance"].Scalar()));
+    } else if (step["pool_update"]) {
+      v1::PoolMemberUpdate update;
+      auto parsed = google::protobuf::util::JsonStringToMessage(ToJson(step["pool_update"]), &update);
+      ASSERT_TRUE(parsed.ok()) << parsed.message();
+      absl::Status applied = driver_->ApplyPoolUpdate(update);
+      if (step["error"]) {
+        EXPECT_NE(std::string(applied.message()).find(step["error"].Scalar()), std::string::npos) << applied.message();
+      } else {
+        EXPECT_TRUE(applied.ok()) << applied.message();
+      }
+    } else if (step["expect_counters"]) {
+      std::map<std::string, std::string> counters = FlattenCounters(driver_->engine().counters());
+      for (const auto& kv : step["expect_counters"]) {
+        std::string key = kv.first.Scalar();
+        auto it = counters.find(key);
+        std::string got = it == counters.end() ? "0" : it->second;
+        EXPECT_EQ(kv.second.Scalar(), got) << "counter " << key;
+      }
     } else if (step["expect"]) {
       Drain();
       const YAML::Node& expected = step["expect"];
@@ -223,7 +282,7 @@ class Scenario {
       }
     } else {
       FAIL() << "unknown step " << Describe(step)
-             << "; steps are signal, raw, advance, expect, expect_state";
+             << "; steps are signal, raw, advance, pool_update, expect, expect_state, expect_counters";
     }
   }
 

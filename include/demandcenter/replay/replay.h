@@ -17,7 +17,9 @@
 #include "demandcenter/config/config.h"
 #include "demandcenter/engine/engine.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/replay/policy_audit.h"
 #include "demandcenter/state/state_store.h"
+#include "demandcenter/v1/routing.pb.h"
 
 namespace demandcenter::replay {
 
@@ -46,6 +48,8 @@ class TestDriver {
   ingest::Reject PipeBytes(std::string_view bytes);
   // Advances stream time on a partition (default: all of them), firing timers.
   void AdvanceStreamTime(int64_t now_ms, int32_t partition = -1);
+  // Applies a routing.reps record (see Engine::ApplyPoolUpdate).
+  absl::Status ApplyPoolUpdate(const v1::PoolMemberUpdate& update) { return engine_.ApplyPoolUpdate(update); }
 
   // Outputs produced since the last call, in emission order.
   std::vector<engine::Output> ReadOutputs();
@@ -75,12 +79,20 @@ struct ReplaySummary {
   std::map<std::string, int64_t> emitted_by_rule;
   std::map<std::string, int64_t> transitions_by_id;
   int64_t timers_fired = 0;
+  int64_t pool_updates = 0;
+  // The engine's counters at the end (policies, routing, SLAs, experiments).
+  engine::EngineCounters counters;
+  // The independent contact-policy audit of every output.
+  AuditReport audit;
 };
 
 // Replays protobuf-JSON lines from `in` (blank lines ignored), writing one
-// JSON line per output to `out` in emission order. Each bad line is reported
-// to `errors` as "line N: CODE: message" and skipped. Byte-identical output
-// for the same input and config.
+// JSON line per output to `out` in emission order. A line
+// {"pool_update": {...}} (v1.PoolUpdateLine) applies a routing.reps record
+// at that point. Each bad line is reported to `errors` as
+// "line N: CODE: message" and skipped. Every output is audited against the
+// contact policy (PolicyAudit). Byte-identical output for the same input and
+// config.
 ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options);
 

@@ -1,0 +1,68 @@
+// The contact policy: do-not-contact, e-mail consent, feedback blocks,
+// business and quiet hours in the account's time zone, action cool-downs and
+// caps per channel and window. Checked for each candidate during
+// arbitration, against everything already sent or scheduled, so a cap can
+// never be overshot. Pure: the account's zone is resolved by the caller.
+#ifndef DEMANDCENTER_RULES_CONTACT_POLICY_H_
+#define DEMANDCENTER_RULES_CONTACT_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "demandcenter/config/config.h"
+#include "demandcenter/v1/action.pb.h"
+#include "demandcenter/v1/state.pb.h"
+
+namespace demandcenter::rules {
+
+// The account's time zone as the policy uses it.
+struct PolicyZone {
+  const absl::TimeZone* tz = nullptr;  // never null
+  std::string name;                    // IANA name actually used
+  // Non-empty when the CRM's zone was missing or unknown and the default
+  // was used: why, for the trace ("CRM gave none").
+  std::string fallback_note;
+};
+
+// What the policy decided for one candidate.
+struct PolicyOutcome {
+  bool allowed = true;
+  // When the action may go out: now, or the start of the next allowed window.
+  int64_t send_at_ms = 0;
+  // The policy that stopped it ("cap.email_weekly") and the figures.
+  std::string stopped_by;
+  std::string detail;
+};
+
+// Checks one action (channel, action name; `prompt` when a person gets a
+// prompt for it, which follows business hours) for the account and its
+// contact (may be null) decided at `now_ms`. Appends every check made to
+// *checks.
+PolicyOutcome CheckContactPolicy(const config::Config& config, const PolicyZone& zone,
+                                 const v1::AccountState& account, const v1::ContactState* contact,
+                                 v1::Channel channel, std::string_view action, bool prompt,
+                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks);
+
+// The first instant at or after `ms` allowed for a prompt (business hours)
+// and, when `channel` is set, for that channel's hours.
+int64_t NextAllowed(const config::Config& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
+                    int64_t ms);
+
+// Records an action sent (or scheduled) at `send_at_ms` for caps and action
+// cool-downs, dropping records older than every window needs.
+void RecordSent(const config::Config& config, int64_t send_at_ms, v1::Channel channel,
+                std::string_view action, int64_t now_ms, v1::AccountState* account);
+
+// Blocks `action` for the account until `until_ms` ("dismissed", "snoozed").
+void BlockAction(const std::string& action, int64_t until_ms, const std::string& reason,
+                 const std::string& prompt_id, v1::AccountState* account);
+
+// "Fri 6 Mar 18:30 Europe/London".
+std::string LocalTimeText(int64_t ms, const PolicyZone& zone);
+
+}  // namespace demandcenter::rules
+
+#endif  // DEMANDCENTER_RULES_CONTACT_POLICY_H_

@@ -1,0 +1,92 @@
+#include "demandcenter/timers/timers.h"
+
+#include <algorithm>
+
+namespace demandcenter::timers {
+
+TimerKey SetTimer(int64_t due_ms, v1::TimerKind kind, const std::string& task_id, int32_t escalation_level,
+                  v1::AccountState* account) {
+  v1::TimerEntry* e = account->add_timers();
+  e->set_due_ms(due_ms);
+  e->set_kind(kind);
+  e->set_task_id(task_id);
+  e->set_escalation_level(escalation_level);
+  return TimerKey{due_ms, account->account_id(), kind, task_id};
+}
+
+bool TakeTimer(const TimerKey& key, v1::AccountState* account, int32_t* escalation_level) {
+  auto* list = account->mutable_timers();
+  for (int i = 0; i < list->size(); ++i) {
+    const v1::TimerEntry& e = list->Get(i);
+    if (e.due_ms() == key.due_ms && e.kind() == key.kind && e.task_id() == key.task_id) {
+      if (escalation_level != nullptr) *escalation_level = e.escalation_level();
+      list->DeleteSubrange(i, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<TimerKey> RemoveTaskTimers(const std::string& task_id, v1::TimerKind kind,
+                                       v1::AccountState* account) {
+  std::vector<TimerKey> removed;
+  auto* list = account->mutable_timers();
+  for (int i = list->size() - 1; i >= 0; --i) {
+    const v1::TimerEntry& e = list->Get(i);
+    if (e.task_id() != task_id) continue;
+    if (kind != v1::TIMER_KIND_UNSPECIFIED && e.kind() != kind) continue;
+    removed.push_back(TimerKey{e.due_ms(), account->account_id(), e.kind(), e.task_id()});
+    list->DeleteSubrange(i, 1);
+  }
+  return removed;
+}
+
+std::vector<TimerKey> AccountTimers(const v1::AccountState& account) {
+  std::vector<TimerKey> keys;
+  if (account.inactivity_due_ms() > 0) {
+    keys.push_back(TimerKey{account.inactivity_due_ms(), account.account_id(), v1::TIMER_INACTIVITY, ""});
+  }
+  for (const auto& e : account.timers()) {
+    keys.push_back(TimerKey{e.due_ms(), account.account_id(), e.kind(), e.task_id()});
+  }
+  return keys;
+}
+
+v1::OpenTask* FindTask(const std::string& task_id, v1::AccountState* account) {
+  for (auto& t : *account->mutable_tasks()) {
+    if (t.task_id() == task_id) return &t;
+  }
+  return nullptr;
+}
+
+v1::OpenTask* FindTaskByPrompt(const std::string& prompt_id, v1::AccountState* account) {
+  if (prompt_id.empty()) return nullptr;
+  for (auto& t : *account->mutable_tasks()) {
+    for (const auto& p : t.prompt_ids()) {
+      if (p == prompt_id) return &t;
+    }
+  }
+  return nullptr;
+}
+
+void EraseTask(const std::string& task_id, v1::AccountState* account) {
+  auto* tasks = account->mutable_tasks();
+  for (int i = 0; i < tasks->size(); ++i) {
+    if (tasks->Get(i).task_id() == task_id) {
+      tasks->DeleteSubrange(i, 1);
+      return;
+    }
+  }
+}
+
+std::string_view TimerKindName(v1::TimerKind kind) {
+  switch (kind) {
+    case v1::TIMER_INACTIVITY: return "inactivity";
+    case v1::TIMER_SLA: return "sla";
+    case v1::TIMER_SNOOZE: return "snooze";
+    case v1::TIMER_EXPIRY: return "expiry";
+    default: return "unknown";
+  }
+}
+
+}  // namespace demandcenter::timers
