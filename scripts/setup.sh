@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libabsl-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libfuzzer-14-dev
+  python3 python3-confluent-kafka kcat maven openjdk-17-jre-headless
   tzdata
 )
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the packages, builds,
-# runs every test (unit, scenarios, CLI acceptance) and a bounded fuzz run of
-# the signal decoder.
+# runs every test (unit, scenarios, CLI acceptance), a bounded fuzz run of the
+# signal decoder, and the Kafka integration tests against a real Apache Kafka
+# broker started here (deploy/local/kafka.sh) and stopped afterwards.
 #   scripts/test.sh            (FUZZ_SECONDS=60 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +12,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+# Kafka integration tests: a real broker on loopback.
+stop_kafka() { deploy/local/kafka.sh stop >/dev/null 2>&1 || true; }
+trap stop_kafka EXIT
+servers=$(deploy/local/kafka.sh start | tail -n 1)
+DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_kafka.py

@@ -20,7 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kTxnTimeoutMs = 30000;
+// A crashed instance's open transaction blocks read_committed readers of its
+// partitions until the broker aborts it after this long (as in Kafka Streams).
+constexpr int kTxnTimeoutMs = 10000;
 constexpr size_t kRestoreBatch = 10000;
 
 struct KafkaDeleter {
@@ -70,6 +72,7 @@ class Runner::Impl {
     tasks_.clear();
     consumer_.reset();
     restorer_.reset();
+    prober_.reset();
     producer_.reset();
   }
 
@@ -108,6 +111,7 @@ class Runner::Impl {
   // that must stop the engine; aborted transactions are rewound and retried.
   absl::Status Commit();
   absl::Status AbortAndRewind(const std::string& why);
+  absl::Status RecoverProducer(const std::string& why);
   void Rewind();
   void UpdateReady();
 
@@ -123,6 +127,7 @@ class Runner::Impl {
   KafkaPtr producer_;
   KafkaPtr consumer_;
   KafkaPtr restorer_;
+  KafkaPtr prober_;
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   PartitionList assignment_;
   bool txn_open_ = false;
@@ -237,6 +242,18 @@ absl::Status Runner::Impl::CreateClients() {
   if (rk == nullptr) return absl::InvalidArgumentError(StrCat("creating the restore consumer: ", err));
   restorer_.reset(rk);
 
+  // Reads high watermarks (read_uncommitted: the end including pending
+  // transactions) for restores.
+  conf = BaseConf();
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"group.id", StrCat(config_.application_id, "-restore")},
+           {"isolation.level", "read_uncommitted"}}) {
+    (void)Set(conf, k, v);
+  }
+  rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == nullptr) return absl::InvalidArgumentError(StrCat("creating the watermark client: ", err));
+  prober_.reset(rk);
+
   PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(config_.kafka.topics.signals.size())));
   for (const auto& t : config_.kafka.topics.signals) {
     rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -264,6 +281,20 @@ void Runner::Impl::OnDelivery(const rd_kafka_message_t* m) {
 
 void Runner::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    // Wait until no transaction of a previous owner is pending on these
+    // partitions: with read_committed the committed-offset fetch asks for
+    // stable offsets (KIP-447), so after it returns the changelog holds
+    // every committed change and nothing of an aborted one.
+    {
+      PartitionList probe(rd_kafka_topic_partition_list_copy(partitions));
+      for (int attempt = 0;; ++attempt) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), probe.get(), 30000);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        metrics_->KafkaErrors("committed_offsets").Increment();
+        Log(StrCat("fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * (attempt + 1))));
+      }
+    }
     std::set<int32_t> numbers;
     for (int i = 0; i < partitions->cnt; ++i) numbers.insert(partitions->elems[i].partition);
     for (auto it = tasks_.begin(); it != tasks_.end();) {
@@ -276,11 +307,20 @@ void Runner::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     rd_kafka_assign(consumer_.get(), partitions);
     assignment_.reset(rd_kafka_topic_partition_list_copy(partitions));
     metrics_->AssignedPartitions().Set(static_cast<double>(numbers.size()));
-    Log(StrCat("assigned ", partitions->cnt, " topic partitions (", numbers.size(), " tasks)"));
+    std::string list;
+    for (int32_t p : numbers) list += StrCat(list.empty() ? "" : ",", p);
+    Log(StrCat("assigned ", partitions->cnt, " topic partitions (tasks ", list, ")"));
   } else {
-    // Revocation: finish the open transaction so the next owner starts from
-    // exactly what we committed.
-    if (txn_open_) {
+    if (rd_kafka_assignment_lost(consumer_.get())) {
+      // Another member may own these partitions already: what we did since
+      // the last commit must not be committed (it would be fenced anyway).
+      if (txn_open_) {
+        absl::Status s = AbortAndRewind("partitions lost (session timed out)");
+        if (!s.ok() && fatal_.ok()) fatal_ = s;
+      }
+    } else if (txn_open_) {
+      // Revocation: finish the open transaction so the next owner starts
+      // from exactly what we committed.
       absl::Status s = Commit();
       if (!s.ok() && fatal_.ok()) fatal_ = s;
     }
@@ -327,10 +367,15 @@ void Runner::Impl::ResetEngine(Task& task) {
 
 absl::Status Runner::Impl::Restore(Task& task) {
   task.checkpoint = task.store->ReadCheckpoint();
+  // The end to reach is the high watermark (read_uncommitted), not the last
+  // stable offset: a previous owner that died inside a transaction leaves it
+  // pending until the broker completes it (a commit already requested) or
+  // aborts it (after the transaction timeout). Reading past it only once it
+  // is resolved keeps the restored state and the committed offsets in step.
   int64_t low = 0, high = 0;
   for (int attempt = 0;; ++attempt) {
     rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-        restorer_.get(), changelog_topic_.c_str(), task.partition, &low, &high, 10000);
+        prober_.get(), changelog_topic_.c_str(), task.partition, &low, &high, 10000);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     metrics_->KafkaErrors("restore_watermarks").Increment();
     if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
@@ -350,25 +395,35 @@ absl::Status Runner::Impl::Restore(Task& task) {
     rd_kafka_assign(restorer_.get(), list.get());
     std::vector<state::ChangeRecord> batch;
     state::Checkpoint cp = task.checkpoint;
-    bool done = false;
-    while (!done) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(restorer_.get(), 1000);
-      if (m == nullptr) continue;
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        done = true;
-      } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        metrics_->KafkaErrors("restore").Increment();
-        Log(StrCat("restoring partition ", task.partition, ": ", rd_kafka_message_errstr(m)));
-      } else {
-        std::string key(static_cast<const char*>(m->key), m->key_len);
-        std::string value(static_cast<const char*>(m->payload), m->len);
-        if (key == state::kStreamTimeKey) cp.stream_time_ms = std::max<int64_t>(cp.stream_time_ms, std::stoll(value));
-        batch.push_back({std::move(key), std::move(value)});
-        cp.changelog_next = m->offset + 1;
-        if (m->offset + 1 >= high) done = true;
+    int64_t position = from;
+    auto waiting_since = Clock::now();
+    auto next_note = waiting_since + std::chrono::seconds(5);
+    while (position < high) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(restorer_.get(), 200);
+      if (m != nullptr) {
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          std::string key(static_cast<const char*>(m->key), m->key_len);
+          std::string value(static_cast<const char*>(m->payload), m->len);
+          if (key == state::kStreamTimeKey) cp.stream_time_ms = std::max<int64_t>(cp.stream_time_ms, std::stoll(value));
+          batch.push_back({std::move(key), std::move(value)});
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          metrics_->KafkaErrors("restore").Increment();
+          Log(StrCat("restoring partition ", task.partition, ": ", rd_kafka_message_errstr(m)));
+        }
+        rd_kafka_message_destroy(m);
       }
-      rd_kafka_message_destroy(m);
-      if (batch.size() >= kRestoreBatch || (done && !batch.empty())) {
+      // The position also moves over aborted records and transaction markers.
+      PartitionList pos(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(pos.get(), changelog_topic_.c_str(), task.partition);
+      rd_kafka_position(restorer_.get(), pos.get());
+      if (pos->elems[0].offset >= 0) position = pos->elems[0].offset;
+      if (position < high && Clock::now() >= next_note) {
+        Log(StrCat("partition ", task.partition, ": restore waits at changelog offset ", position,
+                   " for a transaction of a previous owner to complete (end ", high, ")"));
+        next_note += std::chrono::seconds(5);
+      }
+      if (batch.size() >= kRestoreBatch || (position >= high && !batch.empty())) {
+        cp.changelog_next = position;
         absl::Status s = task.store->ApplyRestored(batch, cp);
         if (!s.ok()) {
           rd_kafka_assign(restorer_.get(), nullptr);
@@ -380,12 +435,10 @@ absl::Status Runner::Impl::Restore(Task& task) {
       }
     }
     rd_kafka_assign(restorer_.get(), nullptr);
+    cp.changelog_next = position;
     task.checkpoint = cp;
-    // Aborted or control records at the end move the checkpoint too.
-    if (task.checkpoint.changelog_next < high) {
-      task.checkpoint.changelog_next = high;
-      (void)task.store->ApplyRestored({}, task.checkpoint);
-    }
+    absl::Status s = task.store->ApplyRestored({}, task.checkpoint);
+    if (!s.ok()) return s;
   }
   metrics_->Restores(full ? "full" : "tail").Increment();
   Log(StrCat("partition ", task.partition, ": restored ", applied, " changelog records (", full ? "full" : "tail",
@@ -510,7 +563,7 @@ absl::Status Runner::Impl::Commit() {
     if (e) {
       metrics_->KafkaErrors("send_offsets").Increment();
       if (rd_kafka_error_is_fatal(e.get())) {
-        return absl::AbortedError(StrCat("fenced or fatal producer error: ", ErrorText(e.get())));
+        return RecoverProducer(StrCat("sending offsets: ", ErrorText(e.get())));
       }
       return AbortAndRewind(StrCat("sending offsets: ", ErrorText(e.get())));
     }
@@ -525,7 +578,7 @@ absl::Status Runner::Impl::Commit() {
       continue;
     }
     if (rd_kafka_error_is_fatal(e.get())) {
-      return absl::AbortedError(StrCat("fenced or fatal producer error: ", ErrorText(e.get())));
+      return RecoverProducer(StrCat("committing: ", ErrorText(e.get())));
     }
     return AbortAndRewind(StrCat("committing: ", ErrorText(e.get())));
   }
@@ -571,13 +624,28 @@ absl::Status Runner::Impl::AbortAndRewind(const std::string& why) {
   for (int attempt = 0;; ++attempt) {
     KafkaError e(rd_kafka_abort_transaction(producer_.get(), kTxnTimeoutMs));
     if (!e) break;
-    if (rd_kafka_error_is_fatal(e.get())) {
-      return absl::AbortedError(StrCat("fenced or fatal producer error: ", ErrorText(e.get())));
-    }
+    if (rd_kafka_error_is_fatal(e.get())) return RecoverProducer(StrCat("aborting: ", ErrorText(e.get())));
     Log(StrCat("aborting (will retry): ", ErrorText(e.get())));
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 200 * (attempt + 1))));
   }
   txn_open_ = false;
+  Rewind();
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Impl::RecoverProducer(const std::string& why) {
+  // A fatal producer error — typically the coordinator aborted our
+  // transaction and bumped the epoch while the broker was unreachable past
+  // the transaction timeout. Nothing of the open transaction is committed:
+  // start a new producer (init_transactions fences the old epoch) and rewind.
+  Log(StrCat("producer failed fatally (", why, "); recreating it and rewinding to the last commit"));
+  metrics_->KafkaErrors("producer_fatal").Increment();
+  metrics_->TransactionsAborted().Increment();
+  owner_->stats_.aborts += 1;
+  txn_open_ = false;
+  producer_.reset();
+  absl::Status s = CreateProducer();
+  if (!s.ok()) return s;
   Rewind();
   return absl::OkStatus();
 }

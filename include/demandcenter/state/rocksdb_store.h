@@ -3,9 +3,10 @@
 // Kafka transaction that carries them (as changelog records) commits, they
 // are written to RocksDB in one WriteBatch together with the checkpoint
 // (changelog offset, input offsets, stream time). The store is therefore
-// consistent at every instant, and RocksDB's WAL and fsync can stay off: the
-// changelog is the durability, and a store that lost its latest writes simply
-// restores a longer changelog tail.
+// consistent at every instant, and fsync can stay off: the changelog is the
+// durability. The WAL is written without fsync, so a killed process loses
+// nothing; after a machine crash the store may be at an earlier checkpoint
+// and simply restores a longer changelog tail.
 #ifndef DEMANDCENTER_STATE_ROCKSDB_STORE_H_
 #define DEMANDCENTER_STATE_ROCKSDB_STORE_H_
 

@@ -1,0 +1,352 @@
+"""Helpers for the Kafka integration tests: topics, producing a generated
+signal file exactly as `replay --partitions N` models it, running engine
+instances, waiting on committed offsets, and reading outputs back with a
+read_committed consumer.
+
+Runs under Debian's /usr/bin/python3 with python3-confluent-kafka (the same
+librdkafka 2.0.2 as the engine)."""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("DEMANDCENTER_BIN", os.path.join(ROOT, "build", "demandcenter"))
+BOOTSTRAP = os.environ.get("DEMANDCENTER_BOOTSTRAP", "127.0.0.1:9092")
+PARTITIONS = 12
+OUTPUT_KINDS = ("nba", "routing", "prompts", "transitions")
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (Java client default partitioner)."""
+    m, r = 0x5BD1E995, 24
+    length = len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    i = 0
+    while length - i >= 4:
+        k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+        i += 4
+    rest = length - i
+    if rest == 3:
+        h ^= data[i + 2] << 16
+    if rest >= 2:
+        h ^= data[i + 1] << 8
+    if rest >= 1:
+        h ^= data[i]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h
+
+
+def partition_of(key: str, partitions: int) -> int:
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class App:
+    """One application (consumer group, topics, config) isolated by a prefix."""
+
+    def __init__(self, name, partitions=PARTITIONS, json_outputs=True):
+        self.name = f"{name}-{os.getpid()}-{random.randrange(1 << 30)}"
+        self.partitions = partitions
+        self.topics = {
+            "signals": f"{self.name}.signals",
+            "dlq": f"{self.name}.dlq",
+            "nba": f"{self.name}.nba",
+            "routing": f"{self.name}.routing",
+            "prompts": f"{self.name}.prompts",
+            "transitions": f"{self.name}.transitions",
+        }
+        self.changelog = f"{self.name}-state-changelog"
+        self.workdir = tempfile.mkdtemp(prefix=f"dc-{name}-")
+        self.config_path = os.path.join(self.workdir, "config.yaml")
+        self.instances = {}
+        self.json_outputs = json_outputs
+        self._write_config()
+        self._create_topics()
+
+    def _write_config(self):
+        with open(os.path.join(ROOT, "deploy", "config", "demandcenter.yaml")) as f:
+            text = f.read()
+        head, _, _ = text.partition("\nkafka:")
+        # Tests read outputs as JSON to compare them with replay's lines;
+        # benchmarks keep the default (protobuf, prompts as JSON).
+        outputs = [self.topics[k] for k in (OUTPUT_KINDS if self.json_outputs else ("prompts",))]
+        text = head + f"""
+kafka:
+  bootstrap_servers: {BOOTSTRAP}
+  commit_interval: 100ms
+  topics:
+    signals: [{self.topics['signals']}]
+    dlq: {self.topics['dlq']}
+    nba: {self.topics['nba']}
+    routing: {self.topics['routing']}
+    prompts: {self.topics['prompts']}
+    transitions: {self.topics['transitions']}
+  json_topics: [{', '.join(outputs)}]
+state:
+  dir: {self.workdir}/state
+  dedup_window: 7d
+  cache_accounts: 100000
+"""
+        text = text.replace("application_id: demandcenter", f"application_id: {self.name}", 1)
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def _create_topics(self):
+        admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+        new = [NewTopic(t, self.partitions, 1) for t in self.topics.values()]
+        new.append(NewTopic(self.changelog, self.partitions, 1, config={"cleanup.policy": "compact"}))
+        for topic, future in admin.create_topics(new, operation_timeout=30).items():
+            future.result()
+
+    # --- input -----------------------------------------------------------
+    def generate(self, accounts, signals, seed, malformed=0.0):
+        path = os.path.join(self.workdir, "signals.jsonl")
+        subprocess.run([BIN, "generate", "--accounts", str(accounts), "--signals", str(signals),
+                        "--seed", str(seed), "--malformed", str(malformed), "--output", path],
+                       check=True, stderr=subprocess.DEVNULL)
+        return path
+
+    def produce(self, path):
+        """Produces every line to the signal topic, keyed and partitioned as
+        replay --partitions models it: murmur2 on the account id; records
+        without one on murmur2(event_id) (a deterministic stand-in for the
+        producer's random choice)."""
+        producer = Producer({"bootstrap.servers": BOOTSTRAP, "partitioner": "murmur2_random",
+                             "linger.ms": 20, "enable.idempotence": True})
+        count = 0
+        with open(path, "rb") as f:
+            for line in f:
+                line = line.rstrip(b"\n")
+                if not line.strip():
+                    continue
+                key, event_id = b"", None
+                try:
+                    obj = json.loads(line)
+                    key = (obj.get("account_id") or "").encode()
+                    event_id = obj.get("event_id") or obj.get("eventId")
+                except (ValueError, AttributeError):
+                    obj = None
+                kwargs = {"value": line}
+                if key:
+                    kwargs["key"] = key
+                else:
+                    ident = event_id if isinstance(event_id, str) and event_id else ""
+                    kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
+                while True:
+                    try:
+                        producer.produce(self.topics["signals"], **kwargs)
+                        break
+                    except BufferError:
+                        producer.poll(0.1)
+                count += 1
+                producer.poll(0)
+        assert producer.flush(60) == 0, "producer could not deliver every signal"
+        return count
+
+    def replay(self, path):
+        out = os.path.join(self.workdir, "replay.jsonl")
+        subprocess.run([BIN, "replay", "--config", self.config_path, "--input", path, "--output", out,
+                        "--partitions", str(self.partitions)], check=True, stderr=subprocess.DEVNULL)
+        expected = defaultdict(list)
+        with open(out) as f:
+            for line in f:
+                rec = json.loads(line)
+                expected[(rec["topic"], rec["key"])].append(rec["value"])
+        return expected
+
+    # --- engine instances -------------------------------------------------
+    def start(self, instance="0", http_port=None):
+        port = http_port or free_port()
+        with open(os.path.join(self.workdir, f"instance-{instance}.log"), "ab") as log:
+            proc = subprocess.Popen(
+                [BIN, "run", "--config", self.config_path, "--instance-id", instance,
+                 "--state-dir", os.path.join(self.workdir, "state"), "--http-bind", f"127.0.0.1:{port}"],
+                stdout=log, stderr=subprocess.STDOUT)
+        self.instances[instance] = (proc, port)
+        return proc
+
+    def kill(self, instance, sig=signal.SIGKILL):
+        proc, _ = self.instances[instance]
+        proc.send_signal(sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            proc.wait(timeout=120)
+
+    def stop_all(self):
+        for instance, (proc, _) in list(self.instances.items()):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.terminate()
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def metrics(self, instance):
+        _, port = self.instances[instance]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    def wait_ready(self, instance, timeout=120):
+        """Waits until the instance's /readyz says every assigned partition is restored."""
+        _, port = self.instances[instance]
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"instance {instance} not ready after {timeout}s")
+
+    def log(self, instance):
+        with open(os.path.join(self.workdir, f"instance-{instance}.log"), errors="replace") as f:
+            return f.read()
+
+    # --- progress and outputs ---------------------------------------------
+    def end_offsets(self, topic):
+        """High watermarks of every partition (retried while leaders move,
+        e.g. around a broker restart)."""
+        from confluent_kafka import KafkaException
+        c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{self.name}-probe",
+                      "isolation.level": "read_uncommitted"})
+        try:
+            ends = {}
+            for p in range(self.partitions):
+                for attempt in range(120):
+                    try:
+                        _, ends[p] = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                        break
+                    except KafkaException:
+                        time.sleep(0.5)
+                else:
+                    raise AssertionError(f"no watermarks for {topic}/{p} in 60 s")
+            return ends
+        finally:
+            c.close()
+
+    def committed(self):
+        """The group's committed offsets on the signal topic (retried while the
+        group coordinator moves or loads)."""
+        from confluent_kafka import KafkaException
+        for attempt in range(60):
+            c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": self.name})
+            try:
+                parts = c.committed([TopicPartition(self.topics["signals"], p) for p in range(self.partitions)],
+                                    timeout=10)
+                return {tp.partition: tp.offset for tp in parts}
+            except KafkaException:
+                time.sleep(0.5)
+            finally:
+                c.close()
+        raise AssertionError("could not read the group's committed offsets for 30 s")
+
+    def wait_consumed(self, timeout=600, check=None):
+        """Waits until the group's committed offsets reach the end of the
+        signal topic. `check` is called while waiting (e.g. to kill)."""
+        ends = self.end_offsets(self.topics["signals"])
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            committed = self.committed()
+            if all(committed.get(p, -1) >= ends[p] for p in ends):
+                return
+            if check:
+                check(committed, ends)
+            time.sleep(0.5)
+        raise AssertionError(f"signals not consumed in {timeout}s: committed {self.committed()} ends {ends}")
+
+    def read_topic(self, topic, timeout=120):
+        """Every committed record of `topic`, read with read_committed until the
+        consumer's position reaches the high watermark of every partition —
+        that is, until no transaction is pending any more (a killed
+        instance's open transaction is aborted by the broker after the
+        transaction timeout)."""
+        c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{self.name}-reader-{random.random()}",
+                      "isolation.level": "read_committed", "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest", "enable.partition.eof": True})
+        ends = self.end_offsets(topic)
+        parts = [TopicPartition(topic, p, 0) for p in range(self.partitions)]
+        c.assign(parts)
+        records = []
+        deadline = time.time() + timeout
+        while True:
+            m = c.poll(0.5)
+            if m is not None and not m.error():
+                records.append(m)
+                continue
+            if m is not None and m.error().code() != KafkaError._PARTITION_EOF:
+                raise AssertionError(f"reading {topic}: {m.error()}")
+            positions = {tp.partition: tp.offset for tp in c.position(parts)}
+            if all(positions.get(p, -1) >= e for p, e in ends.items() if e > 0):
+                break
+            if time.time() > deadline:
+                raise AssertionError(f"reading {topic}: positions {positions} short of the ends {ends} "
+                                     f"after {timeout}s")
+        c.close()
+        return records
+
+    def outputs(self):
+        got = defaultdict(list)
+        for kind in OUTPUT_KINDS:
+            topic = self.topics[kind]
+            for m in self.read_topic(topic):
+                got[(topic, m.key().decode())].append(json.loads(m.value()))
+        return got
+
+    def cleanup(self):
+        self.stop_all()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def diff(expected, got, limit=5):
+    """A readable difference between two {(topic, key): [values]} maps."""
+    problems = []
+    for k in sorted(set(expected) | set(got)):
+        e, g = expected.get(k, []), got.get(k, [])
+        if e != g:
+            problems.append(f"{k}: expected {len(e)} records, got {len(g)}"
+                            + (f"; first difference at #{next(i for i in range(min(len(e), len(g))) if e[i] != g[i])}"
+                               if any(e[i] != g[i] for i in range(min(len(e), len(g)))) else ""))
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def count(records):
+    return sum(len(v) for v in records.values())
