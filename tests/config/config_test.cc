@@ -159,6 +159,146 @@ TEST(ConfigErrorTest, ReportsEveryProblemInFileOrder) {
   EXPECT_EQ(result.errors[0].ToString().substr(0, 23), "demandcenter.yaml:12:11");
 }
 
+// Appended to kValid (which ends at line 31): the decisioning sections.
+constexpr char kDecisioning[] = R"(contact_policy:
+  timezone: America/Chicago
+  business_hours: {days: [mon, tue, wed, thu, fri], from: "08:30", to: "17:00"}
+  quiet_hours: {from: "21:00", to: "07:00", weekends: true}
+  holidays: [2026-12-25, {date: 2026-11-26, zones: ["America/*"]}]
+  caps:
+    - {id: email_weekly, channel: EMAIL, max: 2, per: 7d}
+    - {id: everything, channel: all, except_action: [book_demo], max: 5, per: 7d}
+  action_cooldowns: {book_demo: 2d}
+routing:
+  auto:
+    partner_territories: [latam]
+    stages: {early: [unaware, aware], evaluation: [engaged]}
+    specialists: [{when: {type: web.pricing_view}, role: pricing_specialist, pool: sdr_team}]
+    routes: {INSIDE_SALES: {role: sdr, pool: sdr_team}}
+sla: {met_by: [crm.call_logged]}
+feedback: {dismissed_cooldown: 10d}
+experiments:
+  - id: demo_test
+    rules: [demo]
+    holdout: 0.1
+    arms:
+      - {id: champion, share: 3}
+      - {id: challenger, share: 1, channel: FIELD_SALES, priority: 70}
+)";
+
+TEST(ConfigTest, AcceptsTheDecisioningSections) {
+  std::string yaml = Replace(std::string(kValid), "  - id: sdr_team\n    members: [rep-1, rep-2]",
+                             "  - id: sdr_team\n    manager: mgr-1\n    members:\n      - rep-1\n"
+                             "      - {id: rep-2, weight: 2, out_of_office: [{from: 2026-03-02, to: 2026-03-06}]}") +
+                     kDecisioning;
+  ParseResult result = ParseConfig(yaml, "demandcenter.yaml");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  const Config& c = *result.config;
+  const ContactPolicyConfig& cp = c.contact_policy;
+  EXPECT_EQ(cp.timezone, "America/Chicago");
+  ASSERT_TRUE(cp.business_hours.has_value());
+  EXPECT_EQ(cp.business_hours->hours().ToString(), "Mon-Fri 08:30-17:00");
+  EXPECT_EQ(cp.business_hours->holidays().size(), 2u);
+  ASSERT_TRUE(cp.send_hours.has_value());
+  EXPECT_EQ(cp.send_hours->hours().ToString(), "Mon-Fri 07:00-21:00");
+  EXPECT_EQ(cp.quiet_hours_text, "21:00-07:00, weekends, holidays");
+  ASSERT_EQ(cp.caps.size(), 2u);
+  EXPECT_TRUE(cp.caps[0].Covers(v1::EMAIL, "anything"));
+  EXPECT_FALSE(cp.caps[0].Covers(v1::INSIDE_SALES, "anything"));
+  EXPECT_TRUE(cp.caps[1].Covers(v1::DIGITAL, "send_guide"));
+  EXPECT_FALSE(cp.caps[1].Covers(v1::INSIDE_SALES, "book_demo"));
+  EXPECT_EQ(cp.ActionCooldown("book_demo"), 2 * 24 * 3600 * 1000LL);
+  EXPECT_EQ(cp.longest_window_ms, 7 * 24 * 3600 * 1000LL);
+  // Pool: manager and out-of-office (the `to` date is inclusive).
+  ASSERT_EQ(c.pools[0].members.size(), 2u);
+  EXPECT_EQ(c.pools[0].manager, "mgr-1");
+  ASSERT_EQ(c.pools[0].members[1].out_of_office.size(), 1u);
+  EXPECT_EQ(c.pools[0].members[1].out_of_office[0].second - c.pools[0].members[1].out_of_office[0].first,
+            5 * 24 * 3600 * 1000LL);
+  // The pool route escalates to the next member, then the manager.
+  EXPECT_EQ(c.rules[0].route->escalate,
+            (std::vector<EscalationStep>{EscalationStep::kNextMember, EscalationStep::kManager}));
+  EXPECT_EQ(c.rules[0].route->sla_days, 0);
+  EXPECT_EQ(c.rules[0].route->sla_open_ms, 3600 * 1000);
+  EXPECT_EQ(c.routing.automatic.early, (std::vector<std::string>{"unaware", "aware"}));
+  ASSERT_NE(c.routing.automatic.RouteFor(v1::INSIDE_SALES), nullptr);
+  EXPECT_EQ(c.routing.automatic.RouteFor(v1::INSIDE_SALES)->pool, "sdr_team");
+  EXPECT_EQ(c.sla.met_by, std::vector<std::string>{"crm.call_logged"});
+  EXPECT_EQ(c.feedback.dismissed_cooldown_ms, 10 * 24 * 3600 * 1000LL);
+  ASSERT_EQ(c.experiments.size(), 1u);
+  EXPECT_EQ(c.rules[0].experiment, 0);
+  EXPECT_EQ(c.experiments[0].arms[1].channel->channel, v1::FIELD_SALES);
+  EXPECT_EQ(*c.experiments[0].arms[1].priority, 70);
+}
+
+std::string WithDecisioning(const std::string& from, const std::string& to) {
+  return std::string(kValid) + Replace(kDecisioning, from, to);
+}
+
+TEST(ConfigErrorTest, UnknownTimeZone) {
+  ExpectSingleError(WithDecisioning("America/Chicago", "America/Chikago"), 33, 13,
+                    "contact_policy.timezone: \"America/Chikago\" is not an IANA time zone");
+}
+
+TEST(ConfigErrorTest, BadTimeOfDay) {
+  ExpectSingleError(WithDecisioning("to: \"17:00\"", "to: \"5pm\""), 34, 72,
+                    "contact_policy.business_hours.to must be a local time like \"08:00\"");
+}
+
+TEST(ConfigErrorTest, BusinessHoursBackwards) {
+  ExpectSingleError(WithDecisioning("from: \"08:30\", to: \"17:00\"", "from: \"17:00\", to: \"08:30\""), 34, 19,
+                    "to must be after from");
+}
+
+TEST(ConfigErrorTest, BadDay) {
+  ExpectSingleError(WithDecisioning("days: [mon, tue,", "days: [mon, tues,"), 34, 26,
+                    "\"tues\" is not a day");
+}
+
+TEST(ConfigErrorTest, CapNeedsAWindow) {
+  ExpectSingleError(WithDecisioning("max: 2, per: 7d}", "max: 2}"), 38, 7, "cap \"email_weekly\" needs \"per\"");
+}
+
+TEST(ConfigErrorTest, CapUnknownChannel) {
+  ExpectSingleError(WithDecisioning("channel: EMAIL, max: 2", "channel: EMAILS, max: 2"), 38, 35,
+                    "unknown channel \"EMAILS\" (did you mean \"EMAIL\"?)");
+}
+
+TEST(ConfigErrorTest, ExperimentUnknownRule) {
+  ExpectSingleError(WithDecisioning("rules: [demo]", "rules: [dmeo]"), 51, 12,
+                    "experiment \"demo_test\": unknown rule \"dmeo\" (did you mean \"demo\"?)");
+}
+
+TEST(ConfigErrorTest, RuleInTwoExperiments) {
+  std::string yaml = std::string(kValid) + kDecisioning + "  - {id: second, rules: [demo], holdout: 0.5}\n";
+  ExpectSingleError(yaml, 56, 25, "rule \"demo\" is already in experiment \"demo_test\"");
+}
+
+TEST(ConfigErrorTest, HoldoutIsAShare) {
+  ExpectSingleError(WithDecisioning("holdout: 0.1", "holdout: 10"), 52, 14, "holdout is a share");
+}
+
+TEST(ConfigErrorTest, EscalationToAMissingManager) {
+  std::string yaml = Replace(kValid, "{pool: sdr_team, sla: 1h}", "{pool: sdr_team, sla: 1h, escalate: [manager]}");
+  ExpectSingleError(yaml, 25, 5, "route.escalate names manager, but neither the route nor its pool has a manager");
+}
+
+TEST(ConfigErrorTest, UnknownEscalationStep) {
+  std::string yaml = Replace(kValid, "{pool: sdr_team, sla: 1h}", "{pool: sdr_team, sla: 1h, escalate: [boss]}");
+  ExpectSingleError(yaml, 31, 48, "unknown step \"boss\"; use next_member, manager, or none");
+}
+
+TEST(ConfigErrorTest, OutOfOfficeEndsBeforeItStarts) {
+  std::string yaml = Replace(kValid, "    members: [rep-1, rep-2]",
+                             "    members: [rep-1, {id: rep-2, out_of_office: [{from: 2026-03-09, to: 2026-03-02}]}]");
+  ExpectSingleError(yaml, 23, 50, "to must be after from");
+}
+
+TEST(ConfigErrorTest, UnknownStageInAutoStageGroups) {
+  ExpectSingleError(WithDecisioning("evaluation: [engaged]", "evaluation: [evaluating]"), 44, 51,
+                    "unknown stage \"evaluating\" in routing.auto.stages.evaluation");
+}
+
 TEST(ConfigErrorTest, UnreadableFile) {
   ParseResult result = LoadConfig("/nonexistent/demandcenter.yaml");
   ASSERT_EQ(result.errors.size(), 1u);

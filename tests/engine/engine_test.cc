@@ -1,6 +1,12 @@
 #include "demandcenter/engine/engine.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+
 #include "demandcenter/engine/output_json.h"
+#include "demandcenter/state/rocksdb_store.h"
 #include "demandcenter/state/state_store.h"
 #include "gtest/gtest.h"
 #include "../testing.h"
@@ -143,6 +149,185 @@ TEST_F(EngineTest, RebuildTimersRestoresTheQueueFromTheStore) {
   out_.clear();
   restarted.AdvanceStreamTime(3, kT0 + 30 * kMillisPerDay, &out_);
   EXPECT_EQ(out_.size(), 2u);
+}
+
+// SLA, snooze and expiry timers live in the accounts' state: an engine
+// started on the same store after a "restart" fires each of them exactly once.
+class TaskTimerTest : public ::testing::Test {
+ protected:
+  config::Config config_ = testing::MustParse(R"(
+journey:
+  stages: [unaware, aware]
+  transitions: [{id: touch, from: [unaware], to: aware, when: {type: "web.*"}}]
+scoring: {weights: {"web.*": 1}}
+pools: [{id: sdr, manager: mgr-1, members: [rep-1, rep-2]}]
+rules:
+  - id: demo
+    when: {type: web.demo_request}
+    action: book_demo
+    channel: INSIDE_SALES
+    priority: 90
+    expires: 2d
+    route: {pool: sdr, sla: 1h}
+    prompt: {title: "Demo for {account_name}"}
+)");
+  state::InMemoryStateStore store_;
+  std::vector<Output> out_;
+
+  std::string PromptId(const std::vector<Output>& out) {
+    for (const auto& o : out) {
+      if (o.kind == OutputKind::kPrompt) return std::get<v1::CrmPrompt>(o.message).prompt_id();
+    }
+    return "";
+  }
+  std::vector<std::string> Kinds() const {
+    std::vector<std::string> kinds;
+    for (const auto& o : out_) {
+      std::string k(OutputKindName(o.kind));
+      if (o.kind == OutputKind::kPrompt) k += ":" + std::get<v1::CrmPrompt>(o.message).kind();
+      kinds.push_back(k);
+    }
+    return kinds;
+  }
+};
+
+TEST_F(TaskTimerTest, SlaEscalatesExactlyOnceAcrossARestart) {
+  auto engine = std::make_unique<Engine>(config_, &store_);
+  engine->Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  EXPECT_EQ(engine->PendingTimers(), 2u);  // the SLA and the prompt's expiry
+  const v1::AccountState* a = store_.Find("acct-1");
+  ASSERT_EQ(a->tasks_size(), 1);
+  ASSERT_EQ(a->timers_size(), 2);
+  EXPECT_EQ(a->timers(0).kind(), v1::TIMER_SLA);
+  EXPECT_EQ(a->timers(1).kind(), v1::TIMER_EXPIRY);
+
+  // Restart: a new engine over the same store, stream time restored.
+  int64_t stream = engine->StreamTime(0);
+  engine = std::make_unique<Engine>(config_, &store_);
+  engine->RestoreStreamTime(0, stream);
+  engine->RebuildTimers();
+  out_.clear();
+  engine->AdvanceStreamTime(0, kT0 + kMillisPerHour, &out_);
+  EXPECT_EQ(Kinds(), (std::vector<std::string>{"routing", "prompt:escalation", "prompt:manager_alert"}));
+  const auto& r = std::get<v1::RoutingDecision>(out_[0].message);
+  EXPECT_EQ(r.escalation_level(), 1);
+  EXPECT_NE(r.previous_assignee_id(), r.assignee_id());
+  EXPECT_EQ(std::get<v1::CrmPrompt>(out_[1].message).owner_id(), r.assignee_id());
+  EXPECT_EQ(std::get<v1::CrmPrompt>(out_[2].message).owner_id(), "mgr-1");
+  // Fired once: rebuilding again does not bring it back.
+  engine->RebuildTimers();
+  out_.clear();
+  engine->AdvanceStreamTime(0, kT0 + kMillisPerHour + 1, &out_);
+  EXPECT_TRUE(out_.empty());
+  // The second level goes to the manager, then nothing but the expiry is left.
+  engine->AdvanceStreamTime(0, kT0 + 2 * kMillisPerHour, &out_);
+  EXPECT_EQ(Kinds(), (std::vector<std::string>{"routing", "prompt:escalation"}));
+  EXPECT_EQ(std::get<v1::RoutingDecision>(out_[0].message).assignee_id(), "mgr-1");
+  engine->AdvanceStreamTime(0, kT0 + 3 * kMillisPerDay, &out_);
+  EXPECT_EQ(store_.Find("acct-1")->tasks_size(), 0);
+  EXPECT_EQ(store_.Find("acct-1")->timers_size(), 0);
+  EXPECT_EQ(engine->counters().tasks_expired, 1);
+  EXPECT_EQ(engine->PendingTimers(), 0u);
+}
+
+// The same under the store `run` uses: timers are part of the account's
+// persisted state, so a process that starts again on the RocksDB store (as
+// after a crash or a partition move) fires each pending timer exactly once.
+TEST_F(TaskTimerTest, TimersSurviveARestartOnTheRocksDbStore) {
+  std::string dir = ::testing::TempDir() + "/dc-engine-rocksdb-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  {
+    auto store = state::RocksDbStateStore::Open(dir, 100);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    Engine engine(config_, store->get());
+    engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+    state::Checkpoint checkpoint;
+    checkpoint.stream_time_ms = engine.StreamTime(0);
+    ASSERT_TRUE((*store)->Commit((*store)->PendingChanges(checkpoint.stream_time_ms), checkpoint).ok());
+  }
+  auto store = state::RocksDbStateStore::Open(dir, 100);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  Engine engine(config_, store->get());
+  engine.RestoreStreamTime(0, (*store)->ReadCheckpoint().stream_time_ms);
+  engine.RebuildTimers();
+  EXPECT_EQ(engine.PendingTimers(), 2u);
+  out_.clear();
+  engine.AdvanceStreamTime(0, kT0 + kMillisPerHour, &out_);
+  EXPECT_EQ(Kinds(), (std::vector<std::string>{"routing", "prompt:escalation", "prompt:manager_alert"}));
+  out_.clear();
+  engine.AdvanceStreamTime(0, kT0 + kMillisPerHour + 1, &out_);
+  EXPECT_TRUE(out_.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(TaskTimerTest, AcceptedInTimeNeverEscalates) {
+  Engine engine(config_, &store_);
+  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  v1::Signal outcome = MakeSignal("e2", "crm.prompt_outcome", "acct-1", 20 * kMillisPerMinute);
+  outcome.mutable_crm_activity()->set_prompt_id(PromptId(out_));
+  outcome.mutable_crm_activity()->set_prompt_outcome("accepted");
+  out_.clear();
+  engine.Process(outcome, 0, &out_);
+  engine.AdvanceStreamTime(0, kT0 + kMillisPerDay, &out_);
+  EXPECT_TRUE(out_.empty());
+  EXPECT_EQ(engine.counters().sla_met, 1);
+  EXPECT_EQ(engine.counters().sla_breached, 0);
+  EXPECT_EQ(engine.counters().outcomes.at("demo/book_demo/INSIDE_SALES/accepted"), 1);
+}
+
+TEST_F(TaskTimerTest, SnoozedPromptReturnsAfterARestart) {
+  auto engine = std::make_unique<Engine>(config_, &store_);
+  engine->Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  v1::Signal snooze = MakeSignal("e2", "crm.prompt_outcome", "acct-1", 10 * kMillisPerMinute);
+  snooze.mutable_crm_activity()->set_prompt_id(PromptId(out_));
+  snooze.mutable_crm_activity()->set_prompt_outcome("snoozed");
+  *snooze.mutable_crm_activity()->mutable_snooze_until() = FromMillis(kT0 + 3 * kMillisPerDay);
+  engine->Process(snooze, 0, &out_);
+  engine = std::make_unique<Engine>(config_, &store_);
+  engine->RestoreStreamTime(0, kT0 + 10 * kMillisPerMinute);
+  engine->RebuildTimers();
+  out_.clear();
+  engine->AdvanceStreamTime(0, kT0 + 3 * kMillisPerDay, &out_);
+  ASSERT_EQ(Kinds(), std::vector<std::string>{"prompt:snooze_return"});
+  const auto& p = std::get<v1::CrmPrompt>(out_[0].message);
+  EXPECT_EQ(ToMillis(p.send_at()), kT0 + 3 * kMillisPerDay);
+  EXPECT_EQ(ToMillis(p.due_at()), kT0 + 3 * kMillisPerDay + kMillisPerHour);  // a fresh SLA
+  EXPECT_EQ(engine->counters().snoozes_returned, 1);
+}
+
+TEST_F(TaskTimerTest, PoolUpdatesChangeWhoGetsNewWork) {
+  Engine engine(config_, &store_);
+  v1::PoolMemberUpdate pause;
+  pause.set_pool_id("sdr");
+  pause.set_member_id("rep-1");
+  pause.set_paused(true);
+  ASSERT_TRUE(engine.ApplyPoolUpdate(pause).ok());
+  v1::PoolMemberUpdate pause2 = pause;
+  pause2.set_member_id("rep-2");
+  ASSERT_TRUE(engine.ApplyPoolUpdate(pause2).ok());
+  v1::PoolMemberUpdate join;
+  join.set_pool_id("sdr");
+  join.set_member_id("rep-9");
+  ASSERT_TRUE(engine.ApplyPoolUpdate(join).ok());
+  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  for (const auto& o : out_) {
+    if (o.kind == OutputKind::kRouting) EXPECT_EQ(std::get<v1::RoutingDecision>(o.message).assignee_id(), "rep-9");
+  }
+  v1::PoolMemberUpdate unknown;
+  unknown.set_pool_id("nope");
+  unknown.set_member_id("rep-1");
+  EXPECT_EQ(engine.ApplyPoolUpdate(unknown).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskTimerTest, TimersMoveWithTheirAccountToAnotherPartition) {
+  Engine engine(config_, &store_);
+  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  engine.Process(MakeSignal("e2", "web.page_view", "acct-1", 1000), 5, &out_);  // re-keyed input
+  out_.clear();
+  engine.AdvanceStreamTime(0, kT0 + kMillisPerDay, &out_);
+  EXPECT_TRUE(out_.empty());
+  engine.AdvanceStreamTime(5, kT0 + kMillisPerHour, &out_);
+  EXPECT_EQ(out_.size(), 3u);
 }
 
 TEST(OutputJsonTest, MapsComeOutSortedAndFieldNamesAsInProto) {
