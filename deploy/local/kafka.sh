@@ -46,7 +46,9 @@ readonly START_TIMEOUT="${DEMANDCENTER_KAFKA_START_TIMEOUT:-120}"
 readonly STOP_TIMEOUT="${DEMANDCENTER_KAFKA_STOP_TIMEOUT:-30}"
 readonly JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 readonly DEFAULT_TOPICS=(signals.web signals.email signals.crm signals.dlq actions.nba
-  actions.routing crm.prompts journey.transitions)
+  actions.routing crm.prompts journey.transitions routing.reps)
+# Compacted: the state changelog, and the sales-team directory every instance reads in full.
+readonly COMPACTED_TOPICS=(demandcenter-state-changelog routing.reps)
 readonly CHANGELOG_TOPIC=demandcenter-state-changelog
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
@@ -607,7 +609,7 @@ cmd_topics() {
       continue
     fi
     local extra=(--config "min.insync.replicas=$min_isr")
-    [[ $topic == "$CHANGELOG_TOPIC" ]] && extra+=(--config cleanup.policy=compact)
+    [[ " ${COMPACTED_TOPICS[*]} " == *" $topic "* ]] && extra+=(--config cleanup.policy=compact)
     # Two tool JVMs at a time (2 cores).
     if ((${#pids[@]} >= 2)); then
       wait_topic "${pids[0]}" "${names[0]}"

@@ -14,6 +14,8 @@
 #include "demandcenter/engine/output_json.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/state/rocksdb_store.h"
+#include "demandcenter/v1/routing.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace demandcenter::kafka {
 namespace {
@@ -73,6 +75,7 @@ class Runner::Impl {
     consumer_.reset();
     restorer_.reset();
     prober_.reset();
+    directory_.reset();
     producer_.reset();
   }
 
@@ -112,6 +115,10 @@ class Runner::Impl {
   absl::Status Commit();
   absl::Status AbortAndRewind(const std::string& why);
   absl::Status RecoverProducer(const std::string& why);
+  void OpenDirectory();
+  // Applies routing.reps records that arrived since the last call; with
+  // `until_end`, first reads the topic to its end.
+  void PollDirectory(bool until_end);
   void Rewind();
   void UpdateReady();
 
@@ -128,6 +135,10 @@ class Runner::Impl {
   KafkaPtr consumer_;
   KafkaPtr restorer_;
   KafkaPtr prober_;
+  // routing.reps, read in full: the latest record per key.
+  KafkaPtr directory_;
+  std::map<std::string, v1::PoolMemberUpdate> directory_records_;
+  Clock::time_point next_directory_poll_;
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   PartitionList assignment_;
   bool txn_open_ = false;
@@ -359,10 +370,109 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
 
 void Runner::Impl::ResetEngine(Task& task) {
   task.engine = std::make_unique<engine::Engine>(config_, task.store.get());
+  for (const auto& [key, update] : directory_records_) (void)task.engine->ApplyPoolUpdate(update);
   task.engine->RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
   task.engine->RebuildTimers();
   task.consumed.clear();
   task.pending.clear();
+}
+
+void Runner::Impl::OpenDirectory() {
+  const std::string& topic = config_.kafka.topics.reps;
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober_.get(), topic.c_str(), nullptr);
+  rd_kafka_resp_err_t e = rd_kafka_metadata(prober_.get(), 0, rkt, &md, 10000);
+  rd_kafka_topic_destroy(rkt);
+  int partitions = 0;
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    partitions = md->topics[0].partition_cnt;
+  }
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  if (partitions == 0) {
+    Log(StrCat("no ", topic, " topic: pools are as configured, with no run-time updates"));
+    return;
+  }
+  rd_kafka_conf_t* conf = BaseConf();
+  char err[512];
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"group.id", StrCat(config_.application_id, "-directory")},
+           {"enable.auto.commit", "false"},
+           {"isolation.level", "read_committed"},
+           {"enable.partition.eof", "true"}}) {
+    (void)Set(conf, k, v);
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    Log(StrCat("reading ", topic, ": ", err));
+    return;
+  }
+  directory_.reset(rk);
+  PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(directory_.get(), list.get());
+  PollDirectory(/*until_end=*/true);
+  Log(StrCat("read ", directory_records_.size(), " pool member records from ", topic));
+}
+
+void Runner::Impl::PollDirectory(bool until_end) {
+  if (!directory_) return;
+  const std::string& topic = config_.kafka.topics.reps;
+  int partitions_at_end = 0;
+  PartitionList assigned(nullptr);
+  {
+    rd_kafka_topic_partition_list_t* a = nullptr;
+    rd_kafka_assignment(directory_.get(), &a);
+    assigned.reset(a);
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::vector<v1::PoolMemberUpdate> fresh;
+  while (true) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(directory_.get(), until_end ? 200 : 0);
+    if (m == nullptr) {
+      if (!until_end || partitions_at_end >= assigned->cnt || Clock::now() > deadline) break;
+      continue;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      ++partitions_at_end;
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      metrics_->KafkaErrors("directory").Increment();
+    } else {
+      std::string key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "";
+      v1::PoolMemberUpdate update;
+      bool ok = true;
+      if (m->payload == nullptr || m->len == 0) {  // tombstone: "<pool>/<member>" leaves
+        size_t slash = key.find('/');
+        ok = slash != std::string::npos;
+        if (ok) {
+          update.set_pool_id(key.substr(0, slash));
+          update.set_member_id(key.substr(slash + 1));
+          update.set_removed(true);
+        }
+      } else {
+        std::string value(static_cast<const char*>(m->payload), m->len);
+        ok = value[0] == '{' ? google::protobuf::util::JsonStringToMessage(value, &update).ok()
+                             : update.ParseFromString(value);
+      }
+      if (!ok) {
+        metrics_->KafkaErrors("directory_record").Increment();
+        Log(StrCat(topic, " record at partition ", m->partition, " offset ", m->offset,
+                   " is not a PoolMemberUpdate; skipped"));
+      } else {
+        directory_records_[StrCat(update.pool_id(), "/", update.member_id())] = update;
+        fresh.push_back(update);
+      }
+    }
+    rd_kafka_message_destroy(m);
+  }
+  for (const auto& update : fresh) {
+    for (auto& [p, task] : tasks_) {
+      if (!task->engine) continue;
+      absl::Status st = task->engine->ApplyPoolUpdate(update);
+      if (!st.ok() && p == tasks_.begin()->first) Log(std::string(st.message()));
+    }
+  }
 }
 
 absl::Status Runner::Impl::Restore(Task& task) {
@@ -673,6 +783,7 @@ void Runner::Impl::Rewind() {
 absl::Status Runner::Impl::Run(const std::atomic<bool>& stop) {
   absl::Status s = CreateClients();
   if (!s.ok()) return s;
+  OpenDirectory();
   Log(StrCat("running: group ", config_.application_id, ", instance ", options_.instance_id, ", brokers ",
              bootstrap_, ", state ", state_dir_));
   auto interval = std::chrono::milliseconds(config_.kafka.commit_interval_ms);
@@ -697,6 +808,10 @@ absl::Status Runner::Impl::Run(const std::atomic<bool>& stop) {
       rd_kafka_message_destroy(m);
     }
     rd_kafka_poll(producer_.get(), 0);
+    if (Clock::now() >= next_directory_poll_) {
+      PollDirectory(/*until_end=*/false);
+      next_directory_poll_ = Clock::now() + std::chrono::seconds(1);
+    }
     if (txn_open_ && Clock::now() - txn_started_ >= interval) {
       s = Commit();
       if (!s.ok()) return s;

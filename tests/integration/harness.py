@@ -73,6 +73,7 @@ class App:
             "routing": f"{self.name}.routing",
             "prompts": f"{self.name}.prompts",
             "transitions": f"{self.name}.transitions",
+            "reps": f"{self.name}.reps",
         }
         self.changelog = f"{self.name}-state-changelog"
         self.workdir = tempfile.mkdtemp(prefix=f"dc-{name}-")
@@ -100,6 +101,7 @@ kafka:
     routing: {self.topics['routing']}
     prompts: {self.topics['prompts']}
     transitions: {self.topics['transitions']}
+    reps: {self.topics['reps']}
   json_topics: [{', '.join(outputs)}]
 state:
   dir: {self.workdir}/state
@@ -112,7 +114,8 @@ state:
 
     def _create_topics(self):
         admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-        new = [NewTopic(t, self.partitions, 1) for t in self.topics.values()]
+        new = [NewTopic(t, self.partitions, 1) for k, t in self.topics.items() if k != "reps"]
+        new.append(NewTopic(self.topics["reps"], 1, 1, config={"cleanup.policy": "compact"}))
         new.append(NewTopic(self.changelog, self.partitions, 1, config={"cleanup.policy": "compact"}))
         for topic, future in admin.create_topics(new, operation_timeout=30).items():
             future.result()

@@ -7,6 +7,7 @@ and reads every output topic back with read_committed consumers: the outputs
 must equal replay's — the same records, in the same order per account and
 topic — nothing lost, nothing duplicated."""
 
+import json
 import os
 import random
 import signal
@@ -179,6 +180,31 @@ class KafkaTest(unittest.TestCase):
         app.kill("1", signal.SIGCONT)  # wakes up with stale partitions: must be fenced
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
+
+    def test_8_sales_directory_from_routing_reps(self):
+        """A pool member paused in routing.reps gets no new accounts, in run
+        exactly as in replay of the same update."""
+        app = harness.App("directory")
+        self.apps.append(app)
+        path = app.generate(ACCOUNTS // 5, SIGNALS // 5, 31)
+        update = {"pool_id": "sdr_team", "member_id": "rep-sdr-02", "paused": True}
+        with_update = os.path.join(app.workdir, "with-update.jsonl")
+        with open(with_update, "w") as out, open(path) as f:
+            out.write(json.dumps({"pool_update": update}) + "\n")
+            out.writelines(f)
+        expected = app.replay(with_update)
+        from confluent_kafka import Producer
+        p = Producer({"bootstrap.servers": harness.BOOTSTRAP})
+        p.produce(app.topics["reps"], key=b"sdr_team/rep-sdr-02", value=json.dumps(update).encode())
+        self.assertEqual(p.flush(30), 0)
+        app.produce(path)
+        app.start("0")
+        app.wait_consumed()
+        self.assertOutputsEqual(app, expected)
+        routed = [v for (topic, _), values in expected.items() if topic == app.topics["routing"] for v in values]
+        self.assertTrue(any(v.get("pool") == "sdr_team" for v in routed))
+        self.assertFalse(any(v.get("assignee_id") == "rep-sdr-02" for v in routed))
+        self.assertIn("read 1 pool member records", app.log("0"))
 
 
 if __name__ == "__main__":
