@@ -1504,6 +1504,11 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
     Rule& rule = config.rules[i];
     if (!rule.route || rule.route->sla_ms == 0) continue;
     Route& rt = *rule.route;
+    if (rt.sla_ms >= rule.expires_ms) {
+      p.Error(rule.location, StrCat("rule \"", rule.id, "\": route.sla (", FormatDuration(rt.sla_ms),
+                                    ") must be shorter than expires (", FormatDuration(rule.expires_ms),
+                                    "): the prompt would expire before its deadline"));
+    }
     const Pool* pool = rt.pool.empty() ? nullptr : config.FindPool(rt.pool);
     bool has_manager = !rt.manager.empty() || (pool != nullptr && !pool->manager.empty());
     if (!escalate_set.count(i)) {

@@ -978,7 +978,13 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
       ".",
       send_at != now ? StrCat(" Scheduled for ", rules::LocalTimeText(send_at, zone), ": outside allowed hours.") : ""));
 
+  // Work for people lives in business time, like its SLA: a prompt sent on
+  // a Friday evening does not expire over the weekend.
   int64_t expires = send_at + rule.expires_ms;
+  if (routed && config_.sla.business_time && cp.business_hours) {
+    expires = cp.business_hours->AddOpenTime(send_at, static_cast<int32_t>(rule.expires_ms / kMillisPerDay),
+                                             rule.expires_ms % kMillisPerDay, *zone.tz, zone.name);
+  }
   int64_t sla_due = has_sla ? SlaDue(send_at, *route, zone) : 0;
   std::string contact_key = ContactKey(signal);
   const v1::ContactState* contact = ctx.contact();
