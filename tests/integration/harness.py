@@ -285,6 +285,15 @@ state:
             time.sleep(0.5)
         raise AssertionError(f"signals not consumed in {timeout}s: committed {self.committed()} ends {ends}")
 
+    def wait_committed_share(self, share, timeout=600):
+        """Waits until the group has committed `share` (0..1) of the signals."""
+        total = sum(self.end_offsets(self.topics["signals"]).values())
+        deadline = time.time() + timeout
+        while sum(max(0, o) for o in self.committed().values()) < share * total:
+            if time.time() > deadline:
+                raise AssertionError(f"less than {share:.0%} of the signals committed after {timeout}s")
+            time.sleep(0.1)
+
     def read_topic(self, topic, timeout=120):
         """Every committed record of `topic`, read with read_committed until the
         consumer's position reaches the high watermark of every partition —

@@ -66,12 +66,10 @@ class KafkaTest(unittest.TestCase):
         app, path, expected = self.new_app("crash", seed=11)
         app.produce(path)
         rng = random.Random(2)
-        total = sum(app.end_offsets(app.topics["signals"]).values())
         kills = sorted(rng.uniform(0.1, 0.9) for _ in range(5))
         app.start("0")
         for fraction in kills:
-            while sum(max(0, o) for o in app.committed().values()) < fraction * total:
-                time.sleep(0.1)
+            app.wait_committed_share(fraction)
             time.sleep(rng.uniform(0, 0.3))  # somewhere inside a transaction
             app.kill("0", signal.SIGKILL)
             app.start("0")
@@ -81,14 +79,11 @@ class KafkaTest(unittest.TestCase):
     def test_3_scale_out_and_failover(self):
         app, path, expected = self.new_app("scaleout", seed=13)
         app.produce(path)
-        total = sum(app.end_offsets(app.topics["signals"]).values())
         app.start("1")
         app.start("2")
-        while sum(max(0, o) for o in app.committed().values()) < 0.3 * total:
-            time.sleep(0.1)
+        app.wait_committed_share(0.3)
         app.kill("2", signal.SIGKILL)  # the survivor takes its partitions
-        while sum(max(0, o) for o in app.committed().values()) < 0.6 * total:
-            time.sleep(0.1)
+        app.wait_committed_share(0.6)
         app.start("3")  # partitions move back to a new member
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
@@ -125,10 +120,8 @@ class KafkaTest(unittest.TestCase):
     def test_5_broker_restart_mid_run(self):
         app, path, expected = self.new_app("brokerrestart", seed=19)
         app.produce(path)
-        total = sum(app.end_offsets(app.topics["signals"]).values())
         app.start("0")
-        while sum(max(0, o) for o in app.committed().values()) < 0.4 * total:
-            time.sleep(0.1)
+        app.wait_committed_share(0.4)
         subprocess.run([os.path.join(harness.ROOT, "deploy", "local", "kafka.sh"), "restart-broker", "1", "--kill"],
                        check=True, stdout=subprocess.DEVNULL)
         app.wait_consumed()
@@ -170,10 +163,8 @@ class KafkaTest(unittest.TestCase):
     def test_7_zombie_is_fenced(self):
         app, path, expected = self.new_app("zombie", seed=29)
         app.produce(path)
-        total = sum(app.end_offsets(app.topics["signals"]).values())
         app.start("1")
-        while sum(max(0, o) for o in app.committed().values()) < 0.3 * total:
-            time.sleep(0.1)
+        app.wait_committed_share(0.3)
         app.kill("1", signal.SIGSTOP)  # frozen past the session timeout (10 s)
         app.start("2")
         time.sleep(15)
