@@ -534,7 +534,14 @@ void Engine::HandleOutcome(const v1::Signal& signal, v1::AccountState* account) 
     if (task->expires_ms() <= until) {
       // Keep the prompt alive past its return.
       const config::Rule* rule = config_.FindRule(task->rule_id());
-      int64_t expires = until + (rule != nullptr ? rule->expires_ms : kMillisPerDay);
+      int64_t life = rule != nullptr ? rule->expires_ms : kMillisPerDay;
+      int64_t expires = until + life;
+      const auto& cp = config_.contact_policy;
+      if (config_.sla.business_time && cp.business_hours) {
+        rules::PolicyZone zone = ZoneFor(*account);
+        expires = cp.business_hours->AddOpenTime(until, static_cast<int32_t>(life / kMillisPerDay),
+                                                 life % kMillisPerDay, *zone.tz, zone.name);
+      }
       DropTaskTimers(task_id, v1::TIMER_EXPIRY, account);
       task->set_expires_ms(expires);
       AddTimer(expires, v1::TIMER_EXPIRY, task_id, task->escalation_level(), account);
