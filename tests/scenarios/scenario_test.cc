@@ -339,7 +339,7 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioFi
                            return name;
                          });
 
-TEST(ScenarioSuiteTest, HasAtLeastTwentyFiveScenarios) { EXPECT_GE(ScenarioFiles().size(), 25u); }
+TEST(ScenarioSuiteTest, HasAtLeastSeventyScenarios) { EXPECT_GE(ScenarioFiles().size(), 70u); }
 
 }  // namespace
 }  // namespace demandcenter
