@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The command line as a user meets it: validate accepts the default config
 # and rejects broken ones with file:line:column; generate + replay on 100k
-# signals from 10k accounts is byte-identical across runs and fires every
-# default rule and transition.
+# signals from 10k accounts is byte-identical across runs, fires every
+# default rule and transition, uses every `channel: auto` branch and passes
+# the independent contact-policy audit with no violation.
 #   tests/cli/cli_test.sh BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,6 +52,9 @@ bad unknown_field 's/    cooldown: 3d/    cooldwn: 3d/' 'cooldwn: 3d' 5 'unknown
 bad wrong_type 's/    priority: 95/    priority: urgent/' 'priority: urgent' 15 'rule "demo_request_sdr".priority must be a number'
 bad unknown_channel '0,/channel: SPECIALIST$/s//channel: SPECIALISTS/' 'channel: SPECIALISTS' 14 'rule "pricing_surge_specialist": unknown channel "SPECIALISTS"'
 bad unreachable 's/      to: expanding/      to: customer/' '^  stages:' word:expanding 'stage "expanding" is unreachable'
+bad unknown_timezone 's/  timezone: Europe\/London/  timezone: Europe\/Londn/' 'timezone: Europe/Londn' 13 'contact_policy.timezone: "Europe/Londn" is not an IANA time zone'
+bad bad_business_hours 's/to: "18:00"}/to: "6pm"}/' 'to: "6pm"' word:'"6pm"' 'contact_policy.business_hours.to must be a local time like "08:00"'
+bad experiment_unknown_rule 's/rules: \[email_reply_sdr\]/rules: [email_reply_sdrr]/' 'rules: \[email_reply_sdrr\]' 12 'experiment "reply_follow_up": unknown rule "email_reply_sdrr"'
 "$bin" validate --config "$work/missing.yaml" >"$work/missing.out" 2>&1
 check "validate reports an unreadable file" grep -q "cannot read the config file" "$work/missing.out"
 
@@ -67,6 +71,10 @@ check "replay produced outputs" test -s "$work/out1.jsonl"
 check "every default rule fired" grep -qx "rules never fired: none" "$work/summary1.txt"
 check "every default transition fired" grep -qx "transitions never fired: none" "$work/summary1.txt"
 check "malformed lines were reported with line numbers" grep -qE '^line [0-9]+: [A-Z_]+: ' "$work/summary1.txt"
+# The contact policy, audited from the outputs alone, holds; `channel: auto`
+# used every branch.
+check "no contact-policy violations" grep -qE '^contact policy audit: [0-9]+ actions, .* 0 violations$' "$work/summary1.txt"
+check "every routing branch used" grep -qE '^routing branches \(channel auto\): .*; never used: none$' "$work/summary1.txt"
 grep -vE '^line [0-9]+: ' "$work/summary1.txt" | sed 's/^/  /'
 
 echo "cli: $passed passed, $failed failed"
