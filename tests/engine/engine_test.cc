@@ -6,6 +6,14 @@
 #include <memory>
 
 #include "demandcenter/engine/output_json.h"
+
+#include <memory>
+#include <set>
+
+#include "demandcenter/generate/generator.h"
+#include "demandcenter/ingest/decoder.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "demandcenter/state/rocksdb_store.h"
 #include "demandcenter/state/state_store.h"
 #include "gtest/gtest.h"
@@ -336,6 +344,69 @@ TEST(OutputJsonTest, MapsComeOutSortedAndFieldNamesAsInProto) {
   for (const char* k : {"zeta", "alpha", "mid", "beta"}) (*nba.mutable_trace()->mutable_facts())[k] = "1";
   EXPECT_EQ(ToJson(nba),
             R"({"account_id":"acct-1","trace":{"facts":{"alpha":"1","beta":"1","mid":"1","zeta":"1"}}})");
+}
+
+}  // namespace
+}  // namespace demandcenter::engine
+
+namespace demandcenter::engine {
+namespace {
+
+// The fast printer must agree byte for byte with protobuf's JSON printer on
+// every kind of output the engine emits (traces, maps, timestamps, enums).
+TEST(OutputJsonTest, MatchesProtobufsPrinterOnGeneratedOutputs) {
+  config::Config config = testing::DefaultConfig();
+  state::InMemoryStateStore store;
+  Engine engine(config, &store);
+  std::vector<Output> out;
+  generate::GeneratorOptions options;
+  options.accounts = 300;
+  options.signals = 6000;
+  options.seed = 3;
+  ASSERT_TRUE(generate::Generate(
+                  options,
+                  [&](const generate::GeneratedRecord& r) {
+                    v1::Signal s;
+                    if (ingest::DecodeSignal(r.value, {}, &s).ok()) engine.Process(s, 0, &out);
+                  },
+                  nullptr)
+                  .ok());
+  ASSERT_GT(out.size(), 500u);
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool()));
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::set<OutputKind> kinds;
+  for (const auto& o : out) {
+    std::string expected;
+    ASSERT_TRUE(google::protobuf::util::BinaryToJsonString(
+                    resolver.get(), "type.googleapis.com/" + o.proto().GetDescriptor()->full_name(),
+                    SerializeDeterministic(o.proto()), &expected, print)
+                    .ok());
+    ASSERT_EQ(ToJson(o.proto()), expected);
+    kinds.insert(o.kind);
+  }
+  EXPECT_EQ(kinds.size(), 4u);
+}
+
+TEST(OutputJsonTest, EscapesAndFormatsLikeProtobuf) {
+  v1::CrmPrompt p;
+  p.set_title("Quote \"x\" \\ tab\t newline\n <b>&amp;</b> caf\xc3\xa9");
+  p.set_priority(-3);
+  *p.mutable_due_at() = FromMillis(1772442000123);
+  p.mutable_trace()->add_candidates()->set_score(0.1 + 0.2);
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool()));
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string expected;
+  ASSERT_TRUE(google::protobuf::util::BinaryToJsonString(resolver.get(),
+                                                         "type.googleapis.com/demandcenter.v1.CrmPrompt",
+                                                         SerializeDeterministic(p), &expected, print)
+                  .ok());
+  EXPECT_EQ(ToJson(p), expected);
 }
 
 }  // namespace
