@@ -476,6 +476,9 @@ void Runner::Impl::PollDirectory(bool until_end) {
 }
 
 absl::Status Runner::Impl::Restore(Task& task) {
+  // Another instance may have owned the partition since this store last
+  // did: nothing cached may outlive the restore.
+  task.store->ClearCache();
   task.checkpoint = task.store->ReadCheckpoint();
   // The end to reach is the high watermark (read_uncommitted), not the last
   // stable offset: a previous owner that died inside a transaction leaves it

@@ -183,6 +183,12 @@ void RocksDbStateStore::Discard() {
   error_ = absl::OkStatus();
 }
 
+void RocksDbStateStore::ClearCache() {
+  Discard();
+  cache_.clear();
+  identities_.clear();
+}
+
 absl::Status RocksDbStateStore::ApplyRestored(const std::vector<ChangeRecord>& records,
                                               const Checkpoint& checkpoint) {
   rocksdb::WriteBatch batch;

@@ -84,6 +84,11 @@ class RocksDbStateStore : public StateStore {
   // Drops every uncommitted change (after an aborted transaction).
   void Discard();
 
+  // Drops every uncommitted change and every cached account and identity:
+  // the next reads come from RocksDB. Needed before a restore, when another
+  // instance may have changed the partition since this store last owned it.
+  void ClearCache();
+
   // Applies restored changelog records and the new checkpoint in one batch.
   absl::Status ApplyRestored(const std::vector<ChangeRecord>& records, const Checkpoint& checkpoint);
 
