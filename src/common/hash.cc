@@ -1,5 +1,7 @@
 #include "demandcenter/common/hash.h"
 
+#include <charconv>
+
 #include <array>
 #include <cstdio>
 
@@ -38,19 +40,27 @@ uint64_t StableHash64(std::string_view bytes, uint64_t seed) {
 
 std::string DeterministicId(std::string_view prefix,
                             std::initializer_list<std::string_view> parts) {
+  // Hot: every output gets an id. No printf, one reserved buffer.
   std::string joined;
+  size_t size = 0;
+  for (std::string_view part : parts) size += part.size() + 12;
+  joined.reserve(size);
+  char digits[24];
   for (std::string_view part : parts) {
-    joined += std::to_string(part.size());
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), part.size());
+    joined.append(digits, end);
     joined += ':';
     joined.append(part);
   }
-  char hex[33];
-  std::snprintf(hex, sizeof(hex), "%016llx%016llx",
-                static_cast<unsigned long long>(StableHash64(joined, 1)),
-                static_cast<unsigned long long>(StableHash64(joined, 2)));
-  std::string id(prefix);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(prefix.size() + 33);
+  id.append(prefix);
   id += '-';
-  id += hex;
+  for (uint64_t seed : {1ULL, 2ULL}) {
+    uint64_t h = StableHash64(joined, seed);
+    for (int shift = 60; shift >= 0; shift -= 4) id += kHex[(h >> shift) & 0xf];
+  }
   return id;
 }
 

@@ -1,6 +1,7 @@
 #include "demandcenter/condition/condition.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -29,9 +30,11 @@ std::string JoinRoles(const std::vector<std::string>& roles) {
 }  // namespace
 
 std::string FormatNumber(double value) {
+  // Fixed, two decimals, correctly rounded (as printf's "%.2f"), without
+  // printf's cost: traces format several numbers per decision.
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.2f", value);
-  std::string s(buf);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, 2);
+  std::string s(buf, ec == std::errc() ? end : buf);
   if (s.find('.') != std::string::npos) {
     while (!s.empty() && s.back() == '0') s.pop_back();
     if (!s.empty() && s.back() == '.') s.pop_back();

@@ -286,10 +286,10 @@ void Engine::Schedule(v1::AccountState* account) {
   if (due == account->inactivity_due_ms()) return;
   auto& queue = timers_[account->partition()];
   if (account->inactivity_due_ms() > 0) {
-    queue.Remove({account->inactivity_due_ms(), account->account_id(), v1::TIMER_INACTIVITY, ""});
+    queue.Remove({account->inactivity_due_ms(), account->account_id(), v1::TIMER_INACTIVITY, 0});
   }
   account->set_inactivity_due_ms(due);
-  if (due > 0) queue.Add({due, account->account_id(), v1::TIMER_INACTIVITY, ""});
+  if (due > 0) queue.Add({due, account->account_id(), v1::TIMER_INACTIVITY, 0});
 }
 
 void Engine::AddTimer(int64_t due, v1::TimerKind kind, const std::string& task_id, int32_t level,
@@ -343,13 +343,13 @@ void Engine::FireDueTimers(int32_t partition, std::vector<Output>* out) {
       FireInactivity(key.due_ms, account, out);
       Schedule(account);
     } else {
-      int32_t level = 0;
-      if (!timers::TakeTimer(key, account, &level)) continue;  // closed meanwhile
+      v1::TimerEntry entry;
+      if (!timers::TakeTimer(key, account, &entry)) continue;  // closed meanwhile
       ++counters_.timers_by_kind[std::string(timers::TimerKindName(key.kind))];
       switch (key.kind) {
-        case v1::TIMER_SLA: FireSla(key, level, account, out); break;
-        case v1::TIMER_SNOOZE: FireSnooze(key, account, out); break;
-        case v1::TIMER_EXPIRY: FireExpiry(key, account); break;
+        case v1::TIMER_SLA: FireSla(entry, account, out); break;
+        case v1::TIMER_SNOOZE: FireSnooze(entry, account, out); break;
+        case v1::TIMER_EXPIRY: FireExpiry(entry, account); break;
         default: break;
       }
     }
@@ -584,10 +584,10 @@ int64_t Engine::SlaDue(int64_t start_ms, const config::Route& route, const rules
   return start_ms + route.sla_ms;
 }
 
-void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountState* account,
-                     std::vector<Output>* out) {
-  v1::OpenTask* task = timers::FindTask(key.task_id, account);
-  if (task == nullptr || task->sla_due_ms() != key.due_ms) return;
+void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::vector<Output>* out) {
+  v1::OpenTask* task = timers::FindTask(key.task_id(), account);
+  if (task == nullptr || task->sla_due_ms() != key.due_ms()) return;
+  int32_t level = key.escalation_level();
   ++counters_.sla_breached;
   task->set_sla_due_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());
@@ -595,7 +595,7 @@ void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountStat
   const config::Route& route = *rule->route;
   if (level >= static_cast<int32_t>(route.escalate.size())) return;  // nobody left to escalate to
   const std::string& account_id = account->account_id();
-  int64_t now = key.due_ms;
+  int64_t now = key.due_ms();
   rules::PolicyZone zone = ZoneFor(*account);
   std::string trigger = StrCat("timer:", account_id, ":sla:", task->task_id(), ":", level);
 
@@ -629,7 +629,7 @@ void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountStat
 
   condition::Facts facts;
   facts["sla"] = sla_text;
-  facts["sla_due_at"] = FormatTime(key.due_ms);
+  facts["sla_due_at"] = FormatTime(key.due_ms());
   facts["escalation_level"] = std::to_string(new_level);
   facts["escalation_step"] = step == config::EscalationStep::kManager ? "manager" : "next_member";
   facts["previous_assignee"] = previous;
@@ -638,7 +638,7 @@ void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountStat
   v1::DecisionTrace trace;
   FillFacts(facts, &trace);
   std::string breach = StrCat(previous, " did not act on ", task->action(), " for ", AccountLabel(*account),
-                              " within ", sla_text, " (due ", DueText(key.due_ms, zone), ")");
+                              " within ", sla_text, " (due ", DueText(key.due_ms(), zone), ")");
   trace.set_text(StrCat("SLA missed: ", breach, ". Escalation ", new_level, ": re-routed to ", next, ", ", how,
                         more ? StrCat("; new deadline ", DueText(new_due, zone)) : "; no further escalation",
                         ". Rule ", task->rule_id(), ", task ", task->task_id(), "."));
@@ -728,7 +728,6 @@ void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountStat
   task->set_assignee_id(next);
   task->add_assignees(next);
   task->set_escalation_level(new_level);
-  task->set_routing_id(routing_id);
   task->add_prompt_ids(prompt_id);
   task->set_pool(next == manager ? "" : task->escalation_pool());
   if (more) {
@@ -738,15 +737,15 @@ void Engine::FireSla(const timers::TimerKey& key, int32_t level, v1::AccountStat
   }
 }
 
-void Engine::FireSnooze(const timers::TimerKey& key, v1::AccountState* account, std::vector<Output>* out) {
-  v1::OpenTask* task = timers::FindTask(key.task_id, account);
-  if (task == nullptr || task->snoozed_until_ms() != key.due_ms) return;
+void Engine::FireSnooze(const v1::TimerEntry& key, v1::AccountState* account, std::vector<Output>* out) {
+  v1::OpenTask* task = timers::FindTask(key.task_id(), account);
+  if (task == nullptr || task->snoozed_until_ms() != key.due_ms()) return;
   ++counters_.snoozes_returned;
   task->set_snoozed_until_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());
   if (rule == nullptr) return;
   const std::string& account_id = account->account_id();
-  int64_t now = key.due_ms;
+  int64_t now = key.due_ms();
   rules::PolicyZone zone = ZoneFor(*account);
   int64_t send_at = rules::NextAllowed(config_, zone, task->channel(), /*prompt=*/true, now);
   if (send_at != now) ++counters_.scheduled;
@@ -758,10 +757,10 @@ void Engine::FireSnooze(const timers::TimerKey& key, v1::AccountState* account, 
     ++counters_.sla_started;
   }
   int64_t due_shown = due > 0 ? due : std::max(send_at, task->expires_ms());
-  std::string trigger = StrCat("timer:", account_id, ":snooze:", task->task_id(), ":", key.due_ms);
-  std::string prompt_id = DeterministicId("prm", {account_id, task->task_id(), "snooze", std::to_string(key.due_ms)});
+  std::string trigger = StrCat("timer:", account_id, ":snooze:", task->task_id(), ":", key.due_ms());
+  std::string prompt_id = DeterministicId("prm", {account_id, task->task_id(), "snooze", std::to_string(key.due_ms())});
   condition::Facts facts;
-  facts["snoozed_until"] = FormatTime(key.due_ms);
+  facts["snoozed_until"] = FormatTime(key.due_ms());
   facts["assignee"] = task->assignee_id();
   facts["timezone"] = zone.name;
   v1::DecisionTrace trace;
@@ -781,7 +780,7 @@ void Engine::FireSnooze(const timers::TimerKey& key, v1::AccountState* account, 
   std::string title = task->title().empty() ? StrCat(task->action(), " at ", AccountLabel(*account)) : task->title();
   p.set_title(StrCat("Back from snooze: ", title));
   p.set_body(PromptBody(StrCat(task->summary(), task->summary().empty() ? "" : " ", "You snoozed this until ",
-                               DueText(key.due_ms, zone), "."),
+                               DueText(key.due_ms(), zone), "."),
                         StrCat(task->contact_id().empty() ? "no contact named" : task->contact_id(), "; account ",
                                AccountLabel(*account), ", stage ", account->stage(), "."),
                         suggested, due_shown, zone));
@@ -795,7 +794,7 @@ void Engine::FireSnooze(const timers::TimerKey& key, v1::AccountState* account, 
   p.add_trigger_event_ids(trigger);
   p.set_rules_version(config_.rules_version);
   p.set_role(task->role());
-  p.set_reason(StrCat("snoozed by ", task->assignee_id(), " until ", FormatTime(key.due_ms)));
+  p.set_reason(StrCat("snoozed by ", task->assignee_id(), " until ", FormatTime(key.due_ms())));
   p.set_pool(task->pool());
   if (!task->experiment_id().empty()) *p.mutable_experiment() = ArmOf(task->experiment_id(), task->arm());
   p.set_escalation_level(task->escalation_level());
@@ -807,8 +806,8 @@ void Engine::FireSnooze(const timers::TimerKey& key, v1::AccountState* account, 
   task->add_prompt_ids(prompt_id);
 }
 
-void Engine::FireExpiry(const timers::TimerKey& key, v1::AccountState* account) {
-  v1::OpenTask* task = timers::FindTask(key.task_id, account);
+void Engine::FireExpiry(const v1::TimerEntry& key, v1::AccountState* account) {
+  v1::OpenTask* task = timers::FindTask(key.task_id(), account);
   if (task == nullptr) return;
   ++counters_.tasks_expired;
   ++counters_.outcomes[StrCat(task->rule_id(), "/", task->action(), "/", config::ChannelName(task->channel()),
@@ -816,7 +815,7 @@ void Engine::FireExpiry(const timers::TimerKey& key, v1::AccountState* account) 
   if (!task->experiment_id().empty()) {
     ++counters_.experiment_outcomes[StrCat(task->experiment_id(), "/", task->arm(), "/expired")];
   }
-  CloseTask(key.task_id, account);
+  CloseTask(key.task_id(), account);
 }
 
 // ---------------------------------------------------------------------------
@@ -938,15 +937,7 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
 
   const condition::Committee& committee = ctx.committee();
   double score = ctx.score();
-  condition::Facts facts = c.facts;
-  facts["stage"] = account->stage();
-  facts["score"] = condition::FormatNumber(score);
-  facts["committee_size"] = std::to_string(committee.size);
-  for (const auto& [k, v] : resolved.auto_facts) facts[k] = v;
   const auto& cp = config_.contact_policy;
-  if (cp.business_hours || cp.send_hours) {
-    facts["timezone"] = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
-  }
 
   // Who takes it.
   routing::Assignment assignment;
@@ -958,8 +949,18 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
   bool routed = resolved.person;
   bool has_sla = routed && route != nullptr && route->sla_ms > 0 && !assignment.assignee.empty();
 
+  // The trace: the rule's facts, the decision's context, the auto-routing
+  // inputs, the policies and every candidate.
   v1::DecisionTrace trace;
-  FillFacts(facts, &trace);
+  auto* facts = trace.mutable_facts();
+  for (const auto& [k, v] : c.facts) (*facts)[k] = v;
+  (*facts)["stage"] = account->stage();
+  (*facts)["score"] = condition::FormatNumber(score);
+  (*facts)["committee_size"] = std::to_string(committee.size);
+  for (const auto& [k, v] : resolved.auto_facts) (*facts)[k] = v;
+  if (cp.business_hours || cp.send_hours) {
+    (*facts)["timezone"] = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
+  }
   for (const auto& p : c.policies) *trace.add_policies() = p;
   for (const auto& pc : listed) *trace.add_candidates() = pc;
   std::string reason = rule.reason.empty() ? rule.action : rule.reason;
@@ -974,7 +975,7 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
   if (!policy_note.empty()) policy_note += ".";
   trace.set_text(StrCat(
       "Rule ", rule.id, " fired on ", signal.type(), " for ", AccountLabel(*account), " in stage ",
-      account->stage(), ": ", reason, ". Facts: ", FactsSentence(c.facts.empty() ? facts : c.facts),
+      account->stage(), ": ", reason, ". Facts: ", c.facts.empty() ? FactsSentence(condition::Facts(facts->begin(), facts->end())) : FactsSentence(c.facts),
       ". Arbitration: score ", condition::FormatNumber(c.score), " = priority ", c.priority, " x propensity ",
       condition::FormatNumber(c.propensity), " x context ", context,
       others > 0 ? StrCat("; ", others, " other candidate(s) ranked lower") : "", ".", policy_note,
@@ -996,9 +997,9 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
   std::string contact_key = ContactKey(signal);
   const v1::ContactState* contact = ctx.contact();
   std::string contact_email = contact != nullptr ? contact->email() : signal.email();
-  std::string routing_id = DeterministicId("rte", {account_id, rule.id, signal.event_id()});
-  std::string prompt_id = DeterministicId("prm", {account_id, rule.id, signal.event_id()});
   bool prompted = c.prompt && !assignment.assignee.empty();
+  std::string routing_id = routed ? DeterministicId("rte", {account_id, rule.id, signal.event_id()}) : "";
+  std::string prompt_id = prompted ? DeterministicId("prm", {account_id, rule.id, signal.event_id()}) : "";
   v1::ExperimentArm arm = c.experiment != nullptr ? ArmOf(c.experiment->id, c.arm) : v1::ExperimentArm{};
 
   Output nba_out{OutputKind::kNextBestAction, account_id, v1::NextBestAction{}};
@@ -1021,8 +1022,13 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
   nba.set_reason(reason);
   nba.set_contact_email(contact_email);
   out->push_back(std::move(nba_out));
-  // The trace is attached last: it is the largest part, copied once per output.
-  std::get<v1::NextBestAction>(out->back().message).mutable_trace()->CopyFrom(trace);
+  // The trace is the largest part: copied for each output but the last,
+  // which takes it.
+  if (routed || prompted) {
+    std::get<v1::NextBestAction>(out->back().message).mutable_trace()->CopyFrom(trace);
+  } else {
+    std::get<v1::NextBestAction>(out->back().message).mutable_trace()->Swap(&trace);
+  }
   ++counters_.outputs[static_cast<int>(OutputKind::kNextBestAction)];
 
   if (routed) {
@@ -1040,7 +1046,11 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
     if (sla_due > 0) *r.mutable_sla_due_at() = FromMillis(sla_due);
     r.set_escalation_level(0);
     r.set_rule_id(rule.id);
-    *r.mutable_trace() = trace;
+    if (prompted) {
+      *r.mutable_trace() = trace;
+    } else {
+      r.mutable_trace()->Swap(&trace);
+    }
     r.add_trigger_event_ids(signal.event_id());
     r.set_rules_version(config_.rules_version);
     if (c.experiment != nullptr) *r.mutable_experiment() = arm;
@@ -1073,7 +1083,7 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
     *p.mutable_send_at() = FromMillis(send_at);
     *p.mutable_expires_at() = FromMillis(expires);
     p.set_rule_id(rule.id);
-    *p.mutable_trace() = std::move(trace);
+    p.mutable_trace()->Swap(&trace);
     p.add_trigger_event_ids(signal.event_id());
     p.set_rules_version(config_.rules_version);
     p.set_role(c.role);
@@ -1099,11 +1109,9 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
     task->set_assignee_id(assignment.assignee);
     task->add_assignees(assignment.assignee);
     if (prompted) task->add_prompt_ids(prompt_id);
-    task->set_routing_id(routing_id);
-    task->set_contact_id(contact_key);
+      task->set_contact_id(contact_key);
     task->set_decided_ms(now);
     task->set_expires_ms(expires);
-    task->set_trigger_event_id(signal.event_id());
     task->set_title(title);
     task->set_summary(what);
     task->set_manager_id(route != nullptr && !route->manager.empty() ? route->manager : assignment.manager);

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include "demandcenter/common/hash.h"
+
 namespace demandcenter::timers {
+
+uint64_t TaskHash(std::string_view task_id) { return task_id.empty() ? 0 : StableHash64(task_id, 29); }
 
 TimerKey SetTimer(int64_t due_ms, v1::TimerKind kind, const std::string& task_id, int32_t escalation_level,
                   v1::AccountState* account) {
@@ -11,15 +15,15 @@ TimerKey SetTimer(int64_t due_ms, v1::TimerKind kind, const std::string& task_id
   e->set_kind(kind);
   e->set_task_id(task_id);
   e->set_escalation_level(escalation_level);
-  return TimerKey{due_ms, account->account_id(), kind, task_id};
+  return TimerKey{due_ms, account->account_id(), kind, TaskHash(task_id)};
 }
 
-bool TakeTimer(const TimerKey& key, v1::AccountState* account, int32_t* escalation_level) {
+bool TakeTimer(const TimerKey& key, v1::AccountState* account, v1::TimerEntry* entry) {
   auto* list = account->mutable_timers();
   for (int i = 0; i < list->size(); ++i) {
     const v1::TimerEntry& e = list->Get(i);
-    if (e.due_ms() == key.due_ms && e.kind() == key.kind && e.task_id() == key.task_id) {
-      if (escalation_level != nullptr) *escalation_level = e.escalation_level();
+    if (e.due_ms() == key.due_ms && e.kind() == key.kind && TaskHash(e.task_id()) == key.task) {
+      if (entry != nullptr) *entry = e;
       list->DeleteSubrange(i, 1);
       return true;
     }
@@ -35,7 +39,7 @@ std::vector<TimerKey> RemoveTaskTimers(const std::string& task_id, v1::TimerKind
     const v1::TimerEntry& e = list->Get(i);
     if (e.task_id() != task_id) continue;
     if (kind != v1::TIMER_KIND_UNSPECIFIED && e.kind() != kind) continue;
-    removed.push_back(TimerKey{e.due_ms(), account->account_id(), e.kind(), e.task_id()});
+    removed.push_back(TimerKey{e.due_ms(), account->account_id(), e.kind(), TaskHash(e.task_id())});
     list->DeleteSubrange(i, 1);
   }
   return removed;
@@ -44,10 +48,10 @@ std::vector<TimerKey> RemoveTaskTimers(const std::string& task_id, v1::TimerKind
 std::vector<TimerKey> AccountTimers(const v1::AccountState& account) {
   std::vector<TimerKey> keys;
   if (account.inactivity_due_ms() > 0) {
-    keys.push_back(TimerKey{account.inactivity_due_ms(), account.account_id(), v1::TIMER_INACTIVITY, ""});
+    keys.push_back(TimerKey{account.inactivity_due_ms(), account.account_id(), v1::TIMER_INACTIVITY, 0});
   }
   for (const auto& e : account.timers()) {
-    keys.push_back(TimerKey{e.due_ms(), account.account_id(), e.kind(), e.task_id()});
+    keys.push_back(TimerKey{e.due_ms(), account.account_id(), e.kind(), TaskHash(e.task_id())});
   }
   return keys;
 }

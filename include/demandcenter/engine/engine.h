@@ -158,9 +158,9 @@ class Engine {
   void LearnIdentities(const v1::Signal& signal, int32_t partition);
   void FireDueTimers(int32_t partition, std::vector<Output>* out);
   void FireInactivity(int64_t due, v1::AccountState* account, std::vector<Output>* out);
-  void FireSla(const timers::TimerKey& key, int32_t level, v1::AccountState* account, std::vector<Output>* out);
-  void FireSnooze(const timers::TimerKey& key, v1::AccountState* account, std::vector<Output>* out);
-  void FireExpiry(const timers::TimerKey& key, v1::AccountState* account);
+  void FireSla(const v1::TimerEntry& timer, v1::AccountState* account, std::vector<Output>* out);
+  void FireSnooze(const v1::TimerEntry& timer, v1::AccountState* account, std::vector<Output>* out);
+  void FireExpiry(const v1::TimerEntry& timer, v1::AccountState* account);
   void Schedule(v1::AccountState* account);
   void AddTimer(int64_t due, v1::TimerKind kind, const std::string& task_id, int32_t level,
                 v1::AccountState* account);

@@ -11,21 +11,27 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "demandcenter/v1/state.pb.h"
 
 namespace demandcenter::timers {
 
-// One pending timer, in firing order.
+// One pending timer, in firing order. The task is named by a stable hash
+// of its id (0 for inactivity): a key stays small, and ties between tasks of
+// one account due at the same instant still break the same way every run.
 struct TimerKey {
   int64_t due_ms = 0;
   std::string account_id;
   v1::TimerKind kind = v1::TIMER_KIND_UNSPECIFIED;
-  std::string task_id;  // empty for inactivity
+  uint64_t task = 0;
 
   auto operator<=>(const TimerKey&) const = default;
 };
+
+// The `task` of a TimerKey for a task id.
+uint64_t TaskHash(std::string_view task_id);
 
 // The pending timers of one partition, ordered by (due, account, kind, task).
 // Entries may outlive the state they point to (a task closed meanwhile):
@@ -54,8 +60,8 @@ TimerKey SetTimer(int64_t due_ms, v1::TimerKind kind, const std::string& task_id
 
 // Removes the entry `key` names from the account's state. False when it is
 // not there (already fired or cancelled): the queue entry was stale. On
-// success *escalation_level (optional) receives the entry's level.
-bool TakeTimer(const TimerKey& key, v1::AccountState* account, int32_t* escalation_level = nullptr);
+// success *entry (optional) receives the removed entry.
+bool TakeTimer(const TimerKey& key, v1::AccountState* account, v1::TimerEntry* entry = nullptr);
 
 // Removes the task's timers (of `kind`, or all kinds when unspecified) from
 // the account's state; returns their keys so the caller can drop them from
