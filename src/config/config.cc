@@ -1007,7 +1007,16 @@ void ParseContactPolicy(Parser& p, const YAML::Node& node, Config* config) {
           auto d = p.Date(item["date"], "contact_policy.holidays item.date");
           if (!d) continue;
           h.day = *d;
-          if (auto z = item["zones"]) h.zones = p.StringList(z, "contact_policy.holidays item.zones");
+          if (auto z = item["zones"]) {
+            h.zones = p.StringList(z, "contact_policy.holidays item.zones");
+            for (const auto& zone : h.zones) {
+              absl::TimeZone tz;
+              if (zone.find('*') == std::string::npos && !absl::LoadTimeZone(zone, &tz)) {
+                p.Error(z, StrCat("contact_policy.holidays: \"", zone, "\" is not an IANA time zone of this "
+                                  "system's tz database (patterns like \"America/*\" are allowed)"));
+              }
+            }
+          }
         }
         holidays.push_back(std::move(h));
       }

@@ -240,6 +240,11 @@ TEST(ConfigErrorTest, UnknownTimeZone) {
                     "contact_policy.timezone: \"America/Chikago\" is not an IANA time zone");
 }
 
+TEST(ConfigErrorTest, UnknownHolidayZone) {
+  ExpectSingleError(WithDecisioning("zones: [\"America/*\"]", "zones: [America/Chicgo]"), 36, 52,
+                    "contact_policy.holidays: \"America/Chicgo\" is not an IANA time zone");
+}
+
 TEST(ConfigErrorTest, BadTimeOfDay) {
   ExpectSingleError(WithDecisioning("to: \"17:00\"", "to: \"5pm\""), 34, 72,
                     "contact_policy.business_hours.to must be a local time like \"08:00\"");
