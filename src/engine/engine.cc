@@ -37,9 +37,16 @@ std::string ContactLabel(const v1::AccountState& account, const v1::Signal& sign
   return c->title().empty() ? who : StrCat(who, " (", c->title(), ")");
 }
 
-// The contact a task is about: its id, or its address when it has no id.
-std::string ContactKey(const v1::Signal& signal) {
-  return signal.contact_id().empty() ? signal.email() : signal.contact_id();
+// True when the CRM flagged the account, or the task's contact (by id or
+// address), do-not-contact: nothing more goes out for it.
+bool TaskBlockedByDoNotContact(const v1::AccountState& account, const v1::OpenTask& task) {
+  if (account.do_not_contact()) return true;
+  for (const auto& c : account.contacts()) {
+    bool same = (!task.contact_id().empty() && c.contact_id() == task.contact_id()) ||
+                (!task.contact_email().empty() && c.email() == task.contact_email());
+    if (same && c.do_not_contact()) return true;
+  }
+  return false;
 }
 
 std::string AccountLabel(const v1::AccountState& account) {
@@ -465,10 +472,9 @@ void Engine::ApplyFeedback(const v1::Signal& signal, v1::AccountState* account) 
   const auto& crm = signal.crm_activity();
   if (crm.do_not_contact()) {
     // Nothing more for that contact (or the whole account): open tasks close.
-    std::string contact = ContactKey(signal);
     std::vector<std::string> cancel;
     for (const auto& t : account->tasks()) {
-      if (contact.empty() || t.contact_id() == contact) cancel.push_back(t.task_id());
+      if (TaskBlockedByDoNotContact(*account, t)) cancel.push_back(t.task_id());
     }
     for (const auto& id : cancel) {
       CloseTask(id, account);
@@ -588,6 +594,11 @@ void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::
   v1::OpenTask* task = timers::FindTask(key.task_id(), account);
   if (task == nullptr || task->sla_due_ms() != key.due_ms()) return;
   int32_t level = key.escalation_level();
+  if (TaskBlockedByDoNotContact(*account, *task)) {  // flagged meanwhile: stop here
+    ++counters_.tasks_cancelled;
+    CloseTask(task->task_id(), account);
+    return;
+  }
   ++counters_.sla_breached;
   task->set_sla_due_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());
@@ -679,7 +690,10 @@ void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::
 
   std::string suggested = rule->prompt && !rule->prompt->suggested_action.empty() ? rule->prompt->suggested_action
                                                                                    : task->action();
-  std::string who = StrCat(task->contact_id().empty() ? "no contact named" : task->contact_id(), "; account ",
+  std::string who = StrCat(!task->contact_id().empty()      ? task->contact_id()
+                           : !task->contact_email().empty() ? task->contact_email()
+                                                            : "no contact named",
+                           "; account ",
                            AccountLabel(*account), ", stage ", account->stage(), ".");
   auto make_prompt = [&](const std::string& id, const std::string& owner, const std::string& role,
                          const std::string& pool, const std::string& kind, const std::string& prompt_title,
@@ -740,6 +754,11 @@ void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::
 void Engine::FireSnooze(const v1::TimerEntry& key, v1::AccountState* account, std::vector<Output>* out) {
   v1::OpenTask* task = timers::FindTask(key.task_id(), account);
   if (task == nullptr || task->snoozed_until_ms() != key.due_ms()) return;
+  if (TaskBlockedByDoNotContact(*account, *task)) {
+    ++counters_.tasks_cancelled;
+    CloseTask(task->task_id(), account);
+    return;
+  }
   ++counters_.snoozes_returned;
   task->set_snoozed_until_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());
@@ -781,7 +800,10 @@ void Engine::FireSnooze(const v1::TimerEntry& key, v1::AccountState* account, st
   p.set_title(StrCat("Back from snooze: ", title));
   p.set_body(PromptBody(StrCat(task->summary(), task->summary().empty() ? "" : " ", "You snoozed this until ",
                                DueText(key.due_ms(), zone), "."),
-                        StrCat(task->contact_id().empty() ? "no contact named" : task->contact_id(), "; account ",
+                        StrCat(!task->contact_id().empty()      ? task->contact_id()
+                               : !task->contact_email().empty() ? task->contact_email()
+                                                                : "no contact named",
+                               "; account ",
                                AccountLabel(*account), ", stage ", account->stage(), "."),
                         suggested, due_shown, zone));
   p.set_suggested_action(suggested);
@@ -994,7 +1016,6 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
                                              rule.expires_ms % kMillisPerDay, *zone.tz, zone.name);
   }
   int64_t sla_due = has_sla ? SlaDue(send_at, *route, zone) : 0;
-  std::string contact_key = ContactKey(signal);
   const v1::ContactState* contact = ctx.contact();
   std::string contact_email = contact != nullptr ? contact->email() : signal.email();
   bool prompted = c.prompt && !assignment.assignee.empty();
@@ -1109,7 +1130,8 @@ void Engine::Emit(const v1::Signal& signal, const rules::Candidate& c, const Res
     task->set_assignee_id(assignment.assignee);
     task->add_assignees(assignment.assignee);
     if (prompted) task->add_prompt_ids(prompt_id);
-      task->set_contact_id(contact_key);
+      task->set_contact_id(signal.contact_id());
+    task->set_contact_email(contact_email);
     task->set_decided_ms(now);
     task->set_expires_ms(expires);
     task->set_title(title);

@@ -111,7 +111,20 @@ struct PolicyAudit::State {
   // contact id / address -> account, for signals without account_id.
   std::unordered_map<std::string, std::string> identities;
   std::unordered_map<std::string, std::vector<Send>> sends;  // by account
+  // The address an action went to, by the hash its ids share
+  // (nba-X, rte-X, prm-X): routings and prompts of the task name only the
+  // contact id.
+  std::unordered_map<std::string, std::string> email_by_decision;
   AuditReport report;
+
+  static std::string Suffix(const std::string& id) {
+    size_t dash = id.find('-');
+    return dash == std::string::npos ? id : id.substr(dash + 1);
+  }
+  std::string TaskEmail(const std::string& task_id) {
+    auto it = task_id.empty() ? email_by_decision.end() : email_by_decision.find(Suffix(task_id));
+    return it == email_by_decision.end() ? "" : it->second;
+  }
 
   void Violation(const std::string& policy, const std::string& text) {
     ++report.violations;
@@ -223,20 +236,21 @@ void PolicyAudit::OnAction(const v1::NextBestAction& action) {
   }
   s.CheckHours(what, account_id, action.channel(), false, send_at);
   s.sends[account_id].push_back(Send{send_at, action.channel(), action.action(), action.action_id()});
+  if (!action.contact_email().empty()) s.email_by_decision[State::Suffix(action.action_id())] = action.contact_email();
 }
 
 void PolicyAudit::OnRouting(const v1::RoutingDecision& routing) {
   State& s = *state_;
   ++s.report.routings;
   s.CheckDoNotContact(StrCat("routing ", routing.routing_id(), " (", routing.rule_id(), ")"), routing.account_id(),
-                      routing.contact_id(), "");
+                      routing.contact_id(), s.TaskEmail(routing.task_id().empty() ? routing.routing_id() : routing.task_id()));
 }
 
 void PolicyAudit::OnPrompt(const v1::CrmPrompt& prompt) {
   State& s = *state_;
   ++s.report.prompts;
   std::string what = StrCat("prompt ", prompt.prompt_id(), " (", prompt.rule_id(), ")");
-  s.CheckDoNotContact(what, prompt.account_id(), prompt.contact_id(), "");
+  s.CheckDoNotContact(what, prompt.account_id(), prompt.contact_id(), s.TaskEmail(prompt.task_id()));
   s.CheckHours(what, prompt.account_id(), v1::CHANNEL_UNSPECIFIED, true, ToMillis(prompt.send_at()));
 }
 
