@@ -152,9 +152,11 @@ struct Route {
   std::string manager;
 };
 
+// A CrmPrompt's text. The body is "what happened" (`why`, or a sentence
+// made from the signal when empty), then who, what to do and by when.
 struct PromptTemplate {
   std::string title;
-  std::string why;  // "why now" template with {placeholders}
+  std::string why;  // "what happened" template with {placeholders}; optional
   std::string suggested_action;
 };
 
