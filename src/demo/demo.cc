@@ -94,7 +94,12 @@ class LiveView {
  private:
   void Print(const std::string& line) {
     // Keep the view readable: at most 8 decisions per status period.
-    if (printed_this_tick_++ < 8) out_ << Shorten(line, 220) << '\n';
+    if (printed_this_tick_++ >= 8) return;
+    std::string flat = line;
+    for (char& c : flat) {
+      if (c == '\n') c = ' ';
+    }
+    out_ << Shorten(flat, 220) << '\n';
   }
 
   std::ostream& out_;
