@@ -708,8 +708,14 @@ absl::Status Runner::Impl::Commit() {
     task->checkpoint = cp;
     task->pending.clear();
     task->consumed.clear();
-    metrics_->CacheHits().Increment(0);
   }
+  double cached = 0, bytes = 0;
+  for (const auto& [p, task] : tasks_) {
+    cached += static_cast<double>(task->store->cached_accounts());
+    bytes += static_cast<double>(task->store->ApproximateSize());
+  }
+  metrics_->CachedAccounts().Set(cached);
+  metrics_->StateBytes().Set(bytes);
   auto now = Clock::now();
   metrics_->TransactionsCommitted().Increment();
   metrics_->CommitLatency().Observe(std::chrono::duration<double>(now - started).count());
