@@ -1,6 +1,7 @@
 #include "demandcenter/engine/output_json.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,7 @@ namespace {
 // Code points protobuf's JSON printer writes as \uXXXX besides controls,
 // quotes and backslashes: '<' and '>' (safe to embed in HTML) and invisible
 // format characters.
-bool NeedsUnicodeEscape(uint32_t cp) {
+constexpr bool NeedsUnicodeEscape(uint32_t cp) {
   return cp == '<' || cp == '>' || cp == 0x7f || cp == 0xad || (cp >= 0x600 && cp <= 0x603) ||
          cp == 0x6dd || cp == 0x70f || cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x200b && cp <= 0x200f) ||
          (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
@@ -32,9 +33,25 @@ void AppendUnicodeEscape(std::string* out, uint32_t cp) {
   out->append(buf);
 }
 
+// ASCII bytes copied as they are: printable, and neither a quote, a
+// backslash nor one of the characters protobuf's printer escapes.
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && !NeedsUnicodeEscape(c);
+  return plain;
+}();
+
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs of plain bytes (nearly everything) are appended in one go.
+    size_t end = i;
+    while (end < s.size() && kPlainByte[static_cast<unsigned char>(s[end])]) ++end;
+    if (end > i) {
+      out->append(s.data() + i, end - i);
+      i = end;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -45,12 +62,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
         case '\n': out->append("\\n"); break;
         case '\r': out->append("\\r"); break;
         case '\t': out->append("\\t"); break;
-        default:
-          if (c < 0x20 || NeedsUnicodeEscape(c)) {
-            AppendUnicodeEscape(out, c);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
+        default: AppendUnicodeEscape(out, c);  // other controls, '<', '>', DEL
       }
       ++i;
       continue;
