@@ -97,6 +97,9 @@ class Runner::Impl {
     // Changelog records produced in the open transaction.
     std::vector<state::ChangeRecord> pending;
     int64_t last_changelog_offset = -1;
+    // Cache lookups of the store already added to the metrics.
+    int64_t exported_cache_hits = 0;
+    int64_t exported_cache_misses = 0;
   };
 
   absl::Status CreateClients();
@@ -713,6 +716,11 @@ absl::Status Runner::Impl::Commit() {
   for (const auto& [p, task] : tasks_) {
     cached += static_cast<double>(task->store->cached_accounts());
     bytes += static_cast<double>(task->store->ApproximateSize());
+    int64_t hits = task->store->cache_hits(), misses = task->store->cache_misses();
+    metrics_->CacheHits().Increment(static_cast<double>(std::max<int64_t>(0, hits - task->exported_cache_hits)));
+    metrics_->CacheMisses().Increment(static_cast<double>(std::max<int64_t>(0, misses - task->exported_cache_misses)));
+    task->exported_cache_hits = hits;
+    task->exported_cache_misses = misses;
   }
   metrics_->CachedAccounts().Set(cached);
   metrics_->StateBytes().Set(bytes);

@@ -155,6 +155,11 @@ class KafkaTest(unittest.TestCase):
         self.assertLess(m.get("demandcenter_state_restored_records_total", 0), changelog_total / 10)
         app.produce(rest)
         app.wait_consumed()
+        m = app.metrics("0")
+        # After the restart the cache is empty: accounts of the first half
+        # come from RocksDB (misses), their later signals from the cache.
+        self.assertGreater(m.get('demandcenter_state_cache_lookups_total{result="miss"}', 0), 0)
+        self.assertGreater(m.get('demandcenter_state_cache_lookups_total{result="hit"}', 0), 0)
         app.kill("0", signal.SIGKILL)  # unclean stop
         app.start("0")
         app.wait_ready("0")
