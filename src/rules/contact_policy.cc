@@ -82,8 +82,20 @@ PolicyOutcome CheckContactPolicy(const config::Config& config, const PolicyZone&
 
   // Do-not-contact stops everything for the account or the contact.
   if (account.do_not_contact()) return stop("do_not_contact", "the account is do-not-contact in CRM");
-  if (contact != nullptr && contact->do_not_contact()) {
-    return stop("do_not_contact", StrCat("contact ", ContactName(*contact), " is do-not-contact in CRM"));
+  if (contact != nullptr) {
+    if (contact->do_not_contact()) {
+      return stop("do_not_contact", StrCat("contact ", ContactName(*contact), " is do-not-contact in CRM"));
+    }
+    // The flag is the person's: another CRM record with the same address
+    // (a duplicate) that is flagged stops this one too.
+    if (!contact->email().empty()) {
+      for (const auto& other : account.contacts()) {
+        if (other.do_not_contact() && other.email() == contact->email()) {
+          return stop("do_not_contact", StrCat("contact ", ContactName(*contact), " shares the address ",
+                                               contact->email(), " with do-not-contact ", ContactName(other)));
+        }
+      }
+    }
   }
   // Marketing e-mail needs consent and a working address.
   if (channel == v1::EMAIL && contact != nullptr) {
