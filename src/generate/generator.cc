@@ -283,7 +283,7 @@ enum Step : uint8_t {
   kStepAccountUpdate, kStepUpsert0, kStepUpsert1, kStepUpsert2, kStepFormIntro, kStepPricing0,
   kStepPricing1, kStepPricing2, kStepPricingAny, kStepDemo, kStepDocsTechnical, kStepReply,
   kStepQualification, kStepDiscovery, kStepProposal, kStepNegotiation, kStepMeeting,
-  kStepDealClose, kStepDealWon, kStepUsageDrop, kStepUsageDip
+  kStepDealClose, kStepDealWon, kStepUsageDrop, kStepUsageDip, kStepPromptAnswer
 };
 constexpr std::array<std::string_view, 4> kOppStages = {"qualification", "discovery", "proposal",
                                                         "negotiation"};
@@ -320,9 +320,15 @@ struct Account {
   uint16_t upserted = 0;    // contacts sent as crm.contact_upsert
   uint16_t email_dead = 0;  // contacts that bounced hard or unsubscribed
   uint16_t prompts = 0;
+  uint8_t prompt_rule = 0;  // kPromptRules index of the last prompt-worthy signal
+  uint64_t prompt_seq = 0;  // its event sequence number + 1; 0: none open
   float amount = 0;
   std::array<float, 2> usage = {0, 0};
 };
+
+// Rules of the default config whose prompts crm.prompt_outcome answers, by
+// the signal that fires them: web.demo_request, email.reply.
+constexpr std::array<std::string_view, 2> kPromptRules = {"demo_request_sdr", "email_reply_sdr"};
 
 // "A few hundred bytes" per account, as the header promises.
 static_assert(sizeof(Account) <= 320);
@@ -657,6 +663,7 @@ class Generator {
 
   uint64_t Draw() { return stream_rng_(); }
   std::string NextEventId();
+  std::string EventIdOf(uint64_t seq) const;
   std::string AccountId(int32_t index) const;
   std::string AnonymousId(int32_t index) const;
   std::string ContactId(int32_t index, int contact) const;
@@ -695,9 +702,11 @@ class Generator {
   std::array<int64_t, kKindCount> by_kind_ = {};
 };
 
-std::string Generator::NextEventId() {
+std::string Generator::NextEventId() { return EventIdOf(next_seq_++); }
+
+std::string Generator::EventIdOf(uint64_t seq) const {
   std::string id = "evt-";
-  AppendHex(Mix64(next_seq_++ ^ id_key_), 16, &id);
+  AppendHex(Mix64(seq ^ id_key_), 16, &id);
   return id;
 }
 
@@ -866,9 +875,17 @@ void Generator::BuildParts(Account& a, int64_t budget, std::vector<Part>* parts)
       Part& eval = part(Mix::kEvaluate, 2, 6);
       eval.Add(kStepPricing0);
       eval.Add(r.Chance(0.5) ? kStepPricing1 : kStepPricing2);
-      if (r.Chance(buyer ? 0.85 : 0.6)) eval.Add(kStepDemo);
+      // Salespeople answer most prompts of a demo request or a reply (the
+      // outcome names the prompt: crm.prompt_outcome).
+      if (r.Chance(buyer ? 0.85 : 0.6)) {
+        eval.Add(kStepDemo);
+        if (r.Chance(0.75)) eval.Add(kStepPromptAnswer);
+      }
       if (r.Chance(0.8)) eval.Add(kStepDocsTechnical);
-      if (r.Chance(0.7)) eval.Add(kStepReply);
+      if (r.Chance(0.7)) {
+        eval.Add(kStepReply);
+        if (r.Chance(0.6)) eval.Add(kStepPromptAnswer);
+      }
       if (!buyer) {
         part(Mix::kNurture, 10, 40);
         if (r.Chance(0.5)) part(Mix::kNurture, 5, 20, r.Between(47, 70)).Add(kStepPricingAny);
@@ -1064,6 +1081,7 @@ Spec Generator::StepSpec(Account& a, Step step) {
     case kStepDealWon: return {kDealWon};
     case kStepUsageDrop: return {kUsage, kOther, -1, 1};
     case kStepUsageDip: return {kUsage, kOther, -1, 2};
+    case kStepPromptAnswer: return {kPromptOutcome, kOther, -1};
   }
   return {kPageView, kOther, 0};
 }
@@ -1306,8 +1324,17 @@ void Generator::FillCrm(int32_t index, Account& a, const Spec& spec, int64_t at_
     case kPromptOutcome: {
       ++a.prompts;
       c->set_object("task");
-      c->set_prompt_id(DeterministicId("prm", {AccountId(index), "outcome",
-                                               std::to_string(a.prompts)}));
+      if (a.prompt_seq != 0) {
+        // The answer to the prompt the default rules give for the account's
+        // latest demo request or email reply (if it was emitted: a holdout,
+        // a policy or arbitration may have stopped it).
+        c->set_prompt_id(DeterministicId("prm", {AccountId(index), kPromptRules[a.prompt_rule],
+                                                 EventIdOf(a.prompt_seq - 1)}));
+        a.prompt_seq = 0;
+      } else {
+        // Nothing open: an outcome of a prompt this stream never saw.
+        c->set_prompt_id(DeterministicId("prm", {AccountId(index), "outcome", std::to_string(a.prompts)}));
+      }
       size_t outcome = WeightedIndex(r, std::array<double, 4>{35, 30, 20, 15});
       static constexpr std::array<std::string_view, 4> kOutcomes = {"accepted", "completed",
                                                                     "dismissed", "snoozed"};
@@ -1348,6 +1375,10 @@ void Generator::FillUsage(Account& a, const Spec& spec) {
 
 void Generator::Fill(int32_t index, Account& a, const Spec& spec, int64_t at_ms) {
   signal_.Clear();
+  if (spec.kind == kDemoRequest || spec.kind == kEmailReply) {
+    a.prompt_rule = spec.kind == kDemoRequest ? 0 : 1;
+    a.prompt_seq = next_seq_ + 1;
+  }
   signal_.set_event_id(NextEventId());
   *signal_.mutable_occurred_at() = FromMillis(at_ms);
   signal_.set_type(std::string(kTypeNames[spec.kind]));
