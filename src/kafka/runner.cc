@@ -663,7 +663,16 @@ absl::Status Runner::Impl::Commit() {
     task->pending = task->store->PendingChanges(task->engine->StreamTime(p));
     for (const auto& r : task->pending) Produce(changelog_topic_, p, r.key, r.value);
   }
-  rd_kafka_flush(producer_.get(), kTxnTimeoutMs);
+  // Wait for the delivery reports, but not once a send or a delivery has
+  // failed: the transaction can then only be aborted (abort_transaction
+  // purges what is left), and a message it can no longer deliver — one for
+  // a topic librdkafka has lost the partitions of, say — would hold the
+  // engine here for the whole timeout.
+  for (auto deadline = Clock::now() + std::chrono::milliseconds(kTxnTimeoutMs);
+       produce_error_ == RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_outq_len(producer_.get()) > 0 &&
+       Clock::now() < deadline;) {
+    rd_kafka_flush(producer_.get(), 100);
+  }
   if (produce_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) return AbortAndRewind(produce_error_text_);
 
   PartitionList offsets(rd_kafka_topic_partition_list_new(16));
