@@ -647,7 +647,17 @@ class Parser {
   Reject Run(v1::Signal* signal);
 
  private:
-  enum class Token : uint8_t { kObject, kArray, kString, kNumber, kTrue, kFalse, kNull, kEnd, kBad };
+  enum class Token : uint8_t {
+    kObject,
+    kArray,
+    kString,
+    kNumber,
+    kTrue,
+    kFalse,
+    kNull,
+    kEnd,  // no more input
+    kBad,  // not the start of a value
+  };
 
   // --- errors ---------------------------------------------------------------
 
@@ -913,7 +923,9 @@ class Parser {
     v->text = t;
     if (!floating) {
       const bool negative = t[0] == '-';
-      if ((!negative && t.size() >= 2 && t[0] == '0') || (negative && t.size() >= 3 && t[1] == '0')) {
+      const bool leading_zero =
+          negative ? t.size() >= 3 && t[1] == '0' : t.size() >= 2 && t[0] == '0';
+      if (leading_zero) {
         return SyntaxError(start, "Octal/hex numbers are not valid JSON values.");
       }
       if (!negative && SafeStrtoInt<uint64_t>(t, &v->u)) {
@@ -1289,8 +1301,9 @@ class Parser {
         return true;
       case Token::kArray:
         FieldError(RejectCode::kBadJson, at, field->name, false,
-                   field->kind == Kind::kStringMap ? "an array is not an object of strings"
-                                                   : "the field is not repeated; an array is not allowed");
+                   field->kind == Kind::kStringMap
+                       ? "an array is not an object of strings"
+                       : "the field is not repeated; an array is not allowed");
         return SkipValue();
       case Token::kObject:
         if (field->kind == Kind::kStringMap) return ParseMap(*field);

@@ -172,22 +172,25 @@ JsonComparison CompareWithProtobuf(std::string_view json) {
     const std::string b = DeterministicBytes(actual);
     c.same = a == b;
     if (!c.same) {
-      c.difference = StrCat("both accept, different messages: protobuf {", expected.ShortDebugString(),
-                            "} decoder {", actual.ShortDebugString(), "}");
+      c.difference = StrCat("both accept, different messages: protobuf {",
+                            expected.ShortDebugString(), "} decoder {",
+                            actual.ShortDebugString(), "}");
     }
   } else if (c.protobuf_code != RejectCode::kNone && !c.decoder.ok()) {
     c.same = c.protobuf_code == c.decoder.code;
     if (!c.same) {
       c.difference = StrCat("both reject, different codes: protobuf ",
                             RejectCodeName(c.protobuf_code), " (", OneLine(c.protobuf_message),
-                            ") decoder ", RejectCodeName(c.decoder.code), " (", c.decoder.message, ")");
+                            ") decoder ", RejectCodeName(c.decoder.code), " (",
+                            c.decoder.message, ")");
     }
   } else if (c.decoder.ok()) {
     c.difference = StrCat("decoder accepts {", actual.ShortDebugString(), "}, protobuf rejects ",
                           RejectCodeName(c.protobuf_code), " (", OneLine(c.protobuf_message), ")");
   } else {
     c.difference = StrCat("decoder rejects ", RejectCodeName(c.decoder.code), " (",
-                          c.decoder.message, "), protobuf accepts {", expected.ShortDebugString(), "}");
+                          c.decoder.message, "), protobuf accepts {",
+                          expected.ShortDebugString(), "}");
   }
   if (!c.same) {
     c.documented_deviation =

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ namespace demandcenter::ingest {
 namespace {
 
 using ::testing::HasSubstr;
+using std::string_literals::operator""s;
+using std::string_view_literals::operator""sv;
 
 // libprotobuf logs each invalid UTF-8 string its binary parser meets; some
 // inputs here make protobuf's JSON path produce such binary.
@@ -92,6 +95,34 @@ void Check(std::string_view json, Tally* tally) {
   ADD_FAILURE() << c.difference << "\n  input: " << Printable(json);
 }
 
+// The whole of DecodeSignal (detection, JSON, validation) against protobuf's
+// JSON parser followed by ValidateSignal: the same reject code, for values
+// detected as JSON (the others never reach either parser).
+void CheckDecodeSignal(std::string_view json, std::map<std::string, int>* codes) {
+  const size_t first = json.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || json[first] != '{') {
+    ++(*codes)["(not JSON)"];
+    return;
+  }
+  v1::Signal expected;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &expected);
+  RejectCode want = RejectCode::kNone;
+  if (!status.ok()) {
+    want = IsProtobufUnknownFieldError(std::string_view(status.message().data(),
+                                                        status.message().size()))
+               ? RejectCode::kUnknownField
+               : RejectCode::kBadJson;
+  } else {
+    want = ValidateSignal(expected).code;
+  }
+  v1::Signal actual;
+  const Reject got = DecodeSignal(json, DecodeOptions{}, &actual);
+  EXPECT_EQ(RejectCodeName(got.code), RejectCodeName(want)) << got.message << "\n  input: "
+                                                            << Printable(json);
+  ++(*codes)[std::string(RejectCodeName(got.code))];
+}
+
 std::vector<std::string> GeneratedJson(uint64_t seed) {
   generate::GeneratorOptions options;
   options.accounts = 2000;
@@ -113,9 +144,11 @@ TEST(JsonDifferentialTest, EveryLineOfGeneratedStreams) {
   QuietProtobufLogs quiet;
   Tally tally;
   int camel = 0;
+  std::map<std::string, int> codes;
   for (uint64_t seed : {1, 2, 3}) {
     for (const std::string& line : GeneratedJson(seed)) {
       Check(line, &tally);
+      CheckDecodeSignal(line, &codes);
       // The same signal with lowerCamelCase names (protobuf's default printer).
       v1::Signal signal;
       if (DecodeSignalJson(line, &signal).ok()) {
@@ -134,6 +167,10 @@ TEST(JsonDifferentialTest, EveryLineOfGeneratedStreams) {
   EXPECT_GT(tally.same_reject, 3 * 300);
   std::printf("generated: %d accepted by both, %d rejected by both (%d camelCase re-encodings)\n",
               tally.same_accept, tally.same_reject, camel);
+  std::printf("DecodeSignal on the generated lines, same code as protobuf + ValidateSignal:");
+  for (const auto& [code, n] : codes) std::printf(" %s=%d", code.c_str(), n);
+  std::printf("\n");
+  EXPECT_GT(codes["NONE"], 3 * 18000);
 }
 
 // Seeded damage of generated lines: byte flips, insertions of JSON tokens,
@@ -147,7 +184,7 @@ TEST(JsonDifferentialTest, DamagedGeneratedLines) {
       "{", "}", "[", "]", ":", ",", "\"", "'", "\\", "\\u", "\\ud83d\\ude00", "null", "true",
       "false", "0", "-1", "1e9", "0x1e", "1.5", "\"x\"", "\"\"", " ", "\t", "\v", "\"a\":1,",
       "\"attributes\":{\"k\":\"v\"},", "\"web_visit\":{},", "\"crmActivity\":{},", "\"foo\":1,",
-      "\"occurred_at\":{\"seconds\":1},", "\"bounce_kind\":\"HARD\"", "\xc3\xa9", "\xff", "\x00",
+      "\"occurred_at\":{\"seconds\":1},", "\"bounce_kind\":\"HARD\"", "\xc3\xa9", "\xff", "\x00"sv,
       "\"duration_ms\":\"7\",", "\"amount\":\"NaN\",", ",}", "\"type\":null,"};
   for (int i = 0; i < 30000; ++i) {
     std::string s = lines[rng() % lines.size()];
@@ -177,8 +214,8 @@ TEST(JsonDifferentialTest, DamagedGeneratedLines) {
 
 // A valid signal around `member` (a JSON member or members, no braces).
 std::string With(std::string_view member) {
-  return std::string(R"({"event_id":"e1","occurred_at":"2026-03-01T09:30:00Z","type":"web.page_view","account_id":"a1",)") +
-         std::string(member) + "}";
+  return StrCat(R"({"event_id":"e1","occurred_at":"2026-03-01T09:30:00Z",)",
+                R"("type":"web.page_view","account_id":"a1",)", member, "}");
 }
 
 void CheckAll(const std::vector<std::string>& cases, int* accepted = nullptr) {
@@ -205,7 +242,9 @@ TEST(JsonDifferentialTest, StringEscapes) {
     cases.push_back(With(StrCat(R"("source_system":")", esc, R"(")")));
   }
   // Raw control characters and non-ASCII need no escape.
-  for (int c = 0; c < 0x20; ++c) cases.push_back(With(StrCat(R"("email":"a)", std::string(1, static_cast<char>(c)), R"(b")")));
+  for (int c = 0; c < 0x20; ++c) {
+    cases.push_back(With(StrCat(R"("email":"a)", std::string(1, static_cast<char>(c)), R"(b")")));
+  }
   cases.push_back(With("\"email\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""));
   // Single quotes, with the other quote inside.
   cases.push_back(With(R"('email':'it"s')"));
@@ -252,8 +291,8 @@ TEST(JsonDifferentialTest, Utf8AgreesWithProtobufsValidator) {
     for (char c : bytes) {
       if (c == '"' || c == '\\') return;
     }
-    const bool valid = google::protobuf::internal::IsStructurallyValidUTF8(bytes.data(),
-                                                                           static_cast<int>(bytes.size()));
+    const bool valid = google::protobuf::internal::IsStructurallyValidUTF8(
+        bytes.data(), static_cast<int>(bytes.size()));
     v1::Signal signal;
     const Reject r = DecodeSignalJson("{\"email\":\"" + bytes + "\"}", &signal);
     ASSERT_EQ(r.ok(), valid) << Printable(bytes) << ": " << r.message;
@@ -302,7 +341,8 @@ TEST(JsonDifferentialTest, Numbers) {
     cases.push_back(With(StrCat(R"("email_engagement":{"bounce_kind":)", n, "}")));
     cases.push_back(With(StrCat(R"("crm_activity":{"do_not_contact":)", n, "}")));
     cases.push_back(With(StrCat(R"("email":)", n)));
-    cases.push_back(With(StrCat(R"("product_usage":{"value":)", n, ",\"previous_value\":", n, "}")));
+    cases.push_back(
+        With(StrCat(R"("product_usage":{"value":)", n, R"(,"previous_value":)", n, "}")));
     cases.push_back(With(StrCat(R"("unknown_number":)", n)));
     cases.push_back(With(StrCat(R"("occurred_at":{"seconds":)", n, "}")));
     cases.push_back(With(StrCat(R"("occurred_at":{"nanos":)", n, "}")));
@@ -337,7 +377,8 @@ TEST(JsonDifferentialTest, Timestamps) {
         "2026-03-01T09:30:00.1234567891234Z", "2026-03-01T09:30:00.Z", "2026-03-01T09:30:00.000Z",
         "2026-03-01T10:30:00+01:00", "2026-03-01T04:00:00-05:30", "2026-03-01T09:30:00+23:59",
         "2026-03-01T09:30:00+24:00", "2026-03-01T09:30:00+1:5", "2026-03-01T09:30:00+01",
-        "2026-03-01T09:30:00+0100", "2026-3-1T9:30:0Z", "26-03-01T09:30:00Z", "0001-01-01T00:00:00Z",
+        "2026-03-01T09:30:00+0100", "2026-3-1T9:30:0Z", "26-03-01T09:30:00Z",
+        "0001-01-01T00:00:00Z",
         "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "9999-12-31T23:59:59-01:00",
         "10000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z",
         "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2000-02-29T00:00:00Z",
@@ -516,8 +557,10 @@ TEST(JsonDifferentialTest, MapsAndDuplicates) {
   cases.push_back(With(R"("email":"x","email":"")"));
   cases.push_back(With(R"("sourceSystem":"x","source_system":"y","sourceSystem":"z")"));
   cases.push_back(With(R"("web_visit":{"url":"a","url":"b","duration_ms":5,"durationMs":0})"));
-  cases.push_back(With(R"("crm_activity":{"snooze_until":{"seconds":5},"snoozeUntil":{"nanos":6}})"));
-  cases.push_back(With(R"("crm_activity":{"amount":1.5,"amount":0,"do_not_contact":true,"do_not_contact":false})"));
+  cases.push_back(
+      With(R"("crm_activity":{"snooze_until":{"seconds":5},"snoozeUntil":{"nanos":6}})"));
+  cases.push_back(With(R"("crm_activity":{"amount":1.5,"amount":0,)"
+                       R"("do_not_contact":true,"do_not_contact":false})"));
   int accepted = 0;
   CheckAll(cases, &accepted);
   EXPECT_GT(accepted, 12);
@@ -538,7 +581,8 @@ TEST(JsonDifferentialTest, SyntaxAndStructure) {
       R"({"zzz":[1,]})", R"({"zzz":[,1]})", R"({"zzz":[1,,2]})", R"({"zzz":[}})", R"({"zzz":[)",
       R"({"zzz":[[[[]]]]})", R"({"zzz":{"a":[1,{"b":[]},]}})", R"({"zzz":{"a" 1}})",
       R"({"zzz":{"a":1,}})", R"({"zzz":{true:1}})", R"({"zzz":{'a':"b"}})",
-      "{\"event_id\":\"e\"}\x00", "\x00{}", "{\"event_id\"\x00:\"e\"}", "{\t\"event_id\"\r:\n\"e\"\v}",
+      "{\"event_id\":\"e\"}\x00"s, "\x00{}"s, "{\"event_id\"\x00:\"e\"}"s,
+      "{\t\"event_id\"\r:\n\"e\"\v}",
       "{\"event_id\":\"e\"\f}", "{\"a\"\xc2\xa0:1}"};
   // Nesting: at most 100 objects, arrays unlimited.
   for (int depth : {98, 99, 100, 101, 150}) {
@@ -552,8 +596,10 @@ TEST(JsonDifferentialTest, SyntaxAndStructure) {
   }
   for (int depth : {1000, 100000}) {
     cases.push_back(StrCat(R"({"zzz":)", std::string(depth, '['), std::string(depth, ']'), "}"));
-    cases.push_back(StrCat(R"({"zzz":)", std::string(depth, '['), std::string(depth - 1, ']'), "}"));
-    cases.push_back(StrCat(R"({"web_visit":)", std::string(depth, '['), std::string(depth, ']'), "}"));
+    cases.push_back(
+        StrCat(R"({"zzz":)", std::string(depth, '['), std::string(depth - 1, ']'), "}"));
+    cases.push_back(
+        StrCat(R"({"web_visit":)", std::string(depth, '['), std::string(depth, ']'), "}"));
   }
   {
     std::string mixed;
@@ -578,12 +624,12 @@ TEST(JsonDifferentialTest, SyntaxAndStructure) {
 // the mapping).
 TEST(JsonDecoderTest, DecodesTheMapping) {
   v1::Signal s;
-  ASSERT_TRUE(DecodeSignalJson(
-                  R"({'eventId': 'e\u00e9\ud83d\ude00', occurred_at: {"seconds": "5", nanos: 7,},
-                      "occurredAt": {"nanos": 9}, "type": "t", "email_engagement": {"bounceKind": 2},
-                      "attributes": {"a": null, "b": "x", }, "attributes": {"b": "y"}, "type": null,})",
-                  &s)
-                  .ok());
+  const Reject r = DecodeSignalJson(
+      R"({'eventId': 'e\u00e9\ud83d\ude00', occurred_at: {"seconds": "5", nanos: 7,},
+          "occurredAt": {"nanos": 9}, "type": "t", "email_engagement": {"bounceKind": 2},
+          "attributes": {"a": null, "b": "x", }, "attributes": {"b": "y"}, "type": null,})",
+      &s);
+  ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(s.event_id(), "e\xc3\xa9\xf0\x9f\x98\x80");
   EXPECT_EQ(s.occurred_at().seconds(), 5);
   EXPECT_EQ(s.occurred_at().nanos(), 9);
@@ -606,10 +652,12 @@ TEST(JsonDecoderTest, MessagesNameTheFieldAndPosition) {
   EXPECT_EQ(r.message,
             "invalid JSON: web_visit.duration_ms at line 1, column 31: \"4s\" is not an int64");
   r = DecodeSignalJson(R"({"attributes": {"plan": 7}})", &s);
-  EXPECT_EQ(r.message, R"(invalid JSON: attributes["plan"] at line 1, column 25: 7 is not a string)");
+  EXPECT_EQ(r.message,
+            R"(invalid JSON: attributes["plan"] at line 1, column 25: 7 is not a string)");
   r = DecodeSignalJson(R"({"event_id": "e1", )", &s);
   EXPECT_EQ(r.message,
-            "invalid JSON at line 1, column 20: Unexpected end of string. Expected an object key or }.");
+            "invalid JSON at line 1, column 20: Unexpected end of string. "
+            "Expected an object key or }.");
   r = DecodeSignalJson(R"({"web_visit": {}, "crm_activity": {}})", &s);
   EXPECT_EQ(r.message,
             "invalid JSON: crm_activity at line 1, column 35: oneof detail is already set; "
@@ -619,7 +667,8 @@ TEST(JsonDecoderTest, MessagesNameTheFieldAndPosition) {
   r = DecodeSignalJson(R"({"email_engagement": {"bounce_kind": "MEDIUM"}})", &s);
   EXPECT_THAT(r.message, HasSubstr("\"MEDIUM\" is not a BounceKind name or number"));
   r = DecodeSignalJson(R"({"occurred_at": "yesterday"})", &s);
-  EXPECT_THAT(r.message, HasSubstr("occurred_at at line 1, column 17: \"yesterday\" is not an RFC 3339 timestamp"));
+  EXPECT_THAT(r.message, HasSubstr("occurred_at at line 1, column 17: "
+                                   "\"yesterday\" is not an RFC 3339 timestamp"));
 }
 
 // The documented deviation: protobuf accepts garbage, the decoder refuses.
@@ -645,8 +694,9 @@ TEST(JsonDecoderTest, ObjectAsMapValueIsRejectedWhereProtobufWritesGarbage) {
 TEST(JsonDecoderTest, EveryFieldOfSignalIsSupported) {
   std::vector<std::string> paths;
   // {"f": null} for each field, nested inside the messages leading to it.
-  std::function<void(const google::protobuf::Descriptor*, std::string, std::string, int)> walk =
-      [&](const google::protobuf::Descriptor* d, std::string prefix, std::string suffix, int depth) {
+  using Descriptor = google::protobuf::Descriptor;
+  std::function<void(const Descriptor*, std::string, std::string, int)> walk =
+      [&](const Descriptor* d, std::string prefix, std::string suffix, int depth) {
         for (int i = 0; i < d->field_count(); ++i) {
           const google::protobuf::FieldDescriptor* f = d->field(i);
           for (const std::string& name : {f->name(), f->json_name()}) {
