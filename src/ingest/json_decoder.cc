@@ -630,7 +630,7 @@ struct Scratch {
 constexpr size_t kFewMapKeys = 16;
 
 // The one place this decoder is stricter than protobuf (see
-// ParseMapValueObject); json_reference.cc recognises it by this text.
+// ParseMapValueObject); IsObjectMapValueReject recognises it by this text.
 constexpr std::string_view kObjectMapValue =
     "an object as a map value is not supported (protobuf's parser would write "
     "invalid binary for it)";

@@ -22,8 +22,8 @@
 // one in the document is reported. Messages name the field path and the
 // line and column (1-based, in bytes), e.g.
 //   unknown JSON field web_visit.pageTitle at line 1, column 15
-//   invalid JSON: web_visit.duration_ms at line 1, column 57: "4s" is not an int64
-//   invalid JSON at line 1, column 23: Unexpected end of string. Expected an object key or }.
+//   invalid JSON: web_visit.duration_ms at line 1, column 31: "4s" is not an int64
+//   invalid JSON at line 1, column 20: Unexpected end of string. Expected an object key or }.
 //
 // Thread safety: may be called concurrently from any number of threads.
 #ifndef DEMANDCENTER_INGEST_JSON_DECODER_H_
