@@ -1,11 +1,13 @@
 // Decoding throughput of the ingest module: one signal per iteration, in each
-// wire format, plus the plain protobuf JSON parser as a baseline for the
-// cached JSON path.
+// wire format, plus protobuf's JSON parser as baselines for the JSON path:
+// the previous JSON path of DecodeSignal (JsonToBinaryString with cached type
+// information, ReferenceDecodeSignalJson) and plain JsonStringToMessage.
 #include <string>
 
 #include "benchmark/benchmark.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/ingest/json_reference.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace demandcenter::ingest {
@@ -75,6 +77,35 @@ BENCHMARK(BM_DecodeSchemaRegistry);
 void BM_DecodeJson(benchmark::State& state) { RunDecode(state, PageViewJson()); }
 BENCHMARK(BM_DecodeJson);
 BENCHMARK(BM_DecodeJson)->Threads(2);
+
+// Baseline: the JSON path DecodeSignal had before json_decoder.cc (protobuf's
+// parser with the type information built once), followed by the same
+// validation.
+void BM_DecodeJsonReference(benchmark::State& state) {
+  const std::string json = PageViewJson();
+  v1::Signal signal;
+  for (auto _ : state) {
+    if (!ReferenceDecodeSignalJson(json, &signal).ok() || !ValidateSignal(signal).ok()) {
+      state.SkipWithError("reference failed");
+      break;
+    }
+    benchmark::DoNotOptimize(signal);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(json.size()));
+}
+BENCHMARK(BM_DecodeJsonReference);
+
+// The same signal with lowerCamelCase names and whitespace, as protobuf's
+// printer writes it by default.
+void BM_DecodeJsonCamelCase(benchmark::State& state) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(PageView(), &json, options);
+  RunDecode(state, json);
+}
+BENCHMARK(BM_DecodeJsonCamelCase);
 
 // Baseline: protobuf's own JsonStringToMessage, which rebuilds the type
 // information on every call, followed by the same validation.

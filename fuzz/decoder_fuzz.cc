@@ -4,7 +4,10 @@
 //     printable message;
 //   - an accepted signal passes ValidateSignal and decodes again, unchanged
 //     in acceptance, from its binary, schema-registry and JSON encodings;
-//   - schema_id is -1 unless the value was detected as schema-registry.
+//   - schema_id is -1 unless the value was detected as schema-registry;
+//   - a value detected as JSON decodes as protobuf's JSON parser decodes it
+//     (CompareWithProtobuf: same decision, same code, same message), except
+//     the documented stricter case; json_differential_fuzz does only this.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include <string_view>
 
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/ingest/json_reference.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -63,6 +67,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int32_t schema_id = 0;
   const Reject reject = DecodeSignal(bytes, DecodeOptions{}, &signal, &format, &schema_id);
 
+  if (format == SignalFormat::kJson) {
+    const demandcenter::ingest::JsonComparison c = demandcenter::ingest::CompareWithProtobuf(bytes);
+    if (!c.same && !c.documented_deviation) {
+      std::fprintf(stderr, "decoder_fuzz: JSON decoder differs from protobuf: %s\n",
+                   c.difference.c_str());
+      std::abort();
+    }
+  }
   if (format != SignalFormat::kSchemaRegistry && schema_id != -1) {
     Fail("schema_id set for a value that is not schema-registry framed", reject);
   }

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Builds the signal-decoder fuzzer (clang, libFuzzer, AddressSanitizer) in
+# Builds a signal-decoder fuzzer (clang, libFuzzer, AddressSanitizer) in
 # build-fuzz/ and runs it for a bounded time.
 #
 #   scripts/fuzz.sh [SECONDS [LIBFUZZER_FLAG...]]     SECONDS defaults to 60
 #
-# Extra flags go to libFuzzer as they are, e.g. -rss_limit_mb=4096.
+# Extra flags go to libFuzzer as they are, e.g. -rss_limit_mb=4096 or -jobs=2.
+#
+# FUZZ_TARGET picks the fuzzer:
+#   decoder_fuzz (default)   DecodeSignal on any bytes: its contract, and JSON
+#                            values checked against protobuf's JSON parser;
+#   json_differential_fuzz   only the JSON decoder against protobuf's parser
+#                            (each input also tried inside a valid signal).
 #
 # Seeds come from fuzz/corpus/ (valid JSON, binary and schema-registry framed
 # signals); inputs the fuzzer finds interesting accumulate in
-# build-fuzz/fuzz-corpus/, so later runs start from where earlier ones got to.
-# A crash, sanitizer report or broken decoder invariant leaves the input in
+# build-fuzz/fuzz-corpus/ (decoder_fuzz) or build-fuzz/<target>-corpus/, so
+# later runs start from where earlier ones got to. A crash, sanitizer report,
+# broken decoder invariant or difference from protobuf leaves the input in
 # build-fuzz/artifacts/ and makes this script exit non-zero.
 set -euo pipefail
 
@@ -23,20 +30,25 @@ shift $(($# > 0 ? 1 : 0))
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 jobs="${FUZZ_BUILD_JOBS:-2}"
+target="${FUZZ_TARGET:-decoder_fuzz}"
+case "$target" in
+  decoder_fuzz) corpus="$build/fuzz-corpus" ;;
+  json_differential_fuzz) corpus="$build/$target-corpus" ;;
+  *) echo "FUZZ_TARGET must be decoder_fuzz or json_differential_fuzz (got $target)" >&2; exit 2 ;;
+esac
 
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDEMANDCENTER_FUZZ=ON \
   -DDEMANDCENTER_BUILD_TESTS=OFF \
   -DDEMANDCENTER_BUILD_BENCHMARKS=OFF >/dev/null
-ninja -C "$build" -j "$jobs" decoder_fuzz
+ninja -C "$build" -j "$jobs" "$target"
 
-corpus="$build/fuzz-corpus"
 artifacts="$build/artifacts"
 mkdir -p "$corpus" "$artifacts"
 
 # Tokens of the three formats, so mutations reach past the first byte.
-dict="$build/decoder_fuzz.dict"
+dict="$build/decoder_fuzz.dict"  # shared by both targets
 cat >"$dict" <<'DICT'
 "{"
 "}"
@@ -78,23 +90,49 @@ cat >"$dict" <<'DICT'
 "\x0a"
 "\x12\x06\x08\x80\xe4\xbd\xcd\x06"
 "\x1a"
+"'"
+"["
+"]"
+","
+"false"
+"\\u"
+"\\ud83d\\ude00"
+"\\"
+"-"
+"0x1e"
+"1e999"
+"\"NaN\""
+"\"Infinity\""
+"\"seconds\""
+"\"nanos\""
+"\"key\""
+"\"value\""
+"\"bounceKind\""
+"\"SOFT\""
+"\"productCount\""
+"\"do_not_contact\""
+"\"yes\""
+"\"2026-3-1T9:30:0+1:5\""
+"\"web.page_view\""
+"\xc3\xa9"
+"\xed\xa0\x80"
 DICT
 
-echo "fuzzing decoder for ${seconds}s"
-log="$build/decoder_fuzz.log"
+echo "fuzzing $target for ${seconds}s"
+log="$build/$target.log"
 set +e
-"$build/fuzz/decoder_fuzz" \
+"$build/fuzz/$target" \
   -max_total_time="$seconds" \
   -dict="$dict" \
   -artifact_prefix="$artifacts/" \
   -print_final_stats=1 \
   "$@" \
-  "$corpus" "$root/fuzz/corpus" 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done |ERROR|decoder_fuzz:|SUMMARY|^stat::'
+  "$corpus" "$root/fuzz/corpus" 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done |ERROR|_fuzz:|SUMMARY|^stat::'
 status="${PIPESTATUS[0]}"
 set -e
 
 if [ "$status" -ne 0 ]; then
-  echo "decoder_fuzz failed (exit $status); full log: $log; inputs: $artifacts" >&2
+  echo "$target failed (exit $status); full log: $log; inputs: $artifacts" >&2
   exit "$status"
 fi
-echo "decoder_fuzz: no crashes in ${seconds}s; full log: $log"
+echo "$target: no crashes in ${seconds}s; full log: $log"

@@ -1,30 +1,20 @@
-// Format detection, schema-registry framing, JSON and binary decoding.
+// Format detection, schema-registry framing and binary decoding; JSON is
+// json_decoder.cc.
 #include "demandcenter/ingest/decoder.h"
 
 #include <climits>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "demandcenter/common/strings.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/type.pb.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/type_resolver.h"
-#include "google/protobuf/util/type_resolver_util.h"
+#include "demandcenter/ingest/json_decoder.h"
 
 namespace demandcenter::ingest {
 namespace {
 
-namespace pb = google::protobuf;
-
-constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com";
 // Magic byte + 4-byte schema id + at least one message-index byte.
 constexpr size_t kMinFrameBytes = 6;
-// Bytes of the parser's message kept in a reject message.
-constexpr size_t kMaxParserMessageBytes = 240;
 
 Reject Fail(RejectCode code, std::string message) {
   return Reject{code, std::move(message)};
@@ -32,130 +22,6 @@ Reject Fail(RejectCode code, std::string message) {
 
 bool IsJsonWhitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// The first line of a protobuf parser message (the rest is a snippet of the
-// input with a caret), bounded and with anything unprintable replaced by '?'.
-std::string OneLine(std::string_view message) {
-  const size_t eol = message.find('\n');
-  if (eol != std::string_view::npos) message = message.substr(0, eol);
-  const bool truncated = message.size() > kMaxParserMessageBytes;
-  if (truncated) message = message.substr(0, kMaxParserMessageBytes);
-  std::string out(message);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  if (truncated) out += "...";
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// JSON
-//
-// util::JsonStringToMessage converts the descriptor of every message it meets
-// into a google.protobuf.Type on every call. The Signal schema is fixed at
-// build time, so those Types are computed once here and copied out of a
-// read-only table; lookups never write, which makes the resolver safe to share
-// between threads.
-class CachedTypeResolver final : public pb::util::TypeResolver {
- public:
-  explicit CachedTypeResolver(const pb::Descriptor* root)
-      : base_(pb::util::NewTypeResolverForDescriptorPool(
-            std::string(kTypeUrlPrefix), pb::DescriptorPool::generated_pool())) {
-    Collect(root);
-  }
-
-  pb::util::Status ResolveMessageType(const std::string& type_url,
-                                      pb::Type* message_type) override {
-    if (auto it = messages_.find(type_url); it != messages_.end()) {
-      *message_type = it->second;
-      return pb::util::Status();
-    }
-    return base_->ResolveMessageType(type_url, message_type);
-  }
-
-  pb::util::Status ResolveEnumType(const std::string& type_url,
-                                   pb::Enum* enum_type) override {
-    if (auto it = enums_.find(type_url); it != enums_.end()) {
-      *enum_type = it->second;
-      return pb::util::Status();
-    }
-    return base_->ResolveEnumType(type_url, enum_type);
-  }
-
- private:
-  static std::string UrlOf(const std::string& full_name) {
-    return StrCat(kTypeUrlPrefix, "/", full_name);
-  }
-
-  // Every message and enum type reachable from `message`.
-  void Collect(const pb::Descriptor* message) {
-    std::string url = UrlOf(message->full_name());
-    if (messages_.count(url) != 0) return;
-    pb::Type type;
-    if (!base_->ResolveMessageType(url, &type).ok()) return;
-    messages_.emplace(std::move(url), std::move(type));
-    for (int i = 0; i < message->field_count(); ++i) {
-      const pb::FieldDescriptor* field = message->field(i);
-      if (field->message_type() != nullptr) Collect(field->message_type());
-      if (const pb::EnumDescriptor* e = field->enum_type(); e != nullptr) {
-        std::string enum_url = UrlOf(e->full_name());
-        if (enums_.count(enum_url) != 0) continue;
-        pb::Enum enum_type;
-        if (base_->ResolveEnumType(enum_url, &enum_type).ok()) {
-          enums_.emplace(std::move(enum_url), std::move(enum_type));
-        }
-      }
-    }
-  }
-
-  const std::unique_ptr<pb::util::TypeResolver> base_;
-  std::unordered_map<std::string, pb::Type> messages_;
-  std::unordered_map<std::string, pb::Enum> enums_;
-};
-
-struct JsonContext {
-  CachedTypeResolver resolver{v1::Signal::descriptor()};
-  std::string signal_url =
-      StrCat(kTypeUrlPrefix, "/", v1::Signal::descriptor()->full_name());
-  pb::util::JsonParseOptions options;  // ignore_unknown_fields = false
-};
-
-JsonContext& GetJsonContext() {
-  static JsonContext* const context = new JsonContext();
-  return *context;
-}
-
-// The unknown-field error of the protobuf JSON parser reads
-// "<path> <name>: Cannot find field.".
-bool IsUnknownFieldError(std::string_view message) {
-  constexpr std::string_view kSuffix = ": Cannot find field.";
-  return message.size() >= kSuffix.size() &&
-         message.substr(message.size() - kSuffix.size()) == kSuffix;
-}
-
-Reject DecodeJson(std::string_view json, v1::Signal* signal) {
-  JsonContext& context = GetJsonContext();
-  // JSON is converted to binary and then parsed; the buffer is reused so the
-  // steady state allocates nothing for it.
-  thread_local std::string binary;
-  binary.clear();
-  const pb::util::Status status = pb::util::JsonToBinaryString(
-      &context.resolver, context.signal_url,
-      pb::StringPiece(json.data(), json.size()), &binary, context.options);
-  if (!status.ok()) {
-    const std::string_view message(status.message().data(), status.message().size());
-    if (IsUnknownFieldError(message)) {
-      return Fail(RejectCode::kUnknownField,
-                  StrCat("unknown JSON field: ", OneLine(message)));
-    }
-    return Fail(RejectCode::kBadJson, StrCat("invalid JSON: ", OneLine(message)));
-  }
-  if (!signal->ParseFromString(binary)) {
-    // The JSON parser accepted it but the result is not a valid Signal.
-    return Fail(RejectCode::kBadJson, "invalid JSON: does not form a valid Signal");
-  }
-  return Reject{};
 }
 
 // ---------------------------------------------------------------------------
@@ -274,7 +140,7 @@ Reject Decode(std::string_view bytes, const DecodeOptions& options,
 
   switch (*detected) {
     case SignalFormat::kJson: {
-      Reject reject = DecodeJson(bytes, signal);
+      Reject reject = DecodeSignalJson(bytes, signal);
       // A binary Signal may begin with bytes that look like JSON whitespace
       // and a '{' (0x0A 0x7B: an event_id of 123 bytes), so a value that does
       // not start with '{' itself gets a second chance as binary.

@@ -103,7 +103,8 @@ struct DecodeOptions {
 //   2. Detection:
 //      - first byte after JSON whitespace (space, \t, \n, \r) is '{': JSON.
 //        Parse errors give kUnknownField for a field the schema does not have,
-//        kBadJson for anything else. When the value did not start with '{'
+//        kBadJson for anything else (what is accepted, and which problem is
+//        reported when there are several: json_decoder.h). When the value did not start with '{'
 //        itself (whitespace came first) and the JSON parse fails, the bytes
 //        are tried as binary, because a binary Signal can begin with such
 //        bytes (0x0A is the tag of event_id); if that fails too, the JSON
