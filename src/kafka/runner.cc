@@ -13,6 +13,7 @@
 #include "demandcenter/common/time.h"
 #include "demandcenter/engine/output_json.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/kafka/decision_metrics.h"
 #include "demandcenter/state/rocksdb_store.h"
 #include "demandcenter/v1/routing.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -100,6 +101,8 @@ class Runner::Impl {
     // Cache lookups of the store already added to the metrics.
     int64_t exported_cache_hits = 0;
     int64_t exported_cache_misses = 0;
+    // The engine's counters already added to the metrics.
+    engine::EngineCounters exported_counters;
   };
 
   absl::Status CreateClients();
@@ -373,6 +376,7 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
 
 void Runner::Impl::ResetEngine(Task& task) {
   task.engine = std::make_unique<engine::Engine>(config_, task.store.get());
+  task.exported_counters = engine::EngineCounters{};
   for (const auto& [key, update] : directory_records_) (void)task.engine->ApplyPoolUpdate(update);
   task.engine->RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
   task.engine->RebuildTimers();
@@ -730,6 +734,7 @@ absl::Status Runner::Impl::Commit() {
     metrics_->CacheMisses().Increment(static_cast<double>(std::max<int64_t>(0, misses - task->exported_cache_misses)));
     task->exported_cache_hits = hits;
     task->exported_cache_misses = misses;
+    ExportDecisionCounters(task->engine->counters(), &task->exported_counters, metrics_);
   }
   metrics_->CachedAccounts().Set(cached);
   metrics_->StateBytes().Set(bytes);

@@ -37,11 +37,32 @@ Metrics::Metrics(std::set<std::string> known_types)
                      .Help("Signals ignored because their event_id was seen within the dedup window")
                      .Register(r)
                      .Add({});
-  timers_fired_ = &prometheus::BuildCounter()
-                       .Name("demandcenter_timers_fired_total")
-                       .Help("Inactivity timers that fired")
-                       .Register(r)
-                       .Add({});
+  auto counter = [&r](const char* name, const char* help) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(r);
+  };
+  timers_fired_ = counter("demandcenter_timers_fired_total",
+                          "Timers fired on stream time, by kind (inactivity, sla, snooze, expiry)");
+  candidates_ = counter("demandcenter_decision_candidates_total",
+                        "Candidate actions of fired rules, by outcome (EMITTED, SUPPRESSED_*, HOLDOUT)");
+  actions_by_rule_ = counter("demandcenter_actions_emitted_total", "Actions emitted, by rule");
+  transitions_ = counter("demandcenter_stage_transitions_total", "Journey stage transitions, by transition id");
+  policy_suppressed_ = counter("demandcenter_policy_suppressed_total",
+                               "Candidates stopped by the contact policy, by policy");
+  policy_scheduled_ = &counter("demandcenter_policy_scheduled_total",
+                               "Actions and prompts moved to the next allowed window (business or quiet hours)")
+                           ->Add({});
+  auto_routing_ = counter("demandcenter_routing_auto_total", "channel: auto decisions, by branch");
+  assignments_ = counter("demandcenter_assignments_total", "Owner assignments, by kind");
+  sla_ = counter("demandcenter_sla_total", "SLA deadlines, by event (started, met, breached)");
+  tasks_ = counter("demandcenter_tasks_total", "Open tasks closed or returned, by event (expired, cancelled, "
+                                               "snooze_returned)");
+  prompt_outcomes_ = counter("demandcenter_prompt_outcomes_total",
+                             "Salespeople's answers to prompts, by rule, action, channel and outcome "
+                             "(outcome unmatched: naming no open prompt)");
+  experiments_ = counter("demandcenter_experiment_actions_total",
+                         "Experiment actions by experiment, arm and event (emitted, held_out)");
+  experiment_stages_ = counter("demandcenter_experiment_stage_entries_total",
+                               "Stage entries of accounts after exposure to an experiment arm");
   auto& txn = prometheus::BuildCounter()
                   .Name("demandcenter_transactions_total")
                   .Help("Kafka transactions, by outcome")
@@ -111,6 +132,31 @@ prometheus::Counter& Metrics::Restores(std::string_view kind) {
 
 prometheus::Counter& Metrics::KafkaErrors(std::string_view kind) {
   return kafka_errors_->Add({{"kind", std::string(kind)}});
+}
+
+}  // namespace demandcenter::metrics
+
+namespace demandcenter::metrics {
+
+prometheus::Counter& Metrics::TimersFired(const std::string& kind) { return timers_fired_->Add({{"kind", kind}}); }
+prometheus::Counter& Metrics::Candidates(const std::string& outcome) {
+  return candidates_->Add({{"outcome", outcome}});
+}
+prometheus::Counter& Metrics::ActionsByRule(const std::string& rule) { return actions_by_rule_->Add({{"rule", rule}}); }
+prometheus::Counter& Metrics::Transitions(const std::string& transition) {
+  return transitions_->Add({{"transition", transition}});
+}
+prometheus::Counter& Metrics::PolicySuppressed(const std::string& policy) {
+  return policy_suppressed_->Add({{"policy", policy}});
+}
+prometheus::Counter& Metrics::AutoRouting(const std::string& branch) { return auto_routing_->Add({{"branch", branch}}); }
+prometheus::Counter& Metrics::Assignments(const std::string& kind) { return assignments_->Add({{"kind", kind}}); }
+prometheus::Counter& Metrics::Sla(const std::string& event) { return sla_->Add({{"event", event}}); }
+prometheus::Counter& Metrics::Tasks(const std::string& event) { return tasks_->Add({{"event", event}}); }
+prometheus::Counter& Metrics::PromptOutcomes(const prometheus::Labels& labels) { return prompt_outcomes_->Add(labels); }
+prometheus::Counter& Metrics::Experiments(const prometheus::Labels& labels) { return experiments_->Add(labels); }
+prometheus::Counter& Metrics::ExperimentStages(const prometheus::Labels& labels) {
+  return experiment_stages_->Add(labels);
 }
 
 }  // namespace demandcenter::metrics

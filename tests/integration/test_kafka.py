@@ -61,6 +61,14 @@ class KafkaTest(unittest.TestCase):
         print(f"\n  equivalence: {produced} signals in {seconds:.1f}s "
               f"({produced / seconds:.0f} signals/s including start-up)", file=sys.stderr)
         self.assertOutputsEqual(app, expected)
+        # The decision metrics count committed work: as many transitions and
+        # prompts as the outputs hold.
+        m = app.metrics("0")
+        for kind, metric in (("transitions", "demandcenter_stage_transitions_total{"),
+                             ("nba", "demandcenter_actions_emitted_total{")):
+            counted = sum(v for k, v in m.items() if k.startswith(metric))
+            want = sum(len(v) for (topic, _), v in expected.items() if topic == app.topics[kind])
+            self.assertEqual(counted, want, metric)
 
     def test_2_kill_9_at_random_points(self):
         app, path, expected = self.new_app("crash", seed=11)

@@ -30,7 +30,8 @@ class Metrics {
   prometheus::Counter& Rejected(std::string_view reason);  // also counted as DLQ'd
   prometheus::Counter& Duplicates() { return *duplicates_; }
   prometheus::Counter& Outputs(std::string_view kind);
-  prometheus::Counter& TimersFired() { return *timers_fired_; }
+  // Timers fired, by kind: inactivity, sla, snooze, expiry.
+  prometheus::Counter& TimersFired(const std::string& kind);
   prometheus::Counter& TransactionsCommitted() { return *txn_committed_; }
   prometheus::Counter& TransactionsAborted() { return *txn_aborted_; }
   prometheus::Histogram& CommitLatency() { return *commit_latency_; }
@@ -45,6 +46,22 @@ class Metrics {
   prometheus::Counter& CacheMisses() { return *cache_misses_; }
   prometheus::Counter& KafkaErrors(std::string_view kind);
 
+  // Decisions of committed transactions. Label values are ids from the
+  // config (rules, transitions, policies, experiments, arms, stages) or fixed
+  // sets, so every label set stays bounded.
+  prometheus::Counter& Candidates(const std::string& outcome);
+  prometheus::Counter& ActionsByRule(const std::string& rule);
+  prometheus::Counter& Transitions(const std::string& transition);
+  prometheus::Counter& PolicySuppressed(const std::string& policy);
+  prometheus::Counter& PolicyScheduled() { return *policy_scheduled_; }
+  prometheus::Counter& AutoRouting(const std::string& branch);
+  prometheus::Counter& Assignments(const std::string& kind);
+  prometheus::Counter& Sla(const std::string& event);     // started, met, breached
+  prometheus::Counter& Tasks(const std::string& event);   // expired, cancelled, snooze_returned
+  prometheus::Counter& PromptOutcomes(const prometheus::Labels& labels);  // rule, action, channel, outcome
+  prometheus::Counter& Experiments(const prometheus::Labels& labels);     // experiment, arm, event
+  prometheus::Counter& ExperimentStages(const prometheus::Labels& labels);  // experiment, arm, stage
+
  private:
   std::set<std::string> known_types_;
   std::shared_ptr<prometheus::Registry> registry_;
@@ -53,8 +70,20 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* outputs_;
   prometheus::Family<prometheus::Counter>* restores_;
   prometheus::Family<prometheus::Counter>* kafka_errors_;
+  prometheus::Family<prometheus::Counter>* timers_fired_;
+  prometheus::Family<prometheus::Counter>* candidates_;
+  prometheus::Family<prometheus::Counter>* actions_by_rule_;
+  prometheus::Family<prometheus::Counter>* transitions_;
+  prometheus::Family<prometheus::Counter>* policy_suppressed_;
+  prometheus::Family<prometheus::Counter>* auto_routing_;
+  prometheus::Family<prometheus::Counter>* assignments_;
+  prometheus::Family<prometheus::Counter>* sla_;
+  prometheus::Family<prometheus::Counter>* tasks_;
+  prometheus::Family<prometheus::Counter>* prompt_outcomes_;
+  prometheus::Family<prometheus::Counter>* experiments_;
+  prometheus::Family<prometheus::Counter>* experiment_stages_;
+  prometheus::Counter* policy_scheduled_;
   prometheus::Counter* duplicates_;
-  prometheus::Counter* timers_fired_;
   prometheus::Counter* txn_committed_;
   prometheus::Counter* txn_aborted_;
   prometheus::Histogram* commit_latency_;

@@ -1,0 +1,21 @@
+// Prometheus metrics of the decisions: the engine's counters, exported only
+// for committed work.
+#ifndef DEMANDCENTER_KAFKA_DECISION_METRICS_H_
+#define DEMANDCENTER_KAFKA_DECISION_METRICS_H_
+
+#include "demandcenter/engine/engine.h"
+#include "demandcenter/metrics/metrics.h"
+
+namespace demandcenter::kafka {
+
+// Adds to `metrics` what the engine counted since `exported`, then copies
+// `now` into `exported`. Called after a transaction commits: the work of an
+// aborted transaction was done by an engine that is then discarded (with
+// its counters), so it is never counted, and the metrics agree with the
+// committed outputs.
+void ExportDecisionCounters(const engine::EngineCounters& now, engine::EngineCounters* exported,
+                            metrics::Metrics* metrics);
+
+}  // namespace demandcenter::kafka
+
+#endif  // DEMANDCENTER_KAFKA_DECISION_METRICS_H_
