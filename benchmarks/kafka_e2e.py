@@ -25,8 +25,8 @@ def main():
         path = app.generate(accounts, signals, 42)
         produced = app.produce(path)
         passthrough_topic = f"{app.name}.passthrough"
-        AdminClient({"bootstrap.servers": harness.BOOTSTRAP}).create_topics(
-            [NewTopic(passthrough_topic, app.partitions, 1)])[passthrough_topic].result()
+        admin = AdminClient({"bootstrap.servers": harness.BOOTSTRAP})  # alive until the topic exists
+        admin.create_topics([NewTopic(passthrough_topic, app.partitions, 1)])[passthrough_topic].result()
         tool = os.path.join(os.path.dirname(harness.BIN), "benchmarks", "kafka_passthrough")
         start = time.time()
         subprocess.run([tool, harness.BOOTSTRAP, app.topics["signals"], passthrough_topic, f"{app.name}-pt",
