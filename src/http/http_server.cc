@@ -14,6 +14,23 @@ int Dispatch(struct mg_connection* conn, void* self) {
   return static_cast<HttpServer*>(self)->Handle(conn);
 }
 
+// Requests the server library refuses before any handler runs (a malformed
+// request line, oversize headers, ...): counted and answered here with a
+// fixed reply. The library's own error page echoes the request's protocol
+// token into the status line, so a hostile request could shape the reply.
+int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/) {
+  auto* self = static_cast<HttpServer*>(mg_get_user_data(mg_get_context(conn)));
+  if (self != nullptr) self->Count("rejected", status);
+  const char* reason = mg_get_response_code_text(conn, status);
+  std::string body = StrCat("request refused: ", status, " ", reason ? reason : "", "\n");
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            status, reason ? reason : "Error", body.size());
+  mg_write(conn, body.data(), body.size());
+  return 0;
+}
+
 void Reply(struct mg_connection* conn, int status, const char* reason, const char* content_type,
            const std::string& body, bool head) {
   mg_printf(conn,
@@ -27,7 +44,17 @@ void Reply(struct mg_connection* conn, int status, const char* reason, const cha
 
 HttpServer::HttpServer(std::string bind, std::shared_ptr<prometheus::Registry> registry,
                        std::function<bool()> ready)
-    : bind_(std::move(bind)), registry_(std::move(registry)), ready_(std::move(ready)) {}
+    : bind_(std::move(bind)), registry_(std::move(registry)), ready_(std::move(ready)) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("demandcenter_http_requests_total")
+                   .Help("HTTP requests, by handler (metrics, healthz, readyz, other; rejected: refused as "
+                         "malformed before any handler) and status code")
+                   .Register(*registry_);
+}
+
+void HttpServer::Count(const char* handler, int status) {
+  requests_->Add({{"handler", handler}, {"code", std::to_string(status)}}).Increment();
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -37,6 +64,7 @@ absl::Status HttpServer::Start() {
                            "request_timeout_ms", "5000", "enable_keep_alive", "no", nullptr};
   struct mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
+  callbacks.http_error = OnHttpError;
   ctx_ = mg_start(&callbacks, this, options);
   if (ctx_ == nullptr) {
     return absl::UnavailableError(StrCat("cannot listen on ", bind_, " (in use, or not a local address?)"));
@@ -59,6 +87,14 @@ int HttpServer::Handle(struct mg_connection* conn) {
   const struct mg_request_info* info = mg_get_request_info(conn);
   std::string method = info->request_method ? info->request_method : "";
   std::string path = info->local_uri ? info->local_uri : "";
+  const char* handler = path == "/metrics" ? "metrics" : path == "/healthz" ? "healthz"
+                      : path == "/readyz"  ? "readyz"  : "other";
+  int status = Serve(conn, method, path);
+  Count(handler, status);
+  return status;
+}
+
+int HttpServer::Serve(struct mg_connection* conn, const std::string& method, const std::string& path) {
   bool head = method == "HEAD";
   if (method != "GET" && !head) {
     Reply(conn, 405, "Method Not Allowed", "text/plain", "only GET and HEAD are supported\n", false);

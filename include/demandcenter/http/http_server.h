@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/registry.h"
 
 struct mg_context;
@@ -33,11 +35,16 @@ class HttpServer {
 
   // Handler entry point for the server library; not for callers.
   int Handle(::mg_connection* conn);
+  // Counts one request in demandcenter_http_requests_total.
+  void Count(const char* handler, int status);
 
  private:
+  int Serve(::mg_connection* conn, const std::string& method, const std::string& path);
+
   std::string bind_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::function<bool()> ready_;
+  prometheus::Family<prometheus::Counter>* requests_;
   mg_context* ctx_ = nullptr;
   int port_ = 0;
 };

@@ -1,0 +1,152 @@
+#include "demandcenter/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+namespace demandcenter::http {
+namespace {
+
+// Sends `request` as raw bytes and reads until the server closes (every
+// reply says Connection: close). An empty string when no connection.
+std::string Exchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return "";
+  }
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early on a hostile request
+    sent += static_cast<size_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return reply;
+}
+
+std::string StatusLine(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
+
+std::string Body(const std::string& reply) {
+  size_t end = reply.find("\r\n\r\n");
+  return end == std::string::npos ? "" : reply.substr(end + 4);
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_ = std::make_shared<prometheus::Registry>();
+    prometheus::BuildCounter().Name("demandcenter_test_total").Help("a test counter").Register(*registry_).Add({})
+        .Increment(3);
+    server_ = std::make_unique<HttpServer>("127.0.0.1:0", registry_, [this] { return ready_.load(); });
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_GT(server_->port(), 0);
+  }
+
+  double Requests(const std::string& handler, int code) {
+    for (const auto& family : registry_->Collect()) {
+      if (family.name != "demandcenter_http_requests_total") continue;
+      for (const auto& metric : family.metric) {
+        std::string h, c;
+        for (const auto& label : metric.label) {
+          if (label.name == "handler") h = label.value;
+          if (label.name == "code") c = label.value;
+        }
+        if (h == handler && c == std::to_string(code)) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  std::string Get(const std::string& path, const std::string& method = "GET") {
+    return Exchange(server_->port(), method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  }
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, ServesMetricsHealthAndReadiness) {
+  std::string metrics = Get("/metrics");
+  EXPECT_EQ(StatusLine(metrics), "HTTP/1.1 200 OK");
+  EXPECT_NE(Body(metrics).find("demandcenter_test_total 3"), std::string::npos) << Body(metrics);
+  EXPECT_EQ(StatusLine(Get("/healthz")), "HTTP/1.1 200 OK");
+  EXPECT_EQ(StatusLine(Get("/readyz")), "HTTP/1.1 503 Service Unavailable");
+  ready_ = true;
+  EXPECT_EQ(StatusLine(Get("/readyz")), "HTTP/1.1 200 OK");
+  std::string head = Get("/metrics", "HEAD");
+  EXPECT_EQ(StatusLine(head), "HTTP/1.1 200 OK");
+  EXPECT_EQ(Body(head), "");
+  EXPECT_EQ(Requests("metrics", 200), 2);
+  EXPECT_EQ(Requests("readyz", 503), 1);
+  EXPECT_EQ(Requests("readyz", 200), 1);
+}
+
+TEST_F(HttpServerTest, RefusesOtherMethodsAndPathsPrecisely) {
+  std::string post = Exchange(server_->port(),
+                              "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(StatusLine(post), "HTTP/1.1 405 Method Not Allowed");
+  EXPECT_EQ(Body(post), "only GET and HEAD are supported\n");
+  std::string missing = Get("/v1/secrets");
+  EXPECT_EQ(StatusLine(missing), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(Body(missing), "not found; try /metrics, /healthz, /readyz\n");
+  // Path tricks do not reach a file or another handler.
+  EXPECT_EQ(StatusLine(Get("/../../etc/passwd")).substr(0, 12), "HTTP/1.1 404");
+  EXPECT_EQ(StatusLine(Get("/metrics/../../etc/passwd")).substr(0, 12), "HTTP/1.1 404");
+  EXPECT_EQ(Requests("metrics", 405), 1);
+  EXPECT_GE(Requests("other", 404), 2);
+}
+
+TEST_F(HttpServerTest, SurvivesHostileRequestsAndCountsThem) {
+  // A request line that is not HTTP, a header section far over any limit,
+  // a binary blob and a connection closed mid-request: each is refused or
+  // dropped, and the server still answers afterwards.
+  std::string garbage = Exchange(server_->port(), "THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(StatusLine(garbage).substr(0, 12), "HTTP/1.1 400") << garbage;
+  std::string huge = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200000, 'a') + "\r\n\r\n";
+  std::string big_reply = Exchange(server_->port(), huge);
+  if (!big_reply.empty()) EXPECT_NE(StatusLine(big_reply).substr(9, 3), "200") << StatusLine(big_reply);
+  std::string binary(4096, '\0');
+  for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 131 + 7);
+  (void)Exchange(server_->port(), binary);
+  (void)Exchange(server_->port(), "GET /metr");
+  EXPECT_EQ(StatusLine(Get("/healthz")), "HTTP/1.1 200 OK");
+  EXPECT_GE(Requests("rejected", 400), 1);
+}
+
+TEST(HttpServerStartTest, AnAddressInUseIsAPreciseError) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  HttpServer first("127.0.0.1:0", registry, [] { return true; });
+  ASSERT_TRUE(first.Start().ok());
+  HttpServer second("127.0.0.1:" + std::to_string(first.port()), std::make_shared<prometheus::Registry>(),
+                    [] { return true; });
+  absl::Status s = second.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot listen on 127.0.0.1:"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace demandcenter::http
