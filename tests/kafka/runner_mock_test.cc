@@ -523,6 +523,32 @@ class RunnerMockTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(WaitForChunkCommitted(0));
   }
 
+  struct Injection {
+    int32_t broker;
+    int16_t api;
+    rd_kafka_resp_err_t error;
+  };
+
+  // For each chunk after the first, with injections[c - 1]: pushes the
+  // error, produces the chunk, waits until the runner has been served the
+  // error and `recovered(c)` holds (`what` says what that means), then until
+  // the chunk's outputs are committed.
+  void InjectOnePerChunk(const std::vector<Injection>& injections, const std::function<bool(int)>& recovered,
+                         const char* what) {
+    ASSERT_EQ(injections.size(), static_cast<size_t>(kChunks - 1));
+    for (int c = 1; c < kChunks; ++c) {
+      const Injection& in = injections[c - 1];
+      SCOPED_TRACE(StrCat("chunk ", c, ": ", rd_kafka_err2name(in.error), " on request type ", in.api,
+                          " at broker ", in.broker));
+      ASSERT_NO_FATAL_FAILURE(cluster_->PushError(in.broker, in.api, in.error));
+      ASSERT_NO_FATAL_FAILURE(producer_->ProduceChunk(c));
+      ASSERT_TRUE(Until([&] { return cluster_->PendingErrors(in.broker, in.api) == 0; }))
+          << "the runner never sent the request the error waits for: " << Why();
+      ASSERT_TRUE(Until([&] { return recovered(c); })) << what << ": " << Why();
+      ASSERT_NO_FATAL_FAILURE(WaitForChunkCommitted(c));
+    }
+  }
+
   double SignalsProcessed() { return CounterSum(metrics_, "demandcenter_signals_consumed_total"); }
   double ProducerFatal() { return CounterSum(metrics_, "demandcenter_kafka_errors_total", "kind", "producer_fatal"); }
 
@@ -581,28 +607,11 @@ TEST_F(RunnerMockTest, BaselineCommitsWhatReplayComputes) {
 TEST_F(RunnerMockTest, AbortableErrorsAbortRewindAndContinue) {
   StartWithFirstChunk();
   ASSERT_EQ(runner_->stats().aborts.load(), 0);
-  struct Injection {
-    int32_t broker;
-    int16_t api;
-    rd_kafka_resp_err_t error;
-  };
-  const Injection injections[] = {
-      {kCoordinator, kApiAddOffsetsToTxn, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED},
-      {kCoordinator, kApiTxnOffsetCommit, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION},
-      {OutputLeader(0), kApiProduce, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED},
-  };
-  for (int c = 1; c < kChunks; ++c) {
-    const Injection& in = injections[c - 1];
-    SCOPED_TRACE(StrCat("chunk ", c, ": ", rd_kafka_err2name(in.error), " on request type ", in.api,
-                        " at broker ", in.broker));
-    ASSERT_NO_FATAL_FAILURE(cluster_->PushError(in.broker, in.api, in.error));
-    ASSERT_NO_FATAL_FAILURE(producer_->ProduceChunk(c));
-    ASSERT_TRUE(Until([&] { return cluster_->PendingErrors(in.broker, in.api) == 0; }))
-        << "the runner never sent the request the error waits for: " << Why();
-    ASSERT_TRUE(Until([&] { return runner_->stats().aborts.load() >= c; }))
-        << "no abort after the injected error: " << Why();
-    ASSERT_NO_FATAL_FAILURE(WaitForChunkCommitted(c));
-  }
+  ASSERT_NO_FATAL_FAILURE(InjectOnePerChunk(
+      {{kCoordinator, kApiAddOffsetsToTxn, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED},
+       {kCoordinator, kApiTxnOffsetCommit, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION},
+       {OutputLeader(0), kApiProduce, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED}},
+      [&](int c) { return runner_->stats().aborts.load() >= c; }, "no abort after the injected error"));
   FinishAndCheckNothingLost();
   EXPECT_GE(runner_->stats().aborts.load(), 3);
   EXPECT_EQ(ProducerFatal(), 0) << "abortable errors must not cost the producer";
@@ -615,28 +624,11 @@ TEST_F(RunnerMockTest, AbortableErrorsAbortRewindAndContinue) {
 // (RecoverProducer: init_transactions again), rewinds and carries on.
 TEST_F(RunnerMockTest, FencedProducerIsRecreated) {
   StartWithFirstChunk();
-  struct Injection {
-    int32_t broker;
-    int16_t api;
-    rd_kafka_resp_err_t error;
-  };
-  const Injection injections[] = {
-      {kCoordinator, kApiEndTxn, RD_KAFKA_RESP_ERR_PRODUCER_FENCED},
-      {kCoordinator, kApiAddOffsetsToTxn, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH},
-      {OutputLeader(1), kApiProduce, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH},
-  };
-  for (int c = 1; c < kChunks; ++c) {
-    const Injection& in = injections[c - 1];
-    SCOPED_TRACE(StrCat("chunk ", c, ": ", rd_kafka_err2name(in.error), " on request type ", in.api,
-                        " at broker ", in.broker));
-    ASSERT_NO_FATAL_FAILURE(cluster_->PushError(in.broker, in.api, in.error));
-    ASSERT_NO_FATAL_FAILURE(producer_->ProduceChunk(c));
-    ASSERT_TRUE(Until([&] { return cluster_->PendingErrors(in.broker, in.api) == 0; }))
-        << "the runner never sent the request the error waits for: " << Why();
-    ASSERT_TRUE(Until([&] { return ProducerFatal() >= c; }))
-        << "the producer was not recreated after the injected error: " << Why();
-    ASSERT_NO_FATAL_FAILURE(WaitForChunkCommitted(c));
-  }
+  ASSERT_NO_FATAL_FAILURE(InjectOnePerChunk(
+      {{kCoordinator, kApiEndTxn, RD_KAFKA_RESP_ERR_PRODUCER_FENCED},
+       {kCoordinator, kApiAddOffsetsToTxn, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH},
+       {OutputLeader(1), kApiProduce, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH}},
+      [&](int c) { return ProducerFatal() >= c; }, "the producer was not recreated after the injected error"));
   FinishAndCheckNothingLost();
   EXPECT_GE(ProducerFatal(), 3);
   EXPECT_GE(runner_->stats().aborts.load(), 3);
