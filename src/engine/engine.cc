@@ -103,7 +103,12 @@ std::string Placeholder(std::string_view name, const v1::Signal& signal,
   if (name == "owner") return account.owner_id().empty() ? "unassigned" : account.owner_id();
   if (name == "due") return DueText(due_ms, zone);
   if (name == "page") {
-    return signal.web_visit().path().empty() ? signal.web_visit().url() : signal.web_visit().path();
+    // The page visited; for an e-mail click the link; else the signal type,
+    // so the sentence never has a hole.
+    if (!signal.web_visit().path().empty()) return signal.web_visit().path();
+    if (!signal.web_visit().url().empty()) return signal.web_visit().url();
+    if (!signal.email_engagement().link_url().empty()) return signal.email_engagement().link_url();
+    return signal.type();
   }
   return "";
 }
