@@ -7,9 +7,21 @@
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
 #include "demandcenter/v1/signal.pb.h"
+#include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 
 namespace demandcenter::testing {
+
+// libprotobuf logs each invalid UTF-8 string it meets (tests feed it such
+// input on purpose); silences it while in scope.
+class QuietProtobufLogs {
+ public:
+  QuietProtobufLogs() : previous_(google::protobuf::SetLogHandler(nullptr)) {}
+  ~QuietProtobufLogs() { google::protobuf::SetLogHandler(previous_); }
+
+ private:
+  google::protobuf::LogHandler* const previous_;
+};
 
 // 2026-03-02T09:00:00Z.
 inline constexpr int64_t kT0 = 1772442000000;

@@ -11,6 +11,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
+#include "../testing.h"
+
 namespace demandcenter::ingest {
 namespace {
 
@@ -107,15 +109,7 @@ MATCHER_P(Validates, code, std::string("validates as ") + std::string(RejectCode
   return r.code == code;
 }
 
-// libprotobuf logs each invalid UTF-8 string it meets; silences it in a scope.
-class QuietProtobufLogs {
- public:
-  QuietProtobufLogs() : previous_(google::protobuf::SetLogHandler(nullptr)) {}
-  ~QuietProtobufLogs() { google::protobuf::SetLogHandler(previous_); }
-
- private:
-  google::protobuf::LogHandler* const previous_;
-};
+using demandcenter::testing::QuietProtobufLogs;
 
 bool IsPrintableAscii(std::string_view text) {
   for (char c : text) {

@@ -39,6 +39,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
+#include "../testing.h"
+
 namespace demandcenter::ingest {
 namespace {
 
@@ -46,16 +48,7 @@ using ::testing::HasSubstr;
 using std::string_literals::operator""s;
 using std::string_view_literals::operator""sv;
 
-// libprotobuf logs each invalid UTF-8 string its binary parser meets; some
-// inputs here make protobuf's JSON path produce such binary.
-class QuietProtobufLogs {
- public:
-  QuietProtobufLogs() : previous_(google::protobuf::SetLogHandler(nullptr)) {}
-  ~QuietProtobufLogs() { google::protobuf::SetLogHandler(previous_); }
-
- private:
-  google::protobuf::LogHandler* const previous_;
-};
+using demandcenter::testing::QuietProtobufLogs;
 
 std::string Printable(std::string_view s) {
   std::string out;
