@@ -319,6 +319,14 @@ void Engine::CloseTask(const std::string& task_id, v1::AccountState* account) {
   timers::EraseTask(task_id, account);
 }
 
+bool Engine::CancelIfDoNotContact(const std::string& task_id, v1::AccountState* account) {
+  const v1::OpenTask* task = timers::FindTask(task_id, account);
+  if (task == nullptr || !TaskBlockedByDoNotContact(*account, *task)) return false;
+  CloseTask(task_id, account);
+  ++counters_.tasks_cancelled;
+  return true;
+}
+
 void Engine::MoveTimers(int32_t from, int32_t to, v1::AccountState* account) {
   for (auto& key : timers::AccountTimers(*account)) {
     timers_[from].Remove(key);
@@ -477,14 +485,10 @@ void Engine::ApplyFeedback(const v1::Signal& signal, v1::AccountState* account) 
   const auto& crm = signal.crm_activity();
   if (crm.do_not_contact()) {
     // Nothing more for that contact (or the whole account): open tasks close.
-    std::vector<std::string> cancel;
-    for (const auto& t : account->tasks()) {
-      if (TaskBlockedByDoNotContact(*account, t)) cancel.push_back(t.task_id());
-    }
-    for (const auto& id : cancel) {
-      CloseTask(id, account);
-      ++counters_.tasks_cancelled;
-    }
+    // (Ids first: closing a task erases it from the list being read.)
+    std::vector<std::string> ids;
+    for (const auto& t : account->tasks()) ids.push_back(t.task_id());
+    for (const auto& id : ids) CancelIfDoNotContact(id, account);
   }
   if (!config_.sla.met_by.empty() && condition::TypeMatches(config_.sla.met_by, signal.type())) {
     for (auto& t : *account->mutable_tasks()) {
@@ -599,11 +603,7 @@ void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::
   v1::OpenTask* task = timers::FindTask(key.task_id(), account);
   if (task == nullptr || task->sla_due_ms() != key.due_ms()) return;
   int32_t level = key.escalation_level();
-  if (TaskBlockedByDoNotContact(*account, *task)) {  // flagged meanwhile: stop here
-    ++counters_.tasks_cancelled;
-    CloseTask(task->task_id(), account);
-    return;
-  }
+  if (CancelIfDoNotContact(key.task_id(), account)) return;  // flagged meanwhile: stop here
   ++counters_.sla_breached;
   task->set_sla_due_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());
@@ -759,11 +759,7 @@ void Engine::FireSla(const v1::TimerEntry& key, v1::AccountState* account, std::
 void Engine::FireSnooze(const v1::TimerEntry& key, v1::AccountState* account, std::vector<Output>* out) {
   v1::OpenTask* task = timers::FindTask(key.task_id(), account);
   if (task == nullptr || task->snoozed_until_ms() != key.due_ms()) return;
-  if (TaskBlockedByDoNotContact(*account, *task)) {
-    ++counters_.tasks_cancelled;
-    CloseTask(task->task_id(), account);
-    return;
-  }
+  if (CancelIfDoNotContact(key.task_id(), account)) return;
   ++counters_.snoozes_returned;
   task->set_snoozed_until_ms(0);
   const config::Rule* rule = config_.FindRule(task->rule_id());

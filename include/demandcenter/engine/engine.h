@@ -166,6 +166,8 @@ class Engine {
                 v1::AccountState* account);
   void DropTaskTimers(const std::string& task_id, v1::TimerKind kind, v1::AccountState* account);
   void CloseTask(const std::string& task_id, v1::AccountState* account);
+  // Closes the task (counted as cancelled) when do-not-contact now covers it.
+  bool CancelIfDoNotContact(const std::string& task_id, v1::AccountState* account);
   void MoveTimers(int32_t from, int32_t to, v1::AccountState* account);
   void ApplyFeedback(const v1::Signal& signal, v1::AccountState* account);
   void Decide(const v1::Signal& signal, const std::vector<std::string>& entered, v1::AccountState* account,
