@@ -802,13 +802,36 @@ void Runner::Impl::Rewind() {
     task->last_changelog_offset = -1;
     ResetEngine(*task);
   }
-  // Re-assigning with unset offsets resumes every partition from the
-  // group's committed (transactional) offsets, dropping prefetched data.
-  if (assignment_) {
-    PartitionList again(rd_kafka_topic_partition_list_copy(assignment_.get()));
-    for (int i = 0; i < again->cnt; ++i) again->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-    rd_kafka_assign(consumer_.get(), again.get());
+  // Every partition goes back to the group's committed (transactional)
+  // offset by a seek, which also drops prefetched data. Not by assigning the
+  // same partitions again: librdkafka 2.0.2 then stops partitions whose
+  // previous stop may still be pending, and aborts on an assertion
+  // (rd_kafka_assignment_partition_stopped: rktp_started; seen after a
+  // session timeout during a broker restart).
+  if (!assignment_) return;
+  PartitionList committed(rd_kafka_topic_partition_list_copy(assignment_.get()));
+  for (int attempt = 0;; ++attempt) {
+    rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), committed.get(), 30000);
+    for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < committed->cnt; ++i) e = committed->elems[i].err;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    metrics_->KafkaErrors("committed_offsets").Increment();
+    Log(StrCat("rewinding: fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 500 * (attempt + 1))));
   }
+  for (int i = 0; i < committed->cnt; ++i) {
+    // Nothing committed yet: from the start, as auto.offset.reset says.
+    if (committed->elems[i].offset < 0) committed->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  KafkaError e(rd_kafka_seek_partitions(consumer_.get(), committed.get(), 30000));
+  bool failed = static_cast<bool>(e);
+  for (int i = 0; i < committed->cnt; ++i) failed = failed || committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!failed) return;
+  // A partition that could not be sought must not continue past what was
+  // discarded: assign again from the committed offsets after all.
+  metrics_->KafkaErrors("seek").Increment();
+  Log(StrCat("rewinding: seek failed (", e ? ErrorText(e.get()) : "per partition", "); assigning again"));
+  for (int i = 0; i < committed->cnt; ++i) committed->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_assign(consumer_.get(), committed.get());
 }
 
 absl::Status Runner::Impl::Run(const std::atomic<bool>& stop) {
