@@ -20,7 +20,7 @@ constexpr int32_t kAccounts = 100000;
 constexpr int64_t kSignals = 400000;
 
 struct Corpus {
-  config::Config config;
+  config::DecisionConfig config;
   std::vector<v1::Signal> signals;
   std::vector<int32_t> partitions;
 };
@@ -30,7 +30,7 @@ const Corpus& GetCorpus() {
     auto* c = new Corpus;
     config::ParseResult parsed = config::LoadConfig("deploy/config/demandcenter.yaml");
     if (!parsed.config) std::abort();
-    c->config = *parsed.config;
+    c->config = parsed.config->decision;
     generate::GeneratorOptions options;
     options.accounts = kAccounts;
     options.signals = kSignals;

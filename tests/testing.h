@@ -33,6 +33,9 @@ inline config::Config MustParse(const std::string& yaml) {
   return r.config ? *r.config : config::Config{};
 }
 
+// The decision part of a config (for tests of the core's modules).
+inline config::DecisionConfig MustParseDecision(const std::string& yaml) { return MustParse(yaml).decision; }
+
 inline config::Config DefaultConfig() {
   config::ParseResult r = config::LoadConfig("deploy/config/demandcenter.yaml");
   EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].ToString());

@@ -46,10 +46,10 @@ std::optional<config::Config> LoadOrReport(const std::string& path) {
 int RunValidate(const std::string& path) {
   auto config = LoadOrReport(path);
   if (!config) return kExitInvalid;
-  std::cout << path << ": ok: " << config->journey.stages.size() << " stages, "
-            << config->journey.transitions.size() << " transitions, " << config->rules.size()
-            << " rules, " << config->pools.size() << " pools; rules_version "
-            << config->rules_version << '\n';
+  std::cout << path << ": ok: " << config->decision.journey.stages.size() << " stages, "
+            << config->decision.journey.transitions.size() << " transitions, " << config->decision.rules.size()
+            << " rules, " << config->decision.pools.size() << " pools; rules_version "
+            << config->decision.rules_version << '\n';
   return kExitOk;
 }
 
@@ -164,10 +164,10 @@ void InstallSignalHandlers() {
 
 std::set<std::string> KnownTypes(const config::Config& config) {
   std::set<std::string> types;
-  for (const auto& [pattern, weight] : config.scoring.weights) {
+  for (const auto& [pattern, weight] : config.decision.scoring.weights) {
     if (pattern.find('*') == std::string::npos) types.insert(pattern);
   }
-  for (const auto& rule : config.rules) {
+  for (const auto& rule : config.decision.rules) {
     for (const auto& t : rule.when.types) {
       if (t.find('*') == std::string::npos) types.insert(t);
     }
@@ -187,7 +187,7 @@ int RunEngine(RunArgs& args) {
   InstallSignalHandlers();
   metrics::Metrics metrics(KnownTypes(*config));
   kafka::Runner runner(*config, args.options, &metrics);
-  http::HttpServer server(args.http_bind.empty() ? config->http.bind : args.http_bind, metrics.registry(),
+  http::HttpServer server(args.http_bind.empty() ? config->runtime.http.bind : args.http_bind, metrics.registry(),
                           [&runner] { return runner.ready(); });
   absl::Status s = server.Start();
   if (!s.ok()) {

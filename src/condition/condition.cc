@@ -49,7 +49,7 @@ double DecayedValue(const v1::DecayedScore& score, int64_t half_life_ms, int64_t
   return score.value() * std::exp2(-elapsed / static_cast<double>(half_life_ms));
 }
 
-Committee BuildCommittee(const v1::AccountState& account, const config::Config& config,
+Committee BuildCommittee(const v1::AccountState& account, const config::DecisionConfig& config,
                          int64_t now_ms) {
   Committee c;
   std::set<std::string> roles;
@@ -68,7 +68,7 @@ bool TypeMatches(const std::vector<std::string>& patterns, std::string_view type
   return patterns.empty() || ValueMatches(patterns, type);
 }
 
-EvalContext::EvalContext(const config::Config& config, const v1::Signal& signal,
+EvalContext::EvalContext(const config::DecisionConfig& config, const v1::Signal& signal,
                          const v1::AccountState& account, int64_t now_ms,
                          const std::vector<std::string>& entered_stages)
     : config_(config),

@@ -208,7 +208,7 @@ class Parser {
   }
 
   // Returns false when a reference names an unknown stage.
-  bool CheckStageRefs(const Config& config) {
+  bool CheckStageRefs(const DecisionConfig& config) {
     bool ok = true;
     for (const auto& ref : stage_refs_) {
       if (config.StageIndex(ref.stage) < 0) {
@@ -497,7 +497,7 @@ void CheckPlaceholders(Parser& p, const YAML::Node& node, const std::string& tex
   }
 }
 
-void ParseJourney(Parser& p, const YAML::Node& node, Config* config) {
+void ParseJourney(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "journey", {"stages", "initial", "transitions", "max_chain"})) return;
   YAML::Node stages = node["stages"];
   if (!stages || !stages.IsSequence() || stages.size() == 0) {
@@ -566,7 +566,7 @@ void ParseJourney(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParseScoring(Parser& p, const YAML::Node& node, Config* config) {
+void ParseScoring(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "scoring", {"half_life", "default_weight", "weights"})) return;
   if (auto n = node["half_life"]) {
     if (auto d = p.Duration(n, "scoring.half_life")) config->scoring.half_life_ms = *d;
@@ -587,7 +587,7 @@ void ParseScoring(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParseCommittee(Parser& p, const YAML::Node& node, Config* config) {
+void ParseCommittee(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "committee", {"window", "roles"})) return;
   if (auto n = node["window"]) {
     if (auto d = p.Duration(n, "committee.window")) config->committee.window_ms = *d;
@@ -605,7 +605,7 @@ void ParseCommittee(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
+void ParsePools(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!node.IsSequence()) {
     p.Error(node, "pools must be a list of {id, members}");
     return;
@@ -674,7 +674,7 @@ void ParsePools(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParseRules(Parser& p, const YAML::Node& node, Config* config,
+void ParseRules(Parser& p, const YAML::Node& node, DecisionConfig* config,
                 std::vector<std::pair<SourceLocation, std::string>>* pool_refs,
                 std::set<size_t>* escalate_set) {
   if (!node.IsSequence()) {
@@ -811,16 +811,16 @@ void ParseRuntime(Parser& p, const YAML::Node& root, Config* config) {
   if (auto k = root["kafka"]) {
     if (p.ExpectMap(k, "kafka", {"bootstrap_servers", "topics", "commit_interval", "json_topics"})) {
       if (auto n = k["bootstrap_servers"]) {
-        if (auto s = p.String(n, "kafka.bootstrap_servers")) config->kafka.bootstrap_servers = *s;
+        if (auto s = p.String(n, "kafka.bootstrap_servers")) config->runtime.kafka.bootstrap_servers = *s;
       }
       if (auto n = k["commit_interval"]) {
-        if (auto d = p.Duration(n, "kafka.commit_interval")) config->kafka.commit_interval_ms = *d;
+        if (auto d = p.Duration(n, "kafka.commit_interval")) config->runtime.kafka.commit_interval_ms = *d;
       }
-      if (auto n = k["json_topics"]) config->kafka.json_topics = p.StringList(n, "kafka.json_topics");
+      if (auto n = k["json_topics"]) config->runtime.kafka.json_topics = p.StringList(n, "kafka.json_topics");
       if (auto t = k["topics"]) {
         if (p.ExpectMap(t, "kafka.topics",
                         {"signals", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
-          auto& topics = config->kafka.topics;
+          auto& topics = config->runtime.kafka.topics;
           if (auto n = t["signals"]) topics.signals = p.StringList(n, "kafka.topics.signals");
           for (auto [key, field] : {std::pair{"dlq", &topics.dlq}, {"nba", &topics.nba},
                                     {"routing", &topics.routing}, {"prompts", &topics.prompts},
@@ -836,26 +836,26 @@ void ParseRuntime(Parser& p, const YAML::Node& root, Config* config) {
   if (auto s = root["state"]) {
     if (p.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts"})) {
       if (auto n = s["dir"]) {
-        if (auto v = p.String(n, "state.dir")) config->state.dir = *v;
+        if (auto v = p.String(n, "state.dir")) config->runtime.state.dir = *v;
       }
       if (auto n = s["dedup_window"]) {
-        if (auto d = p.Duration(n, "state.dedup_window")) config->state.dedup_window_ms = *d;
+        if (auto d = p.Duration(n, "state.dedup_window")) config->decision.dedup_window_ms = *d;
       }
       if (auto n = s["cache_accounts"]) {
-        if (auto v = p.Integer(n, "state.cache_accounts", 1, 100'000'000)) config->state.cache_accounts = *v;
+        if (auto v = p.Integer(n, "state.cache_accounts", 1, 100'000'000)) config->runtime.state.cache_accounts = *v;
       }
     }
   }
   if (auto h = root["http"]) {
     if (p.ExpectMap(h, "http", {"bind"})) {
       if (auto n = h["bind"]) {
-        if (auto v = p.String(n, "http.bind")) config->http.bind = *v;
+        if (auto v = p.String(n, "http.bind")) config->runtime.http.bind = *v;
       }
     }
   }
 }
 
-void ParseArbitration(Parser& p, const YAML::Node& a, Config* config) {
+void ParseArbitration(Parser& p, const YAML::Node& a, DecisionConfig* config) {
   if (!p.ExpectMap(a, "arbitration", {"max_actions", "propensity", "default_propensity", "context"})) return;
   auto& arb = config->arbitration;
   if (auto n = a["max_actions"]) {
@@ -970,7 +970,7 @@ std::optional<calendar::WeeklyHours> ParseHours(Parser& p, const YAML::Node& nod
   return hours;
 }
 
-void ParseContactPolicy(Parser& p, const YAML::Node& node, Config* config) {
+void ParseContactPolicy(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "contact_policy", {"timezone", "business_hours", "quiet_hours", "holidays",
                                             "caps", "action_cooldowns"})) {
     return;
@@ -1090,7 +1090,7 @@ void ParseContactPolicy(Parser& p, const YAML::Node& node, Config* config) {
   for (const auto& [pattern, ms] : cp.action_cooldowns) cp.longest_window_ms = std::max(cp.longest_window_ms, ms);
 }
 
-void ParseRouting(Parser& p, const YAML::Node& node, Config* config) {
+void ParseRouting(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "routing", {"auto"})) return;
   YAML::Node a = node["auto"];
   if (!a) return;
@@ -1193,7 +1193,7 @@ void ParseRouting(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParseSla(Parser& p, const YAML::Node& node, Config* config) {
+void ParseSla(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "sla", {"met_by", "business_time"})) return;
   if (auto n = node["met_by"]) config->sla.met_by = p.StringList(n, "sla.met_by");
   if (auto n = node["business_time"]) {
@@ -1201,14 +1201,14 @@ void ParseSla(Parser& p, const YAML::Node& node, Config* config) {
   }
 }
 
-void ParseFeedback(Parser& p, const YAML::Node& node, Config* config) {
+void ParseFeedback(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!p.ExpectMap(node, "feedback", {"dismissed_cooldown"})) return;
   if (auto n = node["dismissed_cooldown"]) {
     if (auto d = p.Duration(n, "feedback.dismissed_cooldown")) config->feedback.dismissed_cooldown_ms = *d;
   }
 }
 
-void ParseExperiments(Parser& p, const YAML::Node& node, Config* config) {
+void ParseExperiments(Parser& p, const YAML::Node& node, DecisionConfig* config) {
   if (!node.IsSequence()) {
     p.Error(node, "experiments must be a list of {id, rules, holdout, arms}");
     return;
@@ -1306,7 +1306,7 @@ void ParseExperiments(Parser& p, const YAML::Node& node, Config* config) {
 }
 
 // Every stage must be reachable from the initial one through transitions.
-void CheckReachability(Parser& p, const YAML::Node& journey, const Config& config) {
+void CheckReachability(Parser& p, const YAML::Node& journey, const DecisionConfig& config) {
   const auto& stages = config.journey.stages;
   if (stages.empty() || config.StageIndex(config.journey.initial) < 0) return;
   std::vector<bool> reached(stages.size(), false);
@@ -1343,89 +1343,6 @@ std::string ConfigError::ToString() const {
   return StrCat(file, ":", location.line, ":", location.column, ": ", message);
 }
 
-const Pool* Config::FindPool(std::string_view id) const {
-  for (const auto& p : pools) {
-    if (p.id == id) return &p;
-  }
-  return nullptr;
-}
-
-const Rule* Config::FindRule(std::string_view id) const {
-  for (const auto& r : rules) {
-    if (r.id == id) return &r;
-  }
-  return nullptr;
-}
-
-bool Cap::Covers(v1::Channel channel, std::string_view action) const {
-  if (!channels.empty() && std::find(channels.begin(), channels.end(), channel) == channels.end()) return false;
-  if (!actions.empty() && std::none_of(actions.begin(), actions.end(),
-                                       [&](const std::string& p) { return GlobMatch(p, action); })) {
-    return false;
-  }
-  return std::none_of(except_actions.begin(), except_actions.end(),
-                      [&](const std::string& p) { return GlobMatch(p, action); });
-}
-
-int64_t ContactPolicyConfig::ActionCooldown(std::string_view action) const {
-  for (const auto& [pattern, ms] : action_cooldowns) {
-    if (GlobMatch(pattern, action)) return ms;
-  }
-  return 0;
-}
-
-bool ContactPolicyConfig::IsBusinessChannel(v1::Channel channel) const {
-  return std::find(business_channels.begin(), business_channels.end(), channel) != business_channels.end();
-}
-
-bool ContactPolicyConfig::IsQuietChannel(v1::Channel channel) const {
-  return std::find(quiet_channels.begin(), quiet_channels.end(), channel) != quiet_channels.end();
-}
-
-const AutoRoute* AutoRoutingConfig::RouteFor(v1::Channel channel) const {
-  for (const auto& [c, r] : routes) {
-    if (c == channel) return &r;
-  }
-  return nullptr;
-}
-
-int Config::StageIndex(std::string_view stage) const {
-  for (size_t i = 0; i < journey.stages.size(); ++i) {
-    if (journey.stages[i] == stage) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-const std::vector<std::string>& MatchableFields() {
-  static const std::vector<std::string> kFields = {
-      "source_system", "url", "path", "referrer", "page_category", "session_id",
-      "utm_source", "utm_medium", "utm_campaign", "campaign_id", "message_id",
-      "link_url", "bounce_kind", "object", "opportunity_stage", "owner_id", "territory",
-      "contact_title", "contact_role", "account_segment", "do_not_contact", "prompt_outcome",
-      "metric", "segment", "attributes.*"};
-  return kFields;
-}
-
-std::optional<v1::Channel> ParseChannel(std::string_view name) {
-  for (int i = v1::DIGITAL; i <= v1::PARTNER; ++i) {
-    if (ChannelName(static_cast<v1::Channel>(i)) == name) return static_cast<v1::Channel>(i);
-  }
-  return std::nullopt;
-}
-
-std::string_view ChannelName(v1::Channel channel) {
-  switch (channel) {
-    case v1::DIGITAL: return "DIGITAL";
-    case v1::EMAIL: return "EMAIL";
-    case v1::INSIDE_SALES: return "INSIDE_SALES";
-    case v1::FIELD_SALES: return "FIELD_SALES";
-    case v1::SPECIALIST: return "SPECIALIST";
-    case v1::CUSTOMER_SUCCESS: return "CUSTOMER_SUCCESS";
-    case v1::PARTNER: return "PARTNER";
-    default: return "CHANNEL_UNSPECIFIED";
-  }
-}
-
 ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
   ParseResult result;
   Parser p(file);
@@ -1437,8 +1354,9 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
     result.errors = std::move(p.errors());
     return result;
   }
-  Config config;
-  config.file = std::string(file);
+  Config whole;
+  whole.file = std::string(file);
+  DecisionConfig& config = whole.decision;
   if (!root.IsMap()) {
     p.Error(root, "the config must be a mapping with journey, scoring, committee and rules sections");
     result.errors = std::move(p.errors());
@@ -1449,7 +1367,7 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
                                    "routing", "sla", "feedback", "experiments", "kafka",
                                    "state", "http"});
   if (auto n = root["application_id"]) {
-    if (auto s = p.String(n, "application_id")) config.application_id = *s;
+    if (auto s = p.String(n, "application_id")) whole.runtime.application_id = *s;
   }
   if (auto n = root["rules_version"]) {
     if (auto s = p.String(n, "rules_version")) config.rules_version = *s;
@@ -1471,7 +1389,7 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
   std::vector<std::pair<SourceLocation, std::string>> pool_refs;
   std::set<size_t> escalate_set;
   if (auto n = root["rules"]) ParseRules(p, n, &config, &pool_refs, &escalate_set);
-  ParseRuntime(p, root, &config);
+  ParseRuntime(p, root, &whole);
   if (auto n = root["arbitration"]) ParseArbitration(p, n, &config);
   if (auto n = root["contact_policy"]) ParseContactPolicy(p, n, &config);
   if (auto n = root["routing"]) ParseRouting(p, n, &config);
@@ -1543,7 +1461,7 @@ ParseResult ParseConfig(std::string_view yaml_text, std::string_view file) {
     return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);
   });
   result.errors = std::move(p.errors());
-  if (result.errors.empty()) result.config = std::move(config);
+  if (result.errors.empty()) result.config = std::move(whole);
   return result;
 }
 

@@ -130,12 +130,12 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
       return absl::InternalError("starting the embedded Kafka cluster failed");
     }
     bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
-    for (const auto& t : config.kafka.topics.signals) rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
-    for (const auto& t : {config.kafka.topics.dlq, config.kafka.topics.nba, config.kafka.topics.routing,
-                          config.kafka.topics.prompts, config.kafka.topics.transitions}) {
+    for (const auto& t : config.runtime.kafka.topics.signals) rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
+    for (const auto& t : {config.runtime.kafka.topics.dlq, config.runtime.kafka.topics.nba, config.runtime.kafka.topics.routing,
+                          config.runtime.kafka.topics.prompts, config.runtime.kafka.topics.transitions}) {
       rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
     }
-    rd_kafka_mock_topic_create(mock, StrCat(config.application_id, "-state-changelog").c_str(), options.partitions, 1);
+    rd_kafka_mock_topic_create(mock, StrCat(config.runtime.application_id, "-state-changelog").c_str(), options.partitions, 1);
     out << "embedded Kafka (librdkafka mock cluster, 3 brokers) at " << bootstrap << '\n';
   } else {
     rd_kafka_conf_destroy(host_conf);
@@ -145,7 +145,7 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
   std::string state_dir = (std::filesystem::temp_directory_path() /
                            StrCat("demandcenter-demo-", ::getpid())).string();
   std::set<std::string> known_types;
-  for (const auto& [pattern, w] : config.scoring.weights) known_types.insert(pattern);
+  for (const auto& [pattern, w] : config.decision.scoring.weights) known_types.insert(pattern);
   metrics::Metrics metrics(known_types);
   LiveView view(out);
   kafka::RunOptions run_options;
@@ -196,7 +196,7 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
             cancel = true;
             return;
           }
-          std::string topic = TopicForType(config.kafka.topics, r.value);
+          std::string topic = TopicForType(config.runtime.kafka.topics, r.value);
           while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
                                    RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                                    RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),

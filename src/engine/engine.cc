@@ -169,7 +169,7 @@ std::string GeneratedWhat(const v1::Signal& signal, const v1::AccountState& acco
 }
 
 // "Who": the contact (title, buying role) and the buying committee.
-std::string WhoLine(const config::Config& config, const v1::AccountState& account, const v1::Signal& signal,
+std::string WhoLine(const config::DecisionConfig& config, const v1::AccountState& account, const v1::Signal& signal,
                     const condition::Committee& committee) {
   std::string contact;
   if (const v1::ContactState* c = FindContact(account, signal)) {
@@ -228,17 +228,7 @@ const google::protobuf::Message& Output::proto() const {
   return std::visit([](const auto& m) -> const google::protobuf::Message& { return m; }, message);
 }
 
-const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics) {
-  switch (kind) {
-    case OutputKind::kTransition: return topics.transitions;
-    case OutputKind::kNextBestAction: return topics.nba;
-    case OutputKind::kRouting: return topics.routing;
-    case OutputKind::kPrompt: return topics.prompts;
-  }
-  return topics.nba;
-}
-
-Engine::Engine(const config::Config& config, state::StateStore* store)
+Engine::Engine(const config::DecisionConfig& config, state::StateStore* store)
     : config_(config), store_(store), index_(config), pools_(config) {}
 
 int64_t Engine::StreamTime(int32_t partition) const {

@@ -84,6 +84,16 @@ void AppendJsonString(std::string* out, std::string_view s) {
 
 }  // namespace
 
+const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics) {
+  switch (kind) {
+    case OutputKind::kTransition: return topics.transitions;
+    case OutputKind::kNextBestAction: return topics.nba;
+    case OutputKind::kRouting: return topics.routing;
+    case OutputKind::kPrompt: return topics.prompts;
+  }
+  return topics.nba;
+}
+
 std::string SerializeDeterministic(const google::protobuf::Message& message) {
   std::string bytes;
   {

@@ -75,7 +75,7 @@ v1::ContactState* FindOrAddContact(const v1::Signal& signal, v1::AccountState* a
   return c;
 }
 
-void RecordCounts(const config::Config& config, const v1::Signal& signal, int64_t at_ms,
+void RecordCounts(const config::DecisionConfig& config, const v1::Signal& signal, int64_t at_ms,
                   const std::string& contact_key, v1::AccountState* account) {
   for (const auto& series : config.count_series) {
     if (!condition::TypeMatches(series.types, signal.type())) continue;
@@ -133,7 +133,7 @@ void EnterStage(const std::string& to, int64_t at_ms, v1::AccountState* account)
 
 }  // namespace
 
-v1::AccountState NewAccount(const config::Config& config, const std::string& account_id,
+v1::AccountState NewAccount(const config::DecisionConfig& config, const std::string& account_id,
                             int64_t now_ms) {
   v1::AccountState a;
   a.set_account_id(account_id);
@@ -143,17 +143,17 @@ v1::AccountState NewAccount(const config::Config& config, const std::string& acc
   return a;
 }
 
-double SignalWeight(const config::Config& config, std::string_view type) {
+double SignalWeight(const config::DecisionConfig& config, std::string_view type) {
   for (const auto& [pattern, weight] : config.scoring.weights) {
     if (GlobMatch(pattern, type)) return weight;
   }
   return config.scoring.default_weight;
 }
 
-bool RecordEventId(const config::Config& config, const v1::Signal& signal,
+bool RecordEventId(const config::DecisionConfig& config, const v1::Signal& signal,
                    v1::AccountState* account) {
   int64_t at = ToMillis(signal.occurred_at());
-  int64_t horizon = std::max(at, account->last_signal_ms()) - config.state.dedup_window_ms;
+  int64_t horizon = std::max(at, account->last_signal_ms()) - config.dedup_window_ms;
   auto* seen = account->mutable_seen();
   for (const auto& s : *seen) {
     if (s.event_id() == signal.event_id() && s.at_ms() >= horizon) return false;
@@ -167,7 +167,7 @@ bool RecordEventId(const config::Config& config, const v1::Signal& signal,
   return true;
 }
 
-std::string RoleForTitle(const config::Config& config, std::string_view title) {
+std::string RoleForTitle(const config::DecisionConfig& config, std::string_view title) {
   if (title.empty()) return "";
   std::string lower = AsciiLower(title);
   for (const auto& [role, keywords] : config.committee.roles) {
@@ -178,7 +178,7 @@ std::string RoleForTitle(const config::Config& config, std::string_view title) {
   return "";
 }
 
-void ApplySignal(const config::Config& config, const v1::Signal& signal,
+void ApplySignal(const config::DecisionConfig& config, const v1::Signal& signal,
                  v1::AccountState* account) {
   int64_t at = ToMillis(signal.occurred_at());
   account->set_last_signal_ms(std::max(account->last_signal_ms(), at));
@@ -239,7 +239,7 @@ void ApplySignal(const config::Config& config, const v1::Signal& signal,
   RecordCounts(config, signal, at, contact_key, account);
 }
 
-std::vector<FiredTransition> Advance(const config::Config& config, const v1::Signal& signal,
+std::vector<FiredTransition> Advance(const config::DecisionConfig& config, const v1::Signal& signal,
                                      v1::AccountState* account) {
   std::vector<FiredTransition> fired;
   std::vector<std::string> entered;
@@ -274,7 +274,7 @@ std::vector<FiredTransition> Advance(const config::Config& config, const v1::Sig
   return fired;
 }
 
-int64_t NextInactivityDue(const config::Config& config, const v1::AccountState& account) {
+int64_t NextInactivityDue(const config::DecisionConfig& config, const v1::AccountState& account) {
   int64_t best = 0;
   int64_t since = std::max(account.last_engaged_ms(), account.stage_entered_ms());
   for (const auto& t : config.journey.transitions) {
@@ -285,7 +285,7 @@ int64_t NextInactivityDue(const config::Config& config, const v1::AccountState& 
   return best;
 }
 
-std::optional<FiredTransition> FireInactivity(const config::Config& config, int64_t now_ms,
+std::optional<FiredTransition> FireInactivity(const config::DecisionConfig& config, int64_t now_ms,
                                               v1::AccountState* account) {
   int64_t since = std::max(account->last_engaged_ms(), account->stage_entered_ms());
   const config::Transition* best = nullptr;

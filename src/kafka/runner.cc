@@ -63,12 +63,12 @@ class Runner::Impl {
  public:
   Impl(Runner* owner, const config::Config& config, RunOptions options, metrics::Metrics* metrics)
       : owner_(owner), config_(config), options_(std::move(options)), metrics_(metrics) {
-    bootstrap_ = options_.bootstrap_servers.empty() ? config_.kafka.bootstrap_servers
+    bootstrap_ = options_.bootstrap_servers.empty() ? config_.runtime.kafka.bootstrap_servers
                                                     : options_.bootstrap_servers;
-    state_dir_ = StrCat(options_.state_dir.empty() ? config_.state.dir : options_.state_dir, "/",
-                        config_.application_id);
-    changelog_topic_ = StrCat(config_.application_id, "-state-changelog");
-    for (const auto& t : config_.kafka.json_topics) json_topics_.insert(t);
+    state_dir_ = StrCat(options_.state_dir.empty() ? config_.runtime.state.dir : options_.state_dir, "/",
+                        config_.runtime.application_id);
+    changelog_topic_ = StrCat(config_.runtime.application_id, "-state-changelog");
+    for (const auto& t : config_.runtime.kafka.json_topics) json_topics_.insert(t);
   }
 
   ~Impl() {
@@ -175,7 +175,7 @@ void DeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaqu
 rd_kafka_conf_t* Runner::Impl::BaseConf() {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   (void)Set(conf, "bootstrap.servers", bootstrap_);
-  (void)Set(conf, "client.id", StrCat(config_.application_id, "-", options_.instance_id));
+  (void)Set(conf, "client.id", StrCat(config_.runtime.application_id, "-", options_.instance_id));
   for (const auto& [k, v] : options_.client_properties) {
     absl::Status s = Set(conf, k, v);
     if (!s.ok()) Log(std::string(s.message()));
@@ -187,7 +187,7 @@ rd_kafka_conf_t* Runner::Impl::BaseConf() {
 absl::Status Runner::Impl::CreateProducer() {
   rd_kafka_conf_t* conf = BaseConf();
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"transactional.id", StrCat(config_.application_id, "-", options_.instance_id)},
+           {"transactional.id", StrCat(config_.runtime.application_id, "-", options_.instance_id)},
            {"enable.idempotence", "true"},
            {"transaction.timeout.ms", std::to_string(kTxnTimeoutMs)},
            {"linger.ms", "5"},
@@ -224,7 +224,7 @@ absl::Status Runner::Impl::CreateClients() {
 
   rd_kafka_conf_t* conf = BaseConf();
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"group.id", config_.application_id},
+           {"group.id", config_.runtime.application_id},
            {"enable.auto.commit", "false"},
            {"enable.auto.offset.store", "false"},
            {"isolation.level", "read_committed"},
@@ -248,7 +248,7 @@ absl::Status Runner::Impl::CreateClients() {
 
   conf = BaseConf();
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"group.id", StrCat(config_.application_id, "-restore")},
+           {"group.id", StrCat(config_.runtime.application_id, "-restore")},
            {"enable.auto.commit", "false"},
            {"isolation.level", "read_committed"},
            {"enable.partition.eof", "true"},
@@ -263,7 +263,7 @@ absl::Status Runner::Impl::CreateClients() {
   // transactions) for restores.
   conf = BaseConf();
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"group.id", StrCat(config_.application_id, "-restore")},
+           {"group.id", StrCat(config_.runtime.application_id, "-restore")},
            {"isolation.level", "read_uncommitted"}}) {
     (void)Set(conf, k, v);
   }
@@ -271,8 +271,8 @@ absl::Status Runner::Impl::CreateClients() {
   if (rk == nullptr) return absl::InvalidArgumentError(StrCat("creating the watermark client: ", err));
   prober_.reset(rk);
 
-  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(config_.kafka.topics.signals.size())));
-  for (const auto& t : config_.kafka.topics.signals) {
+  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(config_.runtime.kafka.topics.signals.size())));
+  for (const auto& t : config_.runtime.kafka.topics.signals) {
     rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   }
   rd_kafka_resp_err_t e = rd_kafka_subscribe(consumer_.get(), topics.get());
@@ -361,7 +361,7 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
     auto task = std::make_unique<Task>();
     task->partition = partition;
     auto store = state::RocksDbStateStore::Open(StrCat(state_dir_, "/", options_.instance_id, "/p", partition),
-                                                static_cast<size_t>(config_.state.cache_accounts));
+                                                static_cast<size_t>(config_.runtime.state.cache_accounts));
     if (!store.ok()) {
       tasks_.erase(partition);
       return store.status();
@@ -375,7 +375,7 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
 }
 
 void Runner::Impl::ResetEngine(Task& task) {
-  task.engine = std::make_unique<engine::Engine>(config_, task.store.get());
+  task.engine = std::make_unique<engine::Engine>(config_.decision, task.store.get());
   task.exported_counters = engine::EngineCounters{};
   for (const auto& [key, update] : directory_records_) (void)task.engine->ApplyPoolUpdate(update);
   task.engine->RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
@@ -385,7 +385,7 @@ void Runner::Impl::ResetEngine(Task& task) {
 }
 
 void Runner::Impl::OpenDirectory() {
-  const std::string& topic = config_.kafka.topics.reps;
+  const std::string& topic = config_.runtime.kafka.topics.reps;
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober_.get(), topic.c_str(), nullptr);
   rd_kafka_resp_err_t e = rd_kafka_metadata(prober_.get(), 0, rkt, &md, 10000);
@@ -402,7 +402,7 @@ void Runner::Impl::OpenDirectory() {
   rd_kafka_conf_t* conf = BaseConf();
   char err[512];
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"group.id", StrCat(config_.application_id, "-directory")},
+           {"group.id", StrCat(config_.runtime.application_id, "-directory")},
            {"enable.auto.commit", "false"},
            {"isolation.level", "read_committed"},
            {"enable.partition.eof", "true"}}) {
@@ -425,7 +425,7 @@ void Runner::Impl::OpenDirectory() {
 
 void Runner::Impl::PollDirectory(bool until_end) {
   if (!directory_) return;
-  const std::string& topic = config_.kafka.topics.reps;
+  const std::string& topic = config_.runtime.kafka.topics.reps;
   int partitions_at_end = 0;
   PartitionList assigned(nullptr);
   {
@@ -607,7 +607,7 @@ void Runner::Impl::DeadLetter(const rd_kafka_message_t* m, std::string_view code
   rd_kafka_header_add(h, "source.offset", -1, offset.data(), static_cast<ssize_t>(offset.size()));
   std::string key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "";
   std::string value = m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : "";
-  Produce(config_.kafka.topics.dlq, RD_KAFKA_PARTITION_UA, key, value, h);
+  Produce(config_.runtime.kafka.topics.dlq, RD_KAFKA_PARTITION_UA, key, value, h);
   metrics_->Rejected(code).Increment();
   ++txn_rejected_;
 }
@@ -640,7 +640,7 @@ void Runner::Impl::Process(rd_kafka_message_t* m) {
     metrics_->Duplicates().Increment();
   }
   for (auto& o : scratch_) {
-    const std::string& out_topic = engine::TopicFor(o.kind, config_.kafka.topics);
+    const std::string& out_topic = engine::TopicFor(o.kind, config_.runtime.kafka.topics);
     std::string value = json_topics_.count(out_topic) ? engine::ToJson(o.proto())
                                                       : engine::SerializeDeterministic(o.proto());
     Produce(out_topic, RD_KAFKA_PARTITION_UA, o.account_id, value);
@@ -838,9 +838,9 @@ absl::Status Runner::Impl::Run(const std::atomic<bool>& stop) {
   absl::Status s = CreateClients();
   if (!s.ok()) return s;
   OpenDirectory();
-  Log(StrCat("running: group ", config_.application_id, ", instance ", options_.instance_id, ", brokers ",
+  Log(StrCat("running: group ", config_.runtime.application_id, ", instance ", options_.instance_id, ", brokers ",
              bootstrap_, ", state ", state_dir_));
-  auto interval = std::chrono::milliseconds(config_.kafka.commit_interval_ms);
+  auto interval = std::chrono::milliseconds(config_.runtime.kafka.commit_interval_ms);
   while (!stop.load() && fatal_.ok()) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 20);
     if (!fatal_.ok()) {

@@ -99,11 +99,11 @@ bool InsideHours(const calendar::Calendar& cal, int64_t ms, const absl::TimeZone
 }  // namespace
 
 struct PolicyAudit::State {
-  explicit State(const config::Config& c) : config(c) {
+  explicit State(const config::DecisionConfig& c) : config(c) {
     if (!absl::LoadTimeZone(c.contact_policy.timezone, &default_tz)) default_tz = absl::UTCTimeZone();
   }
 
-  const config::Config& config;
+  const config::DecisionConfig& config;
   absl::TimeZone default_tz;
   std::unordered_map<std::string, absl::TimeZone> zones;
   std::unordered_set<std::string> bad_zones;
@@ -178,7 +178,7 @@ struct PolicyAudit::State {
   }
 };
 
-PolicyAudit::PolicyAudit(const config::Config& config) : state_(std::make_unique<State>(config)) {}
+PolicyAudit::PolicyAudit(const config::DecisionConfig& config) : state_(std::make_unique<State>(config)) {}
 PolicyAudit::~PolicyAudit() = default;
 
 void PolicyAudit::OnSignal(const v1::Signal& signal) {
@@ -318,7 +318,7 @@ absl::StatusOr<AuditReport> AuditFiles(const config::Config& config, std::istrea
     first_index.emplace(s.event_id(), signals.size());
     signals.push_back(std::move(s));
   }
-  PolicyAudit audit(config);
+  PolicyAudit audit(config.decision);
   size_t cursor = 0;
   int64_t stream = INT64_MIN;
   auto apply = [&] {
@@ -327,7 +327,7 @@ absl::StatusOr<AuditReport> AuditFiles(const config::Config& config, std::istrea
     ++cursor;
   };
   google::protobuf::util::JsonParseOptions options;
-  const auto& topics = config.kafka.topics;
+  const auto& topics = config.runtime.kafka.topics;
   int64_t number = 0;
   while (std::getline(outputs_in, line)) {
     ++number;

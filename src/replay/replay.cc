@@ -36,7 +36,7 @@ int32_t PartitionOf(const v1::Signal& signal, const PartitionModel& model) {
 }
 
 TestDriver::TestDriver(const config::Config& config, PartitionModel model)
-    : config_(config), model_(model), engine_(config, &store_) {}
+    : config_(config), model_(model), engine_(config.decision, &store_) {}
 
 engine::SignalOutcome TestDriver::Pipe(const v1::Signal& signal) {
   return engine_.Process(signal, PartitionOf(signal, model_), &pending_);
@@ -75,7 +75,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
                      std::ostream& errors, const ReplayOptions& options) {
   ReplaySummary summary;
   state::InMemoryStateStore store;
-  engine::Engine engine(config, &store);
+  engine::Engine engine(config.decision, &store);
   std::vector<engine::Output> outputs;
   std::string line;
   std::string buffer;
@@ -85,7 +85,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     ++summary.rejects_by_reason[code];
     errors << "line " << summary.lines << ": " << code << ": " << message << '\n';
   };
-  PolicyAudit audit(config);
+  PolicyAudit audit(config.decision);
   v1::PoolUpdateLine pool_line;
   while (std::getline(in, line)) {
     ++summary.lines;
@@ -130,7 +130,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
         }
       }
       audit.OnOutput(o);
-      buffer += engine::ToJsonLine(o, config.kafka.topics);
+      buffer += engine::ToJsonLine(o, config.runtime.kafka.topics);
       buffer += '\n';
     }
     if (!fed) audit.OnSignal(signal);
@@ -169,7 +169,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   out += StrCat(" (inactivity timers fired: ", s.timers_fired, ")\n");
   out += "rules fired:";
   std::string never;
-  for (const auto& rule : config.rules) {
+  for (const auto& rule : config.decision.rules) {
     auto it = s.emitted_by_rule.find(rule.id);
     if (it == s.emitted_by_rule.end()) {
       never += StrCat(" ", rule.id);
@@ -181,7 +181,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   out += StrCat("rules never fired:", never.empty() ? " none" : never, '\n');
   out += "transitions:";
   std::string never_t;
-  for (const auto& t : config.journey.transitions) {
+  for (const auto& t : config.decision.journey.transitions) {
     auto it = s.transitions_by_id.find(t.id);
     if (it == s.transitions_by_id.end()) {
       never_t += StrCat(" ", t.id);

@@ -32,7 +32,7 @@ bool MemberAvailable(const config::PoolMember& member, int64_t at_ms) {
   return true;
 }
 
-PoolDirectory::PoolDirectory(const config::Config& config) : pools_(config.pools) {}
+PoolDirectory::PoolDirectory(const config::DecisionConfig& config) : pools_(config.pools) {}
 
 const config::Pool* PoolDirectory::Find(std::string_view id) const {
   for (const auto& p : pools_) {
@@ -128,7 +128,7 @@ std::string PickAvailableMember(const config::Pool& pool, std::string_view accou
   return best == nullptr ? "" : best->id;
 }
 
-AutoChoice AutoChannel(const config::Config& config, condition::EvalContext& context,
+AutoChoice AutoChannel(const config::DecisionConfig& config, condition::EvalContext& context,
                        condition::Facts* facts) {
   const config::AutoRoutingConfig& model = config.routing.automatic;
   const v1::AccountState& account = context.account();
@@ -275,7 +275,7 @@ Assignment Assign(const PoolDirectory& pools, bool to_owner, const std::string& 
   return a;
 }
 
-void RecordAffinity(const config::Config& config, std::string_view type, v1::AccountState* account) {
+void RecordAffinity(const config::DecisionConfig& config, std::string_view type, v1::AccountState* account) {
   const auto& model = config.routing.automatic;
   for (const auto& p : model.person_signals) {
     if (GlobMatch(p, type)) {

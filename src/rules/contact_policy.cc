@@ -47,7 +47,7 @@ std::string LocalTimeText(int64_t ms, const PolicyZone& zone) {
   return StrCat(calendar::FormatLocal(ms, *zone.tz), " ", zone.name);
 }
 
-int64_t NextAllowed(const config::Config& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
+int64_t NextAllowed(const config::DecisionConfig& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
                     int64_t ms) {
   const auto& cp = config.contact_policy;
   const calendar::Calendar* business =
@@ -65,7 +65,7 @@ int64_t NextAllowed(const config::Config& config, const PolicyZone& zone, v1::Ch
   return t;
 }
 
-PolicyOutcome CheckContactPolicy(const config::Config& config, const PolicyZone& zone,
+PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
                                  const v1::AccountState& account, const v1::ContactState* contact,
                                  v1::Channel channel, std::string_view action, bool prompt,
                                  int64_t now_ms, std::vector<v1::PolicyCheck>* checks) {
@@ -191,7 +191,7 @@ PolicyOutcome CheckContactPolicy(const config::Config& config, const PolicyZone&
   return out;
 }
 
-void RecordSent(const config::Config& config, int64_t send_at_ms, v1::Channel channel,
+void RecordSent(const config::DecisionConfig& config, int64_t send_at_ms, v1::Channel channel,
                 std::string_view action, int64_t now_ms, v1::AccountState* account) {
   int64_t keep = config.contact_policy.longest_window_ms;
   if (keep == 0) return;  // no caps, no action cool-downs: nothing to remember

@@ -19,7 +19,7 @@ bool AnyGlob(const std::vector<std::string>& patterns, std::string_view value) {
 
 }  // namespace
 
-RuleIndex::RuleIndex(const config::Config& config) : config_(config) {}
+RuleIndex::RuleIndex(const config::DecisionConfig& config) : config_(config) {}
 
 const std::vector<int32_t>& RuleIndex::RulesFor(const std::string& type) {
   auto it = by_type_.find(type);
@@ -61,7 +61,7 @@ void RecordFired(const std::string& rule_id, int64_t at_ms, v1::AccountState* ac
   f->set_at_ms(at_ms);
 }
 
-std::vector<Candidate> Evaluate(const config::Config& config, RuleIndex& index,
+std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex& index,
                                 condition::EvalContext& context) {
   std::vector<Candidate> candidates;
   for (int32_t i : index.RulesFor(context.signal().type())) {
@@ -112,7 +112,7 @@ std::vector<Candidate> Evaluate(const config::Config& config, RuleIndex& index,
   return candidates;
 }
 
-void Score(const config::Config& config, condition::EvalContext& context,
+void Score(const config::DecisionConfig& config, condition::EvalContext& context,
            std::vector<Candidate>* candidates) {
   const auto& arb = config.arbitration;
   // Context conditions are evaluated once per signal, and only when a
@@ -155,7 +155,7 @@ void Score(const config::Config& config, condition::EvalContext& context,
   context.facts().clear();
 }
 
-void Arbitrate(const config::Config& config, const PolicyZone& zone, int64_t now_ms,
+void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int64_t now_ms,
                const v1::ContactState* contact, std::vector<Candidate>* candidates,
                v1::AccountState* account) {
   std::vector<Candidate*> order;
@@ -190,7 +190,7 @@ void Arbitrate(const config::Config& config, const PolicyZone& zone, int64_t now
   }
 }
 
-std::vector<Candidate> Decide(const config::Config& config, RuleIndex& index,
+std::vector<Candidate> Decide(const config::DecisionConfig& config, RuleIndex& index,
                               condition::EvalContext& context) {
   std::vector<Candidate> candidates = Evaluate(config, index, context);
   if (candidates.empty()) return candidates;

@@ -64,8 +64,8 @@ void ExpectSingleError(const std::string& yaml, int line, int column, const std:
 TEST(ConfigTest, AcceptsTheValidConfig) {
   ParseResult result = ParseConfig(kValid, "demandcenter.yaml");
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
-  const Config& c = *result.config;
-  EXPECT_EQ(c.application_id, "test");
+  EXPECT_EQ(result.config->runtime.application_id, "test");
+  const DecisionConfig& c = result.config->decision;
   EXPECT_EQ(c.journey.stages.size(), 4u);
   EXPECT_EQ(c.journey.transitions[2].inactive_for_ms, 30LL * 24 * 3600 * 1000);
   EXPECT_EQ(c.scoring.half_life_ms, 7LL * 24 * 3600 * 1000);
@@ -77,8 +77,8 @@ TEST(ConfigTest, AcceptsTheValidConfig) {
 TEST(ConfigTest, AcceptsTheShippedDefaultConfig) {
   ParseResult result = LoadConfig("deploy/config/demandcenter.yaml");
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
-  EXPECT_EQ(result.config->journey.stages.size(), 9u);
-  EXPECT_GE(result.config->rules.size(), 10u);
+  EXPECT_EQ(result.config->decision.journey.stages.size(), 9u);
+  EXPECT_GE(result.config->decision.rules.size(), 10u);
 }
 
 TEST(ConfigErrorTest, UnknownStageInTransition) {
@@ -193,7 +193,7 @@ TEST(ConfigTest, AcceptsTheDecisioningSections) {
                      kDecisioning;
   ParseResult result = ParseConfig(yaml, "demandcenter.yaml");
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
-  const Config& c = *result.config;
+  const DecisionConfig& c = result.config->decision;
   const ContactPolicyConfig& cp = c.contact_policy;
   EXPECT_EQ(cp.timezone, "America/Chicago");
   ASSERT_TRUE(cp.business_hours.has_value());

@@ -48,7 +48,7 @@ rules:
 
 class EngineTest : public ::testing::Test {
  protected:
-  config::Config config_ = testing::MustParse(kConfig);
+  config::DecisionConfig config_ = testing::MustParseDecision(kConfig);
   state::InMemoryStateStore store_;
   Engine engine_{config_, &store_};
   std::vector<Output> out_;
@@ -163,7 +163,7 @@ TEST_F(EngineTest, RebuildTimersRestoresTheQueueFromTheStore) {
 // started on the same store after a "restart" fires each of them exactly once.
 class TaskTimerTest : public ::testing::Test {
  protected:
-  config::Config config_ = testing::MustParse(R"(
+  config::DecisionConfig config_ = testing::MustParseDecision(R"(
 journey:
   stages: [unaware, aware]
   transitions: [{id: touch, from: [unaware], to: aware, when: {type: "web.*"}}]
@@ -355,7 +355,7 @@ namespace {
 // The fast printer must agree byte for byte with protobuf's JSON printer on
 // every kind of output the engine emits (traces, maps, timestamps, enums).
 TEST(OutputJsonTest, MatchesProtobufsPrinterOnGeneratedOutputs) {
-  config::Config config = testing::DefaultConfig();
+  config::DecisionConfig config = testing::DefaultConfig().decision;
   state::InMemoryStateStore store;
   Engine engine(config, &store);
   std::vector<Output> out;

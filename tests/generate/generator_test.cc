@@ -285,7 +285,7 @@ TEST(GeneratorTest, AllSignalTypesAppear) {
 // every transition must fire.
 TEST(GeneratorTest, DefaultJourneySeesEveryRuleAndTransition) {
   config::Config config = demandcenter::testing::DefaultConfig();
-  ASSERT_FALSE(config.rules.empty());
+  ASSERT_FALSE(config.decision.rules.empty());
   GeneratorOptions o;
   o.accounts = 1000;
   o.signals = 10000;
@@ -297,10 +297,10 @@ TEST(GeneratorTest, DefaultJourneySeesEveryRuleAndTransition) {
   EXPECT_EQ(summary.lines, 10000);
   EXPECT_EQ(summary.rejected, 0) << errors.str();
   EXPECT_EQ(summary.duplicates, 30);
-  for (const auto& rule : config.rules) {
+  for (const auto& rule : config.decision.rules) {
     EXPECT_GT(summary.emitted_by_rule[rule.id], 0) << "rule never fired: " << rule.id;
   }
-  for (const auto& t : config.journey.transitions) {
+  for (const auto& t : config.decision.journey.transitions) {
     EXPECT_GT(summary.transitions_by_id[t.id], 0) << "transition never fired: " << t.id;
   }
 }

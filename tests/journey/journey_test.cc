@@ -10,7 +10,7 @@ namespace {
 
 using testing::kT0;
 using testing::MakeSignal;
-using testing::MustParse;
+using testing::MustParseDecision;
 
 constexpr char kConfig[] = R"(
 journey:
@@ -31,7 +31,7 @@ committee:
 
 class JourneyTest : public ::testing::Test {
  protected:
-  config::Config config_ = MustParse(kConfig);
+  config::DecisionConfig config_ = MustParseDecision(kConfig);
   v1::AccountState account_ = NewAccount(config_, "acct-1", kT0);
 
   void Apply(const v1::Signal& s) { ApplySignal(config_, s, &account_); }

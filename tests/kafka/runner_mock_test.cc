@@ -115,8 +115,8 @@ const config::Config& TestConfig() {
       return new config::Config();
     }
     auto* c = new config::Config(*r.config);
-    c->application_id = kApplicationId;
-    c->kafka.topics.signals = {kSignalTopic};
+    c->runtime.application_id = kApplicationId;
+    c->runtime.kafka.topics.signals = {kSignalTopic};
     return c;
   }();
   return *config;
@@ -264,7 +264,7 @@ class MockCluster {
       return;
     }
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_);
-    const config::KafkaTopics& t = TestConfig().kafka.topics;
+    const config::KafkaTopics& t = TestConfig().runtime.kafka.topics;
     Create(kSignalTopic, [](int32_t) { return kInputBroker; });
     for (const std::string& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions,
                                      StrCat(kApplicationId, "-state-changelog")}) {

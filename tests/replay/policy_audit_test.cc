@@ -46,7 +46,7 @@ v1::NextBestAction Action(const std::string& id, v1::Channel channel, int64_t se
 class PolicyAuditTest : public ::testing::Test {
  protected:
   config::Config config_ = testing::MustParse(kConfig);
-  PolicyAudit audit_{config_};
+  PolicyAudit audit_{config_.decision};
 };
 
 TEST_F(PolicyAuditTest, CleanOutputsPass) {

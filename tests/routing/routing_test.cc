@@ -45,7 +45,7 @@ TEST(PickPoolMemberTest, RemovingAMemberMovesOnlyItsAccounts) {
 
 class AutoChannelTest : public ::testing::Test {
  protected:
-  config::Config config_ = testing::MustParse(R"(
+  config::DecisionConfig config_ = testing::MustParseDecision(R"(
 journey:
   stages: [unaware, engaged, evaluating, negotiating, customer, dormant]
   transitions:
@@ -140,7 +140,7 @@ TEST_F(AutoChannelTest, SpecialistsInEvaluationAndPartnersInTheirTerritories) {
 }
 
 TEST(AssignTest, OwnerFirstThenPoolFallback) {
-  config::Config config = testing::MustParse(R"(
+  config::DecisionConfig config = testing::MustParseDecision(R"(
 journey: {stages: [s]}
 pools: [{id: aes, members: [rep-ae-1]}]
 )");
@@ -160,7 +160,7 @@ pools: [{id: aes, members: [rep-ae-1]}]
 }
 
 TEST(AssignTest, AnOwnerOutOfOfficeFallsBackToThePool) {
-  config::Config config = testing::MustParse(R"(
+  config::DecisionConfig config = testing::MustParseDecision(R"(
 journey: {stages: [s]}
 pools:
   - id: aes
@@ -199,7 +199,7 @@ TEST(PoolDirectoryTest, UnavailableMembersAreSkippedAndAccountsComeBack) {
 }
 
 TEST(PoolDirectoryTest, AppliesUpdates) {
-  config::Config config = testing::MustParse(R"(
+  config::DecisionConfig config = testing::MustParseDecision(R"(
 journey: {stages: [s]}
 pools: [{id: sdr, manager: mgr-1, members: [rep-1, rep-2]}]
 )");

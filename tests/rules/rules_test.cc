@@ -11,7 +11,7 @@ namespace {
 
 using testing::kT0;
 using testing::MakeSignal;
-using testing::MustParse;
+using testing::MustParseDecision;
 
 constexpr char kConfig[] = R"(
 journey:
@@ -29,7 +29,7 @@ rules:
 
 class RulesTest : public ::testing::Test {
  protected:
-  config::Config config_ = MustParse(kConfig);
+  config::DecisionConfig config_ = MustParseDecision(kConfig);
   RuleIndex index_{config_};
   v1::AccountState account_;
   std::vector<std::string> entered_;
@@ -82,7 +82,7 @@ TEST_F(RulesTest, RecordFiredKeepsTheLatestTime) {
 // gets the slot.
 class PolicyArbitrationTest : public ::testing::Test {
  protected:
-  config::Config config_ = MustParse(R"(
+  config::DecisionConfig config_ = MustParseDecision(R"(
 journey: {stages: [unaware]}
 arbitration: {max_actions: 2}
 contact_policy:
@@ -168,7 +168,7 @@ TEST(ExperimentArmTest, StableAndSharedByWeight) {
 }
 
 TEST(PropensityTest, ScoreIsPriorityTimesPropensityTimesContext) {
-  config::Config config = MustParse(R"(
+  config::DecisionConfig config = MustParseDecision(R"(
 journey: {stages: [unaware]}
 arbitration:
   propensity:

@@ -217,7 +217,7 @@ class Scenario {
     // DC_SCENARIO_PRINT=1 prints every output (for writing expectations).
     static const bool print = std::getenv("DC_SCENARIO_PRINT") != nullptr;
     for (const auto& o : driver_->ReadOutputs()) {
-      std::string json = engine::ToJsonLine(o, parsed_.config->kafka.topics);
+      std::string json = engine::ToJsonLine(o, parsed_.config->runtime.kafka.topics);
       if (print) std::cout << "output: " << json << '\n';
       unchecked_.emplace_back(YAML::Load(json), json);
     }

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/v1/signal.pb.h"
 #include "demandcenter/v1/state.pb.h"
 
@@ -28,7 +28,7 @@ struct Committee {
 };
 
 // Builds the committee of `account` at `now_ms`.
-Committee BuildCommittee(const v1::AccountState& account, const config::Config& config,
+Committee BuildCommittee(const v1::AccountState& account, const config::DecisionConfig& config,
                          int64_t now_ms);
 
 // The account's score decayed to `now_ms` (scores are stored as of their
@@ -38,11 +38,11 @@ double DecayedValue(const v1::DecayedScore& score, int64_t half_life_ms, int64_t
 // Everything a condition may look at. The referenced objects must outlive it.
 class EvalContext {
  public:
-  EvalContext(const config::Config& config, const v1::Signal& signal,
+  EvalContext(const config::DecisionConfig& config, const v1::Signal& signal,
               const v1::AccountState& account, int64_t now_ms,
               const std::vector<std::string>& entered_stages);
 
-  const config::Config& config() const { return config_; }
+  const config::DecisionConfig& config() const { return config_; }
   const v1::Signal& signal() const { return signal_; }
   const v1::AccountState& account() const { return account_; }
   int64_t now_ms() const { return now_ms_; }
@@ -61,7 +61,7 @@ class EvalContext {
   Facts& facts() { return facts_; }
 
  private:
-  const config::Config& config_;
+  const config::DecisionConfig& config_;
   const v1::Signal& signal_;
   const v1::AccountState& account_;
   int64_t now_ms_;

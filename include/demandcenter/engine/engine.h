@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "demandcenter/common/calendar.h"
 #include "demandcenter/condition/condition.h"
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/routing/routing.h"
 #include "demandcenter/rules/rules.h"
 #include "demandcenter/state/state_store.h"
@@ -41,9 +41,6 @@ struct Output {
 
   const google::protobuf::Message& proto() const;
 };
-
-// The configured topic for an output kind.
-const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics);
 
 enum class SignalOutcome {
   kApplied,     // the signal changed the account's state
@@ -117,7 +114,7 @@ struct EngineCounters {
 // Not thread safe; `config` and `store` must outlive the engine.
 class Engine {
  public:
-  Engine(const config::Config& config, state::StateStore* store);
+  Engine(const config::DecisionConfig& config, state::StateStore* store);
 
   // Processes one decoded, valid signal that arrived on `partition`; appends
   // the outputs (timer outputs first, then the signal's) to *out. A signal
@@ -181,7 +178,7 @@ class Engine {
   void CountStageEntry(const std::string& to_stage, const v1::AccountState& account,
                        google::protobuf::RepeatedPtrField<v1::ExperimentArm>* arms);
 
-  const config::Config& config_;
+  const config::DecisionConfig& config_;
   state::StateStore* store_;
   rules::RuleIndex index_;
   routing::PoolDirectory pools_;

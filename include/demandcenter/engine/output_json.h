@@ -6,11 +6,14 @@
 
 #include <string>
 
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/runtime_config.h"
 #include "demandcenter/engine/engine.h"
 #include "google/protobuf/message.h"
 
 namespace demandcenter::engine {
+
+// The configured topic for an output kind.
+const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics);
 
 // Binary protobuf with map entries in key order.
 std::string SerializeDeterministic(const google::protobuf::Message& message);

@@ -49,7 +49,7 @@ struct AuditReport {
 
 class PolicyAudit {
  public:
-  explicit PolicyAudit(const config::Config& config);
+  explicit PolicyAudit(const config::DecisionConfig& config);
   ~PolicyAudit();
 
   // Feed in processing order: each signal the engine was given, before the

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "demandcenter/condition/condition.h"
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/routing.pb.h"
 #include "demandcenter/v1/state.pb.h"
@@ -27,7 +27,7 @@ bool MemberAvailable(const config::PoolMember& member, int64_t at_ms);
 // owns one; the runtime applies every record of the compacted topic to it.
 class PoolDirectory {
  public:
-  explicit PoolDirectory(const config::Config& config);
+  explicit PoolDirectory(const config::DecisionConfig& config);
 
   // Applies one record: replaces the member's weight, pause flag and
   // out-of-office windows (adding the member if new), or removes it.
@@ -82,7 +82,7 @@ struct AutoChoice {
 // partner territory, the account's channel affinity and, in evaluation,
 // the specialist the signal calls for. Writes every input and the branch to
 // *facts as auto.* entries. Uses `context`'s signal, account and committee.
-AutoChoice AutoChannel(const config::Config& config, condition::EvalContext& context,
+AutoChoice AutoChannel(const config::DecisionConfig& config, condition::EvalContext& context,
                        condition::Facts* facts);
 
 // Who takes a routed action.
@@ -103,7 +103,7 @@ Assignment Assign(const PoolDirectory& pools, bool to_owner, const std::string& 
                   const v1::AccountState& account, int64_t at_ms);
 
 // Records a response of the account on its channel affinity counters.
-void RecordAffinity(const config::Config& config, std::string_view type, v1::AccountState* account);
+void RecordAffinity(const config::DecisionConfig& config, std::string_view type, v1::AccountState* account);
 
 }  // namespace demandcenter::routing
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/state.pb.h"
 
@@ -41,19 +41,19 @@ struct PolicyOutcome {
 // prompt for it, which follows business hours) for the account and its
 // contact (may be null) decided at `now_ms`. Appends every check made to
 // *checks.
-PolicyOutcome CheckContactPolicy(const config::Config& config, const PolicyZone& zone,
+PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
                                  const v1::AccountState& account, const v1::ContactState* contact,
                                  v1::Channel channel, std::string_view action, bool prompt,
                                  int64_t now_ms, std::vector<v1::PolicyCheck>* checks);
 
 // The first instant at or after `ms` allowed for a prompt (business hours)
 // and, when `channel` is set, for that channel's hours.
-int64_t NextAllowed(const config::Config& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
+int64_t NextAllowed(const config::DecisionConfig& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
                     int64_t ms);
 
 // Records an action sent (or scheduled) at `send_at_ms` for caps and action
 // cool-downs, dropping records older than every window needs.
-void RecordSent(const config::Config& config, int64_t send_at_ms, v1::Channel channel,
+void RecordSent(const config::DecisionConfig& config, int64_t send_at_ms, v1::Channel channel,
                 std::string_view action, int64_t now_ms, v1::AccountState* account);
 
 // Blocks `action` for the account until `until_ms` ("dismissed", "snoozed").

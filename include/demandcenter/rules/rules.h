@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "demandcenter/condition/condition.h"
-#include "demandcenter/config/config.h"
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/rules/contact_policy.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/state.pb.h"
@@ -24,14 +24,14 @@ namespace demandcenter::rules {
 // safe: one index per processing thread.
 class RuleIndex {
  public:
-  explicit RuleIndex(const config::Config& config);
+  explicit RuleIndex(const config::DecisionConfig& config);
 
   // Indexes (into config.rules) of the rules whose type patterns can match
   // `type`, in config order.
   const std::vector<int32_t>& RulesFor(const std::string& type);
 
  private:
-  const config::Config& config_;
+  const config::DecisionConfig& config_;
   std::unordered_map<std::string, std::vector<int32_t>> by_type_;
 };
 
@@ -78,13 +78,13 @@ struct Candidate {
 // condition holds becomes a candidate (in config order), with its
 // experiment arm applied and the rule's cool-down checked (a cooling rule is
 // SUPPRESSED_POLICY). Channels are the rule's (auto left unresolved).
-std::vector<Candidate> Evaluate(const config::Config& config, RuleIndex& index,
+std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex& index,
                                 condition::EvalContext& context);
 
 // Sets each candidate's propensity (the first matching prior for action x
 // channel x stage), context weight (the product of the context weights whose
 // condition holds) and score.
-void Score(const config::Config& config, condition::EvalContext& context,
+void Score(const config::DecisionConfig& config, condition::EvalContext& context,
            std::vector<Candidate>* candidates);
 
 // Arbitration with the contact policy: candidates not already suppressed
@@ -95,13 +95,13 @@ void Score(const config::Config& config, condition::EvalContext& context,
 // the rest SUPPRESSED_ARBITRATION. Emitted actions are recorded in
 // account->sent and their rules' firing times for cool-downs (held-out ones
 // too).
-void Arbitrate(const config::Config& config, const PolicyZone& zone, int64_t now_ms,
+void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int64_t now_ms,
                const v1::ContactState* contact, std::vector<Candidate>* candidates,
                v1::AccountState* account);
 
 // Evaluate + Score + Arbitrate with the rules' own channels and the
 // config's default zone (tests, and callers without routing).
-std::vector<Candidate> Decide(const config::Config& config, RuleIndex& index,
+std::vector<Candidate> Decide(const config::DecisionConfig& config, RuleIndex& index,
                               condition::EvalContext& context);
 
 // Records that `rule_id` fired at `at_ms` (for cool-downs).

@@ -1,0 +1,54 @@
+// The runtime config: how an instance runs — its Kafka cluster and topics,
+// its local state directory, its HTTP endpoint. Read by the adapters and the
+// app; the decision core never sees it (config/decision_config.h).
+#ifndef DEMANDCENTER_CONFIG_RUNTIME_CONFIG_H_
+#define DEMANDCENTER_CONFIG_RUNTIME_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace demandcenter::config {
+
+struct KafkaTopics {
+  std::vector<std::string> signals = {"signals.web", "signals.email", "signals.crm"};
+  std::string dlq = "signals.dlq";
+  std::string nba = "actions.nba";
+  std::string routing = "actions.routing";
+  std::string prompts = "crm.prompts";
+  std::string transitions = "journey.transitions";
+  // The compacted team-directory topic (PoolMemberUpdate records).
+  std::string reps = "routing.reps";
+};
+
+struct KafkaConfig {
+  std::string bootstrap_servers = "127.0.0.1:9092";
+  KafkaTopics topics;
+  int64_t commit_interval_ms = 100;
+  // Output topics written as JSON instead of protobuf.
+  std::vector<std::string> json_topics;
+};
+
+struct StateConfig {
+  std::string dir = "/var/lib/demandcenter";
+  // Accounts kept in the write-back cache. Default: 100000.
+  int64_t cache_accounts = 100000;
+};
+
+struct HttpConfig {
+  std::string bind = "127.0.0.1:8080";
+};
+
+
+struct RuntimeConfig {
+  // The consumer group, the transactional id prefix and the prefix of the
+  // internal topics (<application_id>-state-changelog).
+  std::string application_id = "demandcenter";
+  KafkaConfig kafka;
+  StateConfig state;
+  HttpConfig http;
+};
+
+}  // namespace demandcenter::config
+
+#endif  // DEMANDCENTER_CONFIG_RUNTIME_CONFIG_H_
