@@ -14,7 +14,7 @@
 #include "demandcenter/engine/output_json.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/kafka/decision_metrics.h"
-#include "demandcenter/state/rocksdb_store.h"
+#include "demandcenter/state/rocksdb_kv.h"
 #include "demandcenter/v1/routing.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -90,7 +90,7 @@ class Runner::Impl {
  private:
   struct Task {
     int32_t partition = 0;
-    std::unique_ptr<state::RocksDbStateStore> store;
+    std::unique_ptr<state::PartitionStore> store;
     std::unique_ptr<engine::Engine> engine;
     state::Checkpoint checkpoint;
     // Next input offset per topic consumed in the open transaction.
@@ -360,7 +360,7 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
   if (!slot) {
     auto task = std::make_unique<Task>();
     task->partition = partition;
-    auto store = state::RocksDbStateStore::Open(StrCat(state_dir_, "/", options_.instance_id, "/p", partition),
+    auto store = state::OpenRocksDbPartitionStore(StrCat(state_dir_, "/", options_.instance_id, "/p", partition),
                                                 static_cast<size_t>(config_.runtime.state.cache_accounts));
     if (!store.ok()) {
       tasks_.erase(partition);

@@ -14,7 +14,7 @@
 #include "demandcenter/ingest/decoder.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
-#include "demandcenter/state/rocksdb_store.h"
+#include "demandcenter/state/rocksdb_kv.h"
 #include "demandcenter/state/state_store.h"
 #include "gtest/gtest.h"
 #include "../testing.h"
@@ -245,7 +245,7 @@ TEST_F(TaskTimerTest, TimersSurviveARestartOnTheRocksDbStore) {
   std::string dir = ::testing::TempDir() + "/dc-engine-rocksdb-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   {
-    auto store = state::RocksDbStateStore::Open(dir, 100);
+    auto store = state::OpenRocksDbPartitionStore(dir, 100);
     ASSERT_TRUE(store.ok()) << store.status().message();
     Engine engine(config_, store->get());
     engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
@@ -253,7 +253,7 @@ TEST_F(TaskTimerTest, TimersSurviveARestartOnTheRocksDbStore) {
     checkpoint.stream_time_ms = engine.StreamTime(0);
     ASSERT_TRUE((*store)->Commit((*store)->PendingChanges(checkpoint.stream_time_ms), checkpoint).ok());
   }
-  auto store = state::RocksDbStateStore::Open(dir, 100);
+  auto store = state::OpenRocksDbPartitionStore(dir, 100);
   ASSERT_TRUE(store.ok()) << store.status().message();
   Engine engine(config_, store->get());
   engine.RestoreStreamTime(0, (*store)->ReadCheckpoint().stream_time_ms);

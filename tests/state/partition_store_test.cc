@@ -1,29 +1,53 @@
-#include "demandcenter/state/rocksdb_store.h"
+// The partition store's write-back cache and checkpoint, on both backends:
+// RocksDB (what `run` uses) and the in-memory KvStore (what the runner's
+// tests use). Both must behave the same.
+#include "demandcenter/state/partition_store.h"
 
 #include <filesystem>
 
+#include "demandcenter/state/rocksdb_kv.h"
 #include "gtest/gtest.h"
 
 namespace demandcenter::state {
 namespace {
 
-class RocksDbStoreTest : public ::testing::Test {
+// A KvStore that forwards to one the test owns, so a "reopened" store sees
+// what the previous one wrote.
+class BorrowedKv : public KvStore {
+ public:
+  explicit BorrowedKv(KvStore* kv) : kv_(kv) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override { return kv_->Get(key); }
+  absl::Status Write(const std::vector<KvWrite>& batch) override { return kv_->Write(batch); }
+  void ForEach(std::string_view prefix,
+               const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    kv_->ForEach(prefix, visit);
+  }
+  uint64_t ApproximateBytes() const override { return kv_->ApproximateBytes(); }
+  uint64_t ApproximateKeys() const override { return kv_->ApproximateKeys(); }
+
+ private:
+  KvStore* kv_;
+};
+
+class PartitionStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = (std::filesystem::temp_directory_path() /
-            ("dc-store-" + std::to_string(::getpid()) + "-" +
+            ("dc-store-" + std::to_string(::getpid()) + "-" + GetParam() + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
                .string();
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<RocksDbStateStore> Open() {
-    auto store = RocksDbStateStore::Open(dir_, 10);
+  std::unique_ptr<PartitionStore> Open() {
+    if (GetParam() == "memory") return std::make_unique<PartitionStore>(std::make_unique<BorrowedKv>(&memory_), 10);
+    auto store = OpenRocksDbPartitionStore(dir_, 10);
     EXPECT_TRUE(store.ok()) << store.status();
     return std::move(*store);
   }
 
+ public:
   static v1::AccountState Account(const std::string& id, const std::string& stage) {
     v1::AccountState a;
     a.set_account_id(id);
@@ -32,9 +56,10 @@ class RocksDbStoreTest : public ::testing::Test {
   }
 
   std::string dir_;
+  MemoryKvStore memory_;
 };
 
-TEST_F(RocksDbStoreTest, CommittedStateAndCheckpointSurviveReopening) {
+TEST_P(PartitionStoreTest, CommittedStateAndCheckpointSurviveReopening) {
   {
     auto store = Open();
     store->Insert(Account("acct-1", "aware"));
@@ -58,7 +83,7 @@ TEST_F(RocksDbStoreTest, CommittedStateAndCheckpointSurviveReopening) {
   EXPECT_EQ(cp.stream_time_ms, 1234);
 }
 
-TEST_F(RocksDbStoreTest, DiscardForgetsUncommittedChanges) {
+TEST_P(PartitionStoreTest, DiscardForgetsUncommittedChanges) {
   auto store = Open();
   store->Insert(Account("acct-1", "aware"));
   ASSERT_TRUE(store->Commit(store->PendingChanges(0), Checkpoint{}).ok());
@@ -70,7 +95,7 @@ TEST_F(RocksDbStoreTest, DiscardForgetsUncommittedChanges) {
   EXPECT_EQ(store->Find("acct-2"), nullptr);
 }
 
-TEST_F(RocksDbStoreTest, RestoreAfterAnotherOwnerReplacesCachedState) {
+TEST_P(PartitionStoreTest, RestoreAfterAnotherOwnerReplacesCachedState) {
   auto store = Open();
   store->Insert(Account("acct-1", "aware"));
   ASSERT_TRUE(store->Commit(store->PendingChanges(0), Checkpoint{}).ok());
@@ -85,13 +110,35 @@ TEST_F(RocksDbStoreTest, RestoreAfterAnotherOwnerReplacesCachedState) {
   EXPECT_EQ(store->ReadCheckpoint().changelog_next, 5);
 }
 
-TEST_F(RocksDbStoreTest, CacheIsBoundedAfterCommit) {
+TEST_P(PartitionStoreTest, CacheIsBoundedAfterCommit) {
   auto store = Open();
   for (int i = 0; i < 50; ++i) store->Insert(Account("acct-" + std::to_string(i), "aware"));
   ASSERT_TRUE(store->Commit(store->PendingChanges(0), Checkpoint{}).ok());
   EXPECT_LE(store->cached_accounts(), 10u);
   for (int i = 0; i < 50; ++i) ASSERT_NE(store->Find("acct-" + std::to_string(i)), nullptr) << i;
 }
+
+TEST(MemoryKvStoreTest, ReadErrorsAbortTheTransactionUntilDiscarded) {
+  auto kv = std::make_unique<MemoryKvStore>();
+  MemoryKvStore* raw = kv.get();
+  PartitionStore store(std::move(kv), 10);
+  store.Insert(PartitionStoreTest::Account("acct-1", "aware"));
+  ASSERT_TRUE(store.Commit(store.PendingChanges(0), Checkpoint{}).ok());
+  store.ClearCache();
+  raw->FailReads(absl::UnavailableError("disk gone"));
+  EXPECT_EQ(store.Find("acct-1"), nullptr);
+  EXPECT_EQ(store.error().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.error().message(), "reading account acct-1: disk gone");
+  EXPECT_EQ(store.Commit(store.PendingChanges(0), Checkpoint{}).code(), absl::StatusCode::kUnavailable);
+  raw->FailReads(absl::OkStatus());
+  store.Discard();
+  EXPECT_TRUE(store.error().ok());
+  ASSERT_NE(store.Find("acct-1"), nullptr);
+  EXPECT_EQ(store.Find("acct-1")->stage(), "aware");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PartitionStoreTest, ::testing::Values("rocksdb", "memory"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace demandcenter::state

@@ -1,29 +1,25 @@
-// The state of one partition on local disk: RocksDB fronted by a write-back
-// cache. Changes collect in the cache while a transaction is open; after the
-// Kafka transaction that carries them (as changelog records) commits, they
-// are written to RocksDB in one WriteBatch together with the checkpoint
-// (changelog offset, input offsets, stream time). The store is therefore
-// consistent at every instant, and fsync can stay off: the changelog is the
-// durability. The WAL is written without fsync, so a killed process loses
-// nothing; after a machine crash the store may be at an earlier checkpoint
-// and simply restores a longer changelog tail.
-#ifndef DEMANDCENTER_STATE_ROCKSDB_STORE_H_
-#define DEMANDCENTER_STATE_ROCKSDB_STORE_H_
+// The state of one partition task: a write-back cache of accounts and
+// identities over a KvStore (RocksDB in `run`). Changes collect in the cache
+// while a transaction is open; after the Kafka transaction that carries them
+// (as changelog records) commits, they are written to the KvStore in one
+// batch together with the checkpoint (changelog offset, input offsets,
+// stream time). The store is therefore consistent at every instant, and
+// fsync can stay off: the changelog is the durability. After a machine crash
+// the store may be at an earlier checkpoint and simply restores a longer
+// changelog tail.
+#ifndef DEMANDCENTER_STATE_PARTITION_STORE_H_
+#define DEMANDCENTER_STATE_PARTITION_STORE_H_
 
 #include <cstdint>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
+#include "demandcenter/state/kv_store.h"
 #include "demandcenter/state/state_store.h"
-
-namespace rocksdb {
-class DB;
-}
 
 namespace demandcenter::state {
 
@@ -49,13 +45,12 @@ std::string IdentityStoreKey(const std::string& key);   // "i/<key>"
 inline constexpr char kStreamTimeKey[] = "m/stream_time";
 
 // Not thread safe: owned by the partition's task.
-class RocksDbStateStore : public StateStore {
+class PartitionStore : public StateStore {
  public:
-  // Opens (creating if needed) the store in `dir`. `cache_accounts` bounds
-  // the clean accounts kept in memory between commits.
-  static absl::StatusOr<std::unique_ptr<RocksDbStateStore>> Open(const std::string& dir,
-                                                                 size_t cache_accounts);
-  ~RocksDbStateStore() override;
+  // `cache_accounts` bounds the clean accounts kept in memory between
+  // commits (at least 1).
+  PartitionStore(std::unique_ptr<KvStore> kv, size_t cache_accounts);
+  ~PartitionStore() override;
 
   // StateStore. Find returns cached or stored state; pointers stay valid
   // until Commit, Discard or an eviction (only at Commit).
@@ -77,39 +72,38 @@ class RocksDbStateStore : public StateStore {
   // transaction and Discard (Commit refuses with this error).
   const absl::Status& error() const { return error_; }
 
-  // Writes `changes` and `checkpoint` in one batch (no WAL), marks the
-  // cache clean and evicts clean accounts beyond the cache size.
+  // Writes `changes` and `checkpoint` in one batch, marks the cache clean
+  // and evicts clean accounts beyond the cache size.
   absl::Status Commit(const std::vector<ChangeRecord>& changes, const Checkpoint& checkpoint);
 
   // Drops every uncommitted change (after an aborted transaction).
   void Discard();
 
   // Drops every uncommitted change and every cached account and identity:
-  // the next reads come from RocksDB. Needed before a restore, when another
-  // instance may have changed the partition since this store last owned it.
+  // the next reads come from the KvStore. Needed before a restore, when
+  // another instance may have changed the partition since this store last
+  // owned it.
   void ClearCache();
 
   // Applies restored changelog records and the new checkpoint in one batch.
   absl::Status ApplyRestored(const std::vector<ChangeRecord>& records, const Checkpoint& checkpoint);
-
   Checkpoint ReadCheckpoint() const;
 
   // Cache statistics (for metrics).
   int64_t cache_hits() const { return cache_hits_; }
   int64_t cache_misses() const { return cache_misses_; }
   size_t cached_accounts() const { return cache_.size(); }
-  // Approximate on-disk size in bytes.
-  uint64_t ApproximateSize() const;
+  // Approximate stored size in bytes.
+  uint64_t ApproximateSize() const { return kv_->ApproximateBytes(); }
 
  private:
-  RocksDbStateStore(std::unique_ptr<rocksdb::DB> db, size_t cache_accounts);
   void Evict();
 
   struct Entry {
     v1::AccountState state;
     bool dirty = false;
   };
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<KvStore> kv_;
   size_t cache_accounts_;
   std::unordered_map<std::string, Entry> cache_;
   std::vector<std::string> dirty_;  // account ids, in first-dirtied order
@@ -122,4 +116,4 @@ class RocksDbStateStore : public StateStore {
 
 }  // namespace demandcenter::state
 
-#endif  // DEMANDCENTER_STATE_ROCKSDB_STORE_H_
+#endif  // DEMANDCENTER_STATE_PARTITION_STORE_H_

@@ -1,0 +1,27 @@
+// RocksDB under a partition's state: the KvStore `run` uses. The WAL is
+// written without fsync, so a killed process loses nothing; a machine crash
+// may lose the latest batches, which leaves the store at an earlier,
+// consistent checkpoint (state/partition_store.h).
+#ifndef DEMANDCENTER_STATE_ROCKSDB_KV_H_
+#define DEMANDCENTER_STATE_ROCKSDB_KV_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "demandcenter/state/kv_store.h"
+#include "demandcenter/state/partition_store.h"
+
+namespace demandcenter::state {
+
+// Opens (creating if needed) a RocksDB database in `dir`. Errors:
+// Unavailable when the directory cannot be created or opened.
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir);
+
+// A partition store on RocksDB in `dir` (see PartitionStore).
+absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(const std::string& dir,
+                                                                         size_t cache_accounts);
+
+}  // namespace demandcenter::state
+
+#endif  // DEMANDCENTER_STATE_ROCKSDB_KV_H_
