@@ -6,11 +6,10 @@
 
 #include "benchmark/benchmark.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/engine.h"
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/journey/journey.h"
-#include "demandcenter/replay/replay.h"
+#include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/state/state_store.h"
 
 namespace demandcenter {
@@ -35,13 +34,13 @@ const Corpus& GetCorpus() {
     options.accounts = kAccounts;
     options.signals = kSignals;
     options.seed = 11;
-    replay::PartitionModel model{12, Partitioner::kMurmur2};
+    pipeline::PartitionModel model{12, Partitioner::kMurmur2};
     (void)generate::Generate(
         options,
         [&](const generate::GeneratedRecord& r) {
           v1::Signal s;
           if (ingest::DecodeSignal(r.value, {}, &s).ok()) {
-            c->partitions.push_back(replay::PartitionOf(s, model));
+            c->partitions.push_back(pipeline::PartitionOf(s, model));
             c->signals.push_back(std::move(s));
           }
         },
@@ -57,10 +56,10 @@ void BM_EngineProcess(benchmark::State& state) {
   const Corpus& corpus = GetCorpus();
   for (auto _ : state) {
     state::InMemoryStateStore store;
-    engine::Engine engine(corpus.config, &store);
-    std::vector<engine::Output> out;
+    pipeline::Pipeline pipe(corpus.config, &store);
+    std::vector<outputs::Output> out;
     for (size_t i = 0; i < corpus.signals.size(); ++i) {
-      engine.Process(corpus.signals[i], corpus.partitions[i], &out);
+      pipe.ProcessSignal(corpus.signals[i], corpus.partitions[i], &out);
       out.clear();
     }
     benchmark::DoNotOptimize(store.AccountCount());

@@ -43,17 +43,17 @@ class LiveView {
  public:
   explicit LiveView(std::ostream& out) : out_(out) {}
 
-  void OnCommitted(const std::vector<engine::Output>& outputs) {
+  void OnCommitted(const std::vector<outputs::Output>& outputs) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& o : outputs) {
       switch (o.kind) {
-        case engine::OutputKind::kTransition: {
+        case outputs::OutputKind::kTransition: {
           const auto& t = std::get<v1::StageTransition>(o.message);
           stage_of_[t.account_id()] = t.to_stage();
           ++transitions_;
           break;
         }
-        case engine::OutputKind::kNextBestAction: {
+        case outputs::OutputKind::kNextBestAction: {
           const auto& a = std::get<v1::NextBestAction>(o.message);
           ++actions_;
           if (a.channel() == v1::EMAIL || a.channel() == v1::DIGITAL) {
@@ -62,10 +62,10 @@ class LiveView {
           }
           break;
         }
-        case engine::OutputKind::kRouting:
+        case outputs::OutputKind::kRouting:
           ++routings_;
           break;
-        case engine::OutputKind::kPrompt: {
+        case outputs::OutputKind::kPrompt: {
           const auto& p = std::get<v1::CrmPrompt>(o.message);
           ++prompts_;
           Print(StrCat("  PROMPT  ", p.account_name(), " -> ", p.owner_id().empty() ? "unassigned" : p.owner_id(),
@@ -152,7 +152,7 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
   run_options.bootstrap_servers = bootstrap;
   run_options.state_dir = state_dir;
   run_options.instance_id = "demo";
-  run_options.on_committed = [&view](const std::vector<engine::Output>& outputs) { view.OnCommitted(outputs); };
+  run_options.on_committed = [&view](const std::vector<outputs::Output>& outputs) { view.OnCommitted(outputs); };
   auto runner_ptr = std::make_unique<kafka::Runner>(config, run_options, &metrics);
   kafka::Runner& runner = *runner_ptr;
 

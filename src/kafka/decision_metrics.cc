@@ -41,9 +41,9 @@ std::vector<std::string> SplitKey(const std::string& key, size_t n) {
 
 }  // namespace
 
-void ExportDecisionCounters(const engine::EngineCounters& now, engine::EngineCounters* exported,
+void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::DecisionCounters* exported,
                             metrics::Metrics* m) {
-  const engine::EngineCounters& before = *exported;
+  const outputs::DecisionCounters& before = *exported;
   EachDelta(now.timers_by_kind, before.timers_by_kind,
             [&](const std::string& k, double d) { m->TimersFired(k).Increment(d); });
   EachDelta(now.candidates, before.candidates, [&](const std::string& k, double d) { m->Candidates(k).Increment(d); });

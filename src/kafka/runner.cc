@@ -11,8 +11,9 @@
 
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
-#include "demandcenter/engine/output_json.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/pipeline/output_encoder.h"
+#include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/kafka/decision_metrics.h"
 #include "demandcenter/state/rocksdb_kv.h"
 #include "demandcenter/v1/routing.pb.h"
@@ -62,13 +63,16 @@ std::string ErrorText(const rd_kafka_error_t* e) {
 class Runner::Impl {
  public:
   Impl(Runner* owner, const config::Config& config, RunOptions options, metrics::Metrics* metrics)
-      : owner_(owner), config_(config), options_(std::move(options)), metrics_(metrics) {
+      : owner_(owner),
+        config_(config),
+        options_(std::move(options)),
+        metrics_(metrics),
+        encoder_(config.runtime.kafka.topics, config.runtime.kafka.json_topics) {
     bootstrap_ = options_.bootstrap_servers.empty() ? config_.runtime.kafka.bootstrap_servers
                                                     : options_.bootstrap_servers;
     state_dir_ = StrCat(options_.state_dir.empty() ? config_.runtime.state.dir : options_.state_dir, "/",
                         config_.runtime.application_id);
     changelog_topic_ = StrCat(config_.runtime.application_id, "-state-changelog");
-    for (const auto& t : config_.runtime.kafka.json_topics) json_topics_.insert(t);
   }
 
   ~Impl() {
@@ -91,7 +95,7 @@ class Runner::Impl {
   struct Task {
     int32_t partition = 0;
     std::unique_ptr<state::PartitionStore> store;
-    std::unique_ptr<engine::Engine> engine;
+    std::unique_ptr<pipeline::Pipeline> pipeline;
     state::Checkpoint checkpoint;
     // Next input offset per topic consumed in the open transaction.
     std::map<std::string, int64_t> consumed;
@@ -102,7 +106,7 @@ class Runner::Impl {
     int64_t exported_cache_hits = 0;
     int64_t exported_cache_misses = 0;
     // The engine's counters already added to the metrics.
-    engine::EngineCounters exported_counters;
+    outputs::DecisionCounters exported_counters;
   };
 
   absl::Status CreateClients();
@@ -114,7 +118,7 @@ class Runner::Impl {
   void Process(rd_kafka_message_t* m);
   void Produce(const std::string& topic, int32_t partition, const std::string& key,
                const std::string& value, rd_kafka_headers_t* headers = nullptr);
-  void DeadLetter(const rd_kafka_message_t* m, std::string_view code, const std::string& message);
+  void DeadLetter(const pipeline::Record& source, const ingest::Reject& reject);
   absl::Status BeginIfNeeded();
   // Commits the open transaction. Returns a non-OK status only for errors
   // that must stop the engine; aborted transactions are rewound and retried.
@@ -135,7 +139,7 @@ class Runner::Impl {
   std::string bootstrap_;
   std::string state_dir_;
   std::string changelog_topic_;
-  std::set<std::string> json_topics_;
+  pipeline::OutputEncoder encoder_;
 
   KafkaPtr producer_;
   KafkaPtr consumer_;
@@ -152,11 +156,11 @@ class Runner::Impl {
   rd_kafka_resp_err_t produce_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string produce_error_text_;
   absl::Status fatal_;
-  std::vector<engine::Output> txn_outputs_;
+  std::vector<outputs::Output> txn_outputs_;
   std::vector<int64_t> txn_arrivals_ms_;
   int64_t txn_signals_ = 0;
   int64_t txn_rejected_ = 0;
-  std::vector<engine::Output> scratch_;
+  std::vector<outputs::Output> scratch_;
 };
 
 namespace {
@@ -375,11 +379,11 @@ absl::Status Runner::Impl::OpenTask(int32_t partition) {
 }
 
 void Runner::Impl::ResetEngine(Task& task) {
-  task.engine = std::make_unique<engine::Engine>(config_.decision, task.store.get());
-  task.exported_counters = engine::EngineCounters{};
-  for (const auto& [key, update] : directory_records_) (void)task.engine->ApplyPoolUpdate(update);
-  task.engine->RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
-  task.engine->RebuildTimers();
+  task.pipeline = std::make_unique<pipeline::Pipeline>(config_.decision, task.store.get());
+  task.exported_counters = outputs::DecisionCounters{};
+  for (const auto& [key, update] : directory_records_) (void)task.pipeline->engine().ApplyPoolUpdate(update);
+  task.pipeline->engine().RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
+  task.pipeline->engine().RebuildTimers();
   task.consumed.clear();
   task.pending.clear();
 }
@@ -475,8 +479,8 @@ void Runner::Impl::PollDirectory(bool until_end) {
   }
   for (const auto& update : fresh) {
     for (auto& [p, task] : tasks_) {
-      if (!task->engine) continue;
-      absl::Status st = task->engine->ApplyPoolUpdate(update);
+      if (!task->pipeline) continue;
+      absl::Status st = task->pipeline->engine().ApplyPoolUpdate(update);
       if (!st.ok() && p == tasks_.begin()->first) Log(std::string(st.message()));
     }
   }
@@ -595,20 +599,14 @@ void Runner::Impl::Produce(const std::string& topic, int32_t partition, const st
   }
 }
 
-void Runner::Impl::DeadLetter(const rd_kafka_message_t* m, std::string_view code, const std::string& message) {
-  rd_kafka_headers_t* h = rd_kafka_headers_new(5);
-  std::string topic = rd_kafka_topic_name(m->rkt);
-  std::string partition = std::to_string(m->partition);
-  std::string offset = std::to_string(m->offset);
-  rd_kafka_header_add(h, "error.code", -1, code.data(), static_cast<ssize_t>(code.size()));
-  rd_kafka_header_add(h, "error.message", -1, message.data(), static_cast<ssize_t>(message.size()));
-  rd_kafka_header_add(h, "source.topic", -1, topic.data(), static_cast<ssize_t>(topic.size()));
-  rd_kafka_header_add(h, "source.partition", -1, partition.data(), static_cast<ssize_t>(partition.size()));
-  rd_kafka_header_add(h, "source.offset", -1, offset.data(), static_cast<ssize_t>(offset.size()));
-  std::string key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "";
-  std::string value = m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : "";
-  Produce(config_.runtime.kafka.topics.dlq, RD_KAFKA_PARTITION_UA, key, value, h);
-  metrics_->Rejected(code).Increment();
+void Runner::Impl::DeadLetter(const pipeline::Record& source, const ingest::Reject& reject) {
+  pipeline::OutRecord r = pipeline::DeadLetter(source, reject, config_.runtime.kafka.topics.dlq);
+  rd_kafka_headers_t* h = rd_kafka_headers_new(r.headers.size());
+  for (const auto& [name, value] : r.headers) {
+    rd_kafka_header_add(h, name.c_str(), -1, value.data(), static_cast<ssize_t>(value.size()));
+  }
+  Produce(r.topic, RD_KAFKA_PARTITION_UA, r.key, r.value, h);
+  metrics_->Rejected(ingest::RejectCodeName(reject.code)).Increment();
   ++txn_rejected_;
 }
 
@@ -623,27 +621,24 @@ void Runner::Impl::Process(rd_kafka_message_t* m) {
   if (ts > 0) txn_arrivals_ms_.push_back(ts);
   ++txn_signals_;
 
-  v1::Signal signal;
-  std::string_view bytes(m->payload ? static_cast<const char*>(m->payload) : "", m->len);
-  ingest::Reject reject = ingest::DecodeSignal(bytes, ingest::DecodeOptions{}, &signal);
-  if (!reject.ok()) {
-    DeadLetter(m, ingest::RejectCodeName(reject.code), reject.message);
-    return;
-  }
-  metrics_->SignalsConsumed(topic, signal.type()).Increment();
+  pipeline::Record record;
+  record.value = std::string_view(m->payload ? static_cast<const char*>(m->payload) : "", m->len);
+  record.key = std::string_view(m->key ? static_cast<const char*>(m->key) : "", m->key_len);
+  record.topic = topic;
+  record.partition = m->partition;
+  record.offset = m->offset;
+  record.timestamp_ms = ts;
   scratch_.clear();
-  engine::SignalOutcome outcome = task.engine->Process(signal, task.partition, &scratch_);
-  if (outcome == engine::SignalOutcome::kUnresolved) {
-    DeadLetter(m, ingest::RejectCodeName(ingest::RejectCode::kUnresolvedAccount),
-               "no account_id, and no contact, email or visitor id seen with an account on this partition");
-  } else if (outcome == engine::SignalOutcome::kDuplicate) {
+  pipeline::Result result = task.pipeline->Process(record, &scratch_);
+  if (result.signal != nullptr) metrics_->SignalsConsumed(topic, result.signal->type()).Increment();
+  if (result.outcome == pipeline::Outcome::kRejected) {
+    DeadLetter(record, result.reject);
+  } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
   }
   for (auto& o : scratch_) {
-    const std::string& out_topic = engine::TopicFor(o.kind, config_.runtime.kafka.topics);
-    std::string value = json_topics_.count(out_topic) ? engine::ToJson(o.proto())
-                                                      : engine::SerializeDeterministic(o.proto());
-    Produce(out_topic, RD_KAFKA_PARTITION_UA, o.account_id, value);
+    pipeline::OutRecord r = encoder_.Encode(o);
+    Produce(r.topic, RD_KAFKA_PARTITION_UA, r.key, r.value);
     txn_outputs_.push_back(std::move(o));
   }
 }
@@ -664,7 +659,7 @@ absl::Status Runner::Impl::Commit() {
   for (auto& [p, task] : tasks_) {
     if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));
     if (task->consumed.empty() && !task->store->HasPendingChanges()) continue;
-    task->pending = task->store->PendingChanges(task->engine->StreamTime(p));
+    task->pending = task->store->PendingChanges(task->pipeline->engine().StreamTime(p));
     for (const auto& r : task->pending) Produce(changelog_topic_, p, r.key, r.value);
   }
   // Wait for the delivery reports, but not once a send or a delivery has
@@ -718,7 +713,7 @@ absl::Status Runner::Impl::Commit() {
     state::Checkpoint cp = task->checkpoint;
     if (task->last_changelog_offset >= 0) cp.changelog_next = task->last_changelog_offset + 1;
     for (const auto& [topic, next] : task->consumed) cp.input_next[topic] = next;
-    cp.stream_time_ms = task->engine->StreamTime(p);
+    cp.stream_time_ms = task->pipeline->engine().StreamTime(p);
     absl::Status s = task->store->Commit(task->pending, cp);
     if (!s.ok()) return absl::UnavailableError(StrCat("writing the state of partition ", p, ": ", s.message()));
     task->checkpoint = cp;
@@ -734,7 +729,7 @@ absl::Status Runner::Impl::Commit() {
     metrics_->CacheMisses().Increment(static_cast<double>(std::max<int64_t>(0, misses - task->exported_cache_misses)));
     task->exported_cache_hits = hits;
     task->exported_cache_misses = misses;
-    ExportDecisionCounters(task->engine->counters(), &task->exported_counters, metrics_);
+    ExportDecisionCounters(task->pipeline->engine().counters(), &task->exported_counters, metrics_);
   }
   metrics_->CachedAccounts().Set(cached);
   metrics_->StateBytes().Set(bytes);
@@ -746,7 +741,7 @@ absl::Status Runner::Impl::Commit() {
   for (int64_t arrival : txn_arrivals_ms_) {
     metrics_->ProcessingLatency().Observe(static_cast<double>(std::max<int64_t>(0, wall_ms - arrival)) / 1000.0);
   }
-  for (const auto& o : txn_outputs_) metrics_->Outputs(engine::OutputKindName(o.kind)).Increment();
+  for (const auto& o : txn_outputs_) metrics_->Outputs(outputs::OutputKindName(o.kind)).Increment();
   owner_->stats_.signals += txn_signals_;
   owner_->stats_.rejected += txn_rejected_;
   owner_->stats_.outputs += static_cast<int64_t>(txn_outputs_.size());

@@ -254,12 +254,12 @@ void PolicyAudit::OnPrompt(const v1::CrmPrompt& prompt) {
   s.CheckHours(what, prompt.account_id(), v1::CHANNEL_UNSPECIFIED, true, ToMillis(prompt.send_at()));
 }
 
-void PolicyAudit::OnOutput(const engine::Output& output) {
+void PolicyAudit::OnOutput(const outputs::Output& output) {
   switch (output.kind) {
-    case engine::OutputKind::kNextBestAction: OnAction(std::get<v1::NextBestAction>(output.message)); break;
-    case engine::OutputKind::kRouting: OnRouting(std::get<v1::RoutingDecision>(output.message)); break;
-    case engine::OutputKind::kPrompt: OnPrompt(std::get<v1::CrmPrompt>(output.message)); break;
-    case engine::OutputKind::kTransition: break;
+    case outputs::OutputKind::kNextBestAction: OnAction(std::get<v1::NextBestAction>(output.message)); break;
+    case outputs::OutputKind::kRouting: OnRouting(std::get<v1::RoutingDecision>(output.message)); break;
+    case outputs::OutputKind::kPrompt: OnPrompt(std::get<v1::CrmPrompt>(output.message)); break;
+    case outputs::OutputKind::kTransition: break;
   }
 }
 

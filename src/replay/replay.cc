@@ -3,6 +3,9 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/engine/output_json.h"
+#include "demandcenter/pipeline/pipeline.h"
+#include "demandcenter/state/state_store.h"
+#include "demandcenter/v1/routing.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace demandcenter::replay {
@@ -22,6 +25,22 @@ bool IsPoolUpdateLine(const std::string& line) {
 constexpr const char* kAutoBranches[] = {"digital",    "inside_sales",     "field_sales",
                                          "specialist", "customer_success", "partner"};
 
+// Parses a pool-update line and applies it to the engine's pool directory.
+absl::Status ApplyPoolUpdateLine(const std::string& line, v1::PoolUpdateLine* scratch, engine::Engine* engine) {
+  scratch->Clear();
+  auto parsed = google::protobuf::util::JsonStringToMessage(line, scratch);
+  if (!parsed.ok()) return absl::InvalidArgumentError(std::string(parsed.message()));
+  return engine->ApplyPoolUpdate(scratch->pool_update());
+}
+
+// The first trigger event id of an output ("" when it has none).
+std::string FirstTrigger(const outputs::Output& o) {
+  const auto& proto = o.proto();
+  const auto* field = proto.GetDescriptor()->FindFieldByName("trigger_event_ids");
+  const auto* reflection = proto.GetReflection();
+  return reflection->FieldSize(proto, field) == 0 ? "" : reflection->GetRepeatedString(proto, field, 0);
+}
+
 std::string JoinCounts(const std::map<std::string, int64_t>& counts) {
   std::string out;
   for (const auto& [k, n] : counts) out += StrCat(" ", k, "=", n);
@@ -30,74 +49,26 @@ std::string JoinCounts(const std::map<std::string, int64_t>& counts) {
 
 }  // namespace
 
-int32_t PartitionOf(const v1::Signal& signal, const PartitionModel& model) {
-  const std::string& key = signal.account_id().empty() ? signal.event_id() : signal.account_id();
-  return PartitionForKey(key, model.partitions, model.partitioner);
-}
-
-TestDriver::TestDriver(const config::Config& config, PartitionModel model)
-    : config_(config), model_(model), engine_(config.decision, &store_) {}
-
-engine::SignalOutcome TestDriver::Pipe(const v1::Signal& signal) {
-  return engine_.Process(signal, PartitionOf(signal, model_), &pending_);
-}
-
-ingest::Reject TestDriver::PipeBytes(std::string_view bytes) {
-  v1::Signal signal;
-  ingest::Reject reject = ingest::DecodeSignal(bytes, ingest::DecodeOptions{}, &signal);
-  if (!reject.ok()) return reject;
-  if (Pipe(signal) == engine::SignalOutcome::kUnresolved) {
-    return {ingest::RejectCode::kUnresolvedAccount,
-            "no account_id, and no contact, email or visitor id seen with an account before"};
-  }
-  return reject;
-}
-
-void TestDriver::AdvanceStreamTime(int64_t now_ms, int32_t partition) {
-  if (partition >= 0) {
-    engine_.AdvanceStreamTime(partition, now_ms, &pending_);
-    return;
-  }
-  for (int32_t p = 0; p < model_.partitions; ++p) engine_.AdvanceStreamTime(p, now_ms, &pending_);
-}
-
-std::vector<engine::Output> TestDriver::ReadOutputs() {
-  std::vector<engine::Output> out;
-  out.swap(pending_);
-  return out;
-}
-
-const v1::AccountState* TestDriver::Account(const std::string& account_id) {
-  return store_.Find(account_id);
-}
-
 ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options) {
   ReplaySummary summary;
   state::InMemoryStateStore store;
-  engine::Engine engine(config.decision, &store);
-  std::vector<engine::Output> outputs;
+  pipeline::Pipeline pipe(config.decision, &store, {options.decode, options.partitions});
+  PolicyAudit audit(config.decision);
+  std::vector<outputs::Output> outputs;
   std::string line;
   std::string buffer;
-  v1::Signal signal;
-  auto reject = [&](const std::string& code, const std::string& message) {
+  auto reject = [&](std::string_view code, const std::string& message) {
     ++summary.rejected;
-    ++summary.rejects_by_reason[code];
+    ++summary.rejects_by_reason[std::string(code)];
     errors << "line " << summary.lines << ": " << code << ": " << message << '\n';
   };
-  PolicyAudit audit(config.decision);
   v1::PoolUpdateLine pool_line;
   while (std::getline(in, line)) {
     ++summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (IsPoolUpdateLine(line)) {
-      pool_line.Clear();
-      auto parsed = google::protobuf::util::JsonStringToMessage(line, &pool_line);
-      if (!parsed.ok()) {
-        reject("BAD_POOL_UPDATE", std::string(parsed.message()));
-        continue;
-      }
-      absl::Status applied = engine.ApplyPoolUpdate(pool_line.pool_update());
+      absl::Status applied = ApplyPoolUpdateLine(line, &pool_line, &pipe.engine());
       if (!applied.ok()) {
         reject("BAD_POOL_UPDATE", std::string(applied.message()));
         continue;
@@ -105,35 +76,25 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
       ++summary.pool_updates;
       continue;
     }
-    ingest::Reject r = ingest::DecodeSignal(line, options.decode, &signal);
-    if (!r.ok()) {
-      reject(std::string(ingest::RejectCodeName(r.code)), r.message);
-      continue;
-    }
-    engine::SignalOutcome outcome = engine.Process(signal, PartitionOf(signal, options.partitions), &outputs);
-    if (outcome == engine::SignalOutcome::kUnresolved) {
-      reject(std::string(ingest::RejectCodeName(ingest::RejectCode::kUnresolvedAccount)),
-             "no account_id, and no contact, email or visitor id seen with an account before");
-    }
+    pipeline::Record record;
+    record.value = line;
+    record.partition = pipeline::kPartitionByKey;
+    record.offset = summary.lines;
+    pipeline::Result result = pipe.Process(record, &outputs);
+    if (result.outcome == pipeline::Outcome::kRejected) reject(ingest::RejectCodeName(result.reject.code), result.reject.message);
     // The audit sees the signal after the timer outputs it set off and
-    // before its own outputs.
-    bool fed = outcome == engine::SignalOutcome::kUnresolved;
+    // before its own outputs (a rejected signal has none).
+    bool fed = result.outcome == pipeline::Outcome::kRejected;
     for (const auto& o : outputs) {
-      if (!fed) {
-        const auto& proto = o.proto();
-        const auto* field = proto.GetDescriptor()->FindFieldByName("trigger_event_ids");
-        const auto* reflection = proto.GetReflection();
-        if (reflection->FieldSize(proto, field) > 0 &&
-            reflection->GetRepeatedString(proto, field, 0) == signal.event_id()) {
-          audit.OnSignal(signal);
-          fed = true;
-        }
+      if (!fed && FirstTrigger(o) == result.signal->event_id()) {
+        audit.OnSignal(*result.signal);
+        fed = true;
       }
       audit.OnOutput(o);
       buffer += engine::ToJsonLine(o, config.runtime.kafka.topics);
       buffer += '\n';
     }
-    if (!fed) audit.OnSignal(signal);
+    if (!fed) audit.OnSignal(*result.signal);
     outputs.clear();
     if (buffer.size() > (1 << 20)) {
       out << buffer;
@@ -141,13 +102,12 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     }
   }
   out << buffer;
-  const auto& c = engine.counters();
+  const outputs::DecisionCounters& c = pipe.engine().counters();
   summary.applied = c.applied;
   summary.duplicates = c.duplicates;
   summary.timers_fired = c.timers_fired;
-  for (int k = 0; k < engine::kOutputKinds; ++k) {
-    summary.outputs_by_kind[std::string(engine::OutputKindName(static_cast<engine::OutputKind>(k)))] =
-        c.outputs[k];
+  for (int k = 0; k < outputs::kOutputKinds; ++k) {
+    summary.outputs_by_kind[std::string(outputs::OutputKindName(static_cast<outputs::OutputKind>(k)))] = c.outputs[k];
   }
   summary.emitted_by_rule = c.emitted_by_rule;
   summary.transitions_by_id = c.transitions_by_id;
@@ -192,7 +152,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   out += '\n';
   out += StrCat("transitions never fired:", never_t.empty() ? " none" : never_t, '\n');
 
-  const engine::EngineCounters& c = s.counters;
+  const outputs::DecisionCounters& c = s.counters;
   out += StrCat("contact policy: suppressed", JoinCounts(c.suppressed_by_policy), "; scheduled for the next allowed window: ",
                 c.scheduled, "; default zone for unknown CRM zones: ", c.zone_fallbacks, '\n');
   out += "routing branches (channel auto):";

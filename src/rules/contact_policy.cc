@@ -223,4 +223,28 @@ void BlockAction(const std::string& action, int64_t until_ms, const std::string&
   block->set_prompt_id(prompt_id);
 }
 
+PolicyZone AccountZones::For(const v1::AccountState& account) {
+  PolicyZone zone;
+  const std::string& crm = account.timezone();
+  if (!crm.empty()) {
+    if (const absl::TimeZone* tz = zones_.Find(crm)) {
+      zone.tz = tz;
+      zone.name = crm;
+      return zone;
+    }
+    zone.crm_zone_unknown = true;
+    zone.fallback_note = StrCat("default; CRM zone \"", crm, "\" unknown");
+  } else {
+    zone.fallback_note = "default; no zone in CRM";
+  }
+  zone.name = default_zone_;
+  zone.tz = zones_.Find(zone.name);
+  if (zone.tz == nullptr) {
+    static const absl::TimeZone kUtc = absl::UTCTimeZone();
+    zone.tz = &kUtc;
+    zone.name = "UTC";
+  }
+  return zone;
+}
+
 }  // namespace demandcenter::rules

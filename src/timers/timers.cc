@@ -93,4 +93,51 @@ std::string_view TimerKindName(v1::TimerKind kind) {
   }
 }
 
+void TimerIndex::Set(int64_t due_ms, v1::TimerKind kind, const std::string& task_id, int32_t escalation_level,
+                     v1::AccountState* account) {
+  queues_[account->partition()].Add(SetTimer(due_ms, kind, task_id, escalation_level, account));
+}
+
+void TimerIndex::DropTask(const std::string& task_id, v1::TimerKind kind, v1::AccountState* account) {
+  auto& queue = queues_[account->partition()];
+  for (const auto& key : RemoveTaskTimers(task_id, kind, account)) queue.Remove(key);
+}
+
+void TimerIndex::CloseTask(const std::string& task_id, v1::AccountState* account) {
+  DropTask(task_id, v1::TIMER_KIND_UNSPECIFIED, account);
+  EraseTask(task_id, account);
+}
+
+void TimerIndex::SetInactivity(int64_t due_ms, v1::AccountState* account) {
+  auto& queue = queues_[account->partition()];
+  if (account->inactivity_due_ms() > 0) {
+    queue.Remove({account->inactivity_due_ms(), account->account_id(), v1::TIMER_INACTIVITY, 0});
+  }
+  account->set_inactivity_due_ms(due_ms);
+  if (due_ms > 0) queue.Add({due_ms, account->account_id(), v1::TIMER_INACTIVITY, 0});
+}
+
+void TimerIndex::Move(int32_t from, int32_t to, const v1::AccountState& account) {
+  for (auto& key : AccountTimers(account)) {
+    queues_[from].Remove(key);
+    if (key.kind != v1::TIMER_INACTIVITY) queues_[to].Add(std::move(key));
+  }
+}
+
+void TimerIndex::AddAccount(const v1::AccountState& account) {
+  for (auto& key : AccountTimers(account)) queues_[account.partition()].Add(std::move(key));
+}
+
+std::optional<TimerKey> TimerIndex::PopDue(int32_t partition, int64_t now_ms) {
+  auto& queue = queues_[partition];
+  if (queue.Empty() || queue.Next().due_ms > now_ms) return std::nullopt;
+  return queue.PopNext();
+}
+
+size_t TimerIndex::size() const {
+  size_t n = 0;
+  for (const auto& [p, queue] : queues_) n += queue.size();
+  return n;
+}
+
 }  // namespace demandcenter::timers

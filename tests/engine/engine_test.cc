@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "demandcenter/engine/output_json.h"
+#include "demandcenter/outputs/output.h"
 
 #include <memory>
 #include <set>
@@ -22,8 +23,17 @@
 namespace demandcenter::engine {
 namespace {
 
+using outputs::Output;
+using outputs::OutputKind;
+using outputs::OutputKindName;
+
 using testing::kT0;
 using testing::MakeSignal;
+
+// The engine takes signals already resolved to their account.
+SignalOutcome Process(Engine& engine, const v1::Signal& signal, int32_t partition, std::vector<Output>* out) {
+  return engine.Process(signal, signal.account_id(), partition, out);
+}
 
 constexpr char kConfig[] = R"(
 journey:
@@ -62,7 +72,7 @@ class EngineTest : public ::testing::Test {
 
 TEST_F(EngineTest, DemoRequestEmitsTransitionActionRoutingAndPrompt) {
   v1::Signal s = MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1");
-  EXPECT_EQ(engine_.Process(s, 0, &out_), SignalOutcome::kApplied);
+  EXPECT_EQ(Process(engine_, s, 0, &out_), SignalOutcome::kApplied);
   EXPECT_EQ(Kinds(), (std::vector<std::string>{"transition", "nba", "routing", "prompt"}));
   const auto& nba = std::get<v1::NextBestAction>(out_[1].message);
   const auto& routing = std::get<v1::RoutingDecision>(out_[2].message);
@@ -83,45 +93,31 @@ TEST_F(EngineTest, SameInputSameIdsDifferentAccountDifferentIds) {
   state::InMemoryStateStore other_store;
   Engine other(config_, &other_store);
   std::vector<Output> again;
-  engine_.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
-  other.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &again);
+  Process(engine_, MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  Process(other, MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &again);
   ASSERT_EQ(out_.size(), again.size());
   for (size_t i = 0; i < out_.size(); ++i) {
     EXPECT_EQ(SerializeDeterministic(out_[i].proto()), SerializeDeterministic(again[i].proto()));
   }
   std::vector<Output> third;
-  other.Process(MakeSignal("e1", "web.demo_request", "acct-2", 0), 0, &third);
+  Process(other, MakeSignal("e1", "web.demo_request", "acct-2", 0), 0, &third);
   EXPECT_NE(std::get<v1::NextBestAction>(third[1].message).action_id(),
             std::get<v1::NextBestAction>(out_[1].message).action_id());
 }
 
 TEST_F(EngineTest, DuplicateEventChangesNothing) {
   v1::Signal s = MakeSignal("e1", "web.page_view", "acct-1", 0);
-  engine_.Process(s, 0, &out_);
+  Process(engine_, s, 0, &out_);
   uint64_t applied = store_.Find("acct-1")->signals_applied();
   out_.clear();
-  EXPECT_EQ(engine_.Process(s, 0, &out_), SignalOutcome::kDuplicate);
+  EXPECT_EQ(Process(engine_, s, 0, &out_), SignalOutcome::kDuplicate);
   EXPECT_TRUE(out_.empty());
   EXPECT_EQ(store_.Find("acct-1")->signals_applied(), applied);
   EXPECT_EQ(engine_.counters().duplicates, 1);
 }
 
-TEST_F(EngineTest, UnknownIdentityIsUnresolvedAndKnownOneResolves) {
-  v1::Signal anon = MakeSignal("e1", "web.page_view", "", 0);
-  anon.set_anonymous_id("cookie-9");
-  EXPECT_EQ(engine_.Process(anon, 0, &out_), SignalOutcome::kUnresolved);
-  EXPECT_EQ(engine_.counters().unresolved, 1);
-
-  v1::Signal form = MakeSignal("e2", "web.form_submit", "acct-1", 1000);
-  form.set_anonymous_id("cookie-9");
-  engine_.Process(form, 0, &out_);
-  anon.set_event_id("e3");
-  EXPECT_EQ(engine_.Process(anon, 0, &out_), SignalOutcome::kApplied);
-  EXPECT_EQ(store_.Find("acct-1")->signals_applied(), 2u);
-}
-
 TEST_F(EngineTest, InactivityTimerFiresOnStreamTimeAtItsDueTime) {
-  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
+  Process(engine_, MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
   EXPECT_EQ(engine_.PendingTimers(), 1u);
   out_.clear();
   engine_.AdvanceStreamTime(0, kT0 + 10 * kMillisPerDay - 1, &out_);
@@ -140,8 +136,8 @@ TEST_F(EngineTest, InactivityTimerFiresOnStreamTimeAtItsDueTime) {
 }
 
 TEST_F(EngineTest, EngagementBeforeDueTimePushesTheTimerBack) {
-  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
-  engine_.Process(MakeSignal("e2", "web.page_view", "acct-1", 9 * kMillisPerDay), 0, &out_);
+  Process(engine_, MakeSignal("e1", "web.page_view", "acct-1", 0), 0, &out_);
+  Process(engine_, MakeSignal("e2", "web.page_view", "acct-1", 9 * kMillisPerDay), 0, &out_);
   out_.clear();
   engine_.AdvanceStreamTime(0, kT0 + 12 * kMillisPerDay, &out_);
   EXPECT_TRUE(out_.empty());
@@ -150,7 +146,7 @@ TEST_F(EngineTest, EngagementBeforeDueTimePushesTheTimerBack) {
 }
 
 TEST_F(EngineTest, RebuildTimersRestoresTheQueueFromTheStore) {
-  engine_.Process(MakeSignal("e1", "web.page_view", "acct-1", 0), 3, &out_);
+  Process(engine_, MakeSignal("e1", "web.page_view", "acct-1", 0), 3, &out_);
   Engine restarted(config_, &store_);
   restarted.RebuildTimers();
   EXPECT_EQ(restarted.PendingTimers(), 1u);
@@ -201,7 +197,7 @@ rules:
 
 TEST_F(TaskTimerTest, SlaEscalatesExactlyOnceAcrossARestart) {
   auto engine = std::make_unique<Engine>(config_, &store_);
-  engine->Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  Process(*engine, MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
   EXPECT_EQ(engine->PendingTimers(), 2u);  // the SLA and the prompt's expiry
   const v1::AccountState* a = store_.Find("acct-1");
   ASSERT_EQ(a->tasks_size(), 1);
@@ -248,7 +244,7 @@ TEST_F(TaskTimerTest, TimersSurviveARestartOnTheRocksDbStore) {
     auto store = state::OpenRocksDbPartitionStore(dir, 100);
     ASSERT_TRUE(store.ok()) << store.status().message();
     Engine engine(config_, store->get());
-    engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+    Process(engine, MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
     state::Checkpoint checkpoint;
     checkpoint.stream_time_ms = engine.StreamTime(0);
     ASSERT_TRUE((*store)->Commit((*store)->PendingChanges(checkpoint.stream_time_ms), checkpoint).ok());
@@ -270,12 +266,12 @@ TEST_F(TaskTimerTest, TimersSurviveARestartOnTheRocksDbStore) {
 
 TEST_F(TaskTimerTest, AcceptedInTimeNeverEscalates) {
   Engine engine(config_, &store_);
-  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  Process(engine, MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
   v1::Signal outcome = MakeSignal("e2", "crm.prompt_outcome", "acct-1", 20 * kMillisPerMinute);
   outcome.mutable_crm_activity()->set_prompt_id(PromptId(out_));
   outcome.mutable_crm_activity()->set_prompt_outcome("accepted");
   out_.clear();
-  engine.Process(outcome, 0, &out_);
+  Process(engine, outcome, 0, &out_);
   engine.AdvanceStreamTime(0, kT0 + kMillisPerDay, &out_);
   EXPECT_TRUE(out_.empty());
   EXPECT_EQ(engine.counters().sla_met, 1);
@@ -285,12 +281,12 @@ TEST_F(TaskTimerTest, AcceptedInTimeNeverEscalates) {
 
 TEST_F(TaskTimerTest, SnoozedPromptReturnsAfterARestart) {
   auto engine = std::make_unique<Engine>(config_, &store_);
-  engine->Process(MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
+  Process(*engine, MakeSignal("e1", "web.demo_request", "acct-1", 0, "ct-1"), 0, &out_);
   v1::Signal snooze = MakeSignal("e2", "crm.prompt_outcome", "acct-1", 10 * kMillisPerMinute);
   snooze.mutable_crm_activity()->set_prompt_id(PromptId(out_));
   snooze.mutable_crm_activity()->set_prompt_outcome("snoozed");
   *snooze.mutable_crm_activity()->mutable_snooze_until() = FromMillis(kT0 + 3 * kMillisPerDay);
-  engine->Process(snooze, 0, &out_);
+  Process(*engine, snooze, 0, &out_);
   engine = std::make_unique<Engine>(config_, &store_);
   engine->RestoreStreamTime(0, kT0 + 10 * kMillisPerMinute);
   engine->RebuildTimers();
@@ -317,7 +313,7 @@ TEST_F(TaskTimerTest, PoolUpdatesChangeWhoGetsNewWork) {
   join.set_pool_id("sdr");
   join.set_member_id("rep-9");
   ASSERT_TRUE(engine.ApplyPoolUpdate(join).ok());
-  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  Process(engine, MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
   for (const auto& o : out_) {
     if (o.kind == OutputKind::kRouting) EXPECT_EQ(std::get<v1::RoutingDecision>(o.message).assignee_id(), "rep-9");
   }
@@ -329,8 +325,8 @@ TEST_F(TaskTimerTest, PoolUpdatesChangeWhoGetsNewWork) {
 
 TEST_F(TaskTimerTest, TimersMoveWithTheirAccountToAnotherPartition) {
   Engine engine(config_, &store_);
-  engine.Process(MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
-  engine.Process(MakeSignal("e2", "web.page_view", "acct-1", 1000), 5, &out_);  // re-keyed input
+  Process(engine, MakeSignal("e1", "web.demo_request", "acct-1", 0), 0, &out_);
+  Process(engine, MakeSignal("e2", "web.page_view", "acct-1", 1000), 5, &out_);  // re-keyed input
   out_.clear();
   engine.AdvanceStreamTime(0, kT0 + kMillisPerDay, &out_);
   EXPECT_TRUE(out_.empty());
@@ -367,7 +363,7 @@ TEST(OutputJsonTest, MatchesProtobufsPrinterOnGeneratedOutputs) {
                   options,
                   [&](const generate::GeneratedRecord& r) {
                     v1::Signal s;
-                    if (ingest::DecodeSignal(r.value, {}, &s).ok()) engine.Process(s, 0, &out);
+                    if (ingest::DecodeSignal(r.value, {}, &s).ok()) Process(engine, s, 0, &out);
                   },
                   nullptr)
                   .ok());

@@ -7,8 +7,8 @@ namespace {
 
 TEST(DecisionMetricsTest, ExportsWhatGrewSinceTheLastExportOnce) {
   metrics::Metrics m({});
-  engine::EngineCounters exported;
-  engine::EngineCounters now;
+  outputs::DecisionCounters exported;
+  outputs::DecisionCounters now;
   now.transitions_by_id["deal_won"] = 3;
   now.emitted_by_rule["demo_request_sdr"] = 2;
   now.suppressed_by_policy["cap.sales_calls"] = 1;
@@ -56,14 +56,14 @@ TEST(DecisionMetricsTest, ExportsWhatGrewSinceTheLastExportOnce) {
 
 TEST(DecisionMetricsTest, ANewEngineAfterARewindStartsFromZeroWithoutSubtracting) {
   metrics::Metrics m({});
-  engine::EngineCounters exported;
-  engine::EngineCounters committed;
+  outputs::DecisionCounters exported;
+  outputs::DecisionCounters committed;
   committed.transitions_by_id["deal_won"] = 3;
   ExportDecisionCounters(committed, &exported, &m);
   // The runner discards the engine of an aborted transaction and resets
   // what it exported: the new engine's counts are all new, committed work.
-  exported = engine::EngineCounters{};
-  engine::EngineCounters fresh;
+  exported = outputs::DecisionCounters{};
+  outputs::DecisionCounters fresh;
   fresh.transitions_by_id["deal_won"] = 1;
   ExportDecisionCounters(fresh, &exported, &m);
   EXPECT_EQ(m.Transitions("deal_won").Value(), 4);

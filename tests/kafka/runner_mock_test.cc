@@ -60,12 +60,12 @@
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/engine.h"
+#include "demandcenter/pipeline/partitions.h"
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/kafka/runner.h"
 #include "demandcenter/metrics/metrics.h"
-#include "demandcenter/replay/replay.h"
+#include "test_driver.h"
 #include "gtest/gtest.h"
 
 namespace demandcenter::kafka {
@@ -122,23 +122,23 @@ const config::Config& TestConfig() {
   return *config;
 }
 
-std::string OutputId(const engine::Output& o) {
+std::string OutputId(const outputs::Output& o) {
   std::string id;
   switch (o.kind) {
-    case engine::OutputKind::kTransition:
+    case outputs::OutputKind::kTransition:
       id = std::get<v1::StageTransition>(o.message).transition_id();
       break;
-    case engine::OutputKind::kNextBestAction:
+    case outputs::OutputKind::kNextBestAction:
       id = std::get<v1::NextBestAction>(o.message).action_id();
       break;
-    case engine::OutputKind::kRouting:
+    case outputs::OutputKind::kRouting:
       id = std::get<v1::RoutingDecision>(o.message).routing_id();
       break;
-    case engine::OutputKind::kPrompt:
+    case outputs::OutputKind::kPrompt:
       id = std::get<v1::CrmPrompt>(o.message).prompt_id();
       break;
   }
-  return StrCat(engine::OutputKindName(o.kind), "/", id);
+  return StrCat(outputs::OutputKindName(o.kind), "/", id);
 }
 
 using IdCounts = std::map<std::string, int>;
@@ -178,7 +178,7 @@ const Input& TestInput() {
           if (!r.key.empty()) {
             partition = PartitionForKey(r.key, kPartitions, Partitioner::kMurmur2);
           } else if (decodes) {
-            partition = replay::PartitionOf(signal, {kPartitions, Partitioner::kMurmur2});
+            partition = pipeline::PartitionOf(signal, {kPartitions, Partitioner::kMurmur2});
           }
           in->records.push_back({r.key, r.value, partition});
         },
@@ -186,7 +186,7 @@ const Input& TestInput() {
     EXPECT_TRUE(s.ok()) << s;
     for (int c = 0; c <= kChunks; ++c) in->chunk_begin.push_back(in->records.size() * c / kChunks);
 
-    replay::TestDriver driver(TestConfig(), {kPartitions, Partitioner::kMurmur2});
+    testing::TestDriver driver(TestConfig(), {kPartitions, Partitioner::kMurmur2});
     IdCounts ids;
     for (int c = 0; c < kChunks; ++c) {
       for (size_t i = in->chunk_begin[c]; i < in->chunk_begin[c + 1]; ++i) {
@@ -438,7 +438,7 @@ class RunnerMockTest : public ::testing::Test {
     options.bootstrap_servers = cluster_->bootstrap();
     options.state_dir = state_dir_;
     options.client_properties = kClientProperties;
-    options.on_committed = [this](const std::vector<engine::Output>& outputs) {
+    options.on_committed = [this](const std::vector<outputs::Output>& outputs) {
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& o : outputs) {
         std::string id = OutputId(o);

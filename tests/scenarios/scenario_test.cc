@@ -16,7 +16,7 @@
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
 #include "demandcenter/engine/output_json.h"
-#include "demandcenter/replay/replay.h"
+#include "test_driver.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "yaml-cpp/yaml.h"
@@ -129,7 +129,7 @@ YAML::Node Lookup(const YAML::Node& root, const std::string& path) {
 
 // The engine's counters by name: scalars ("sla_breached") and map entries
 // ("suppressed_by_policy.cap.marketing_email").
-std::map<std::string, std::string> FlattenCounters(const engine::EngineCounters& c) {
+std::map<std::string, std::string> FlattenCounters(const outputs::DecisionCounters& c) {
   std::map<std::string, std::string> out;
   for (auto [name, value] : {std::pair<const char*, int64_t>{"applied", c.applied},
                              {"duplicates", c.duplicates},
@@ -181,9 +181,9 @@ class Scenario {
       parsed_ = config::LoadConfig(doc["config"] ? doc["config"].Scalar() : kDefaultConfig);
     }
     ASSERT_TRUE(parsed_.errors.empty()) << parsed_.errors[0].ToString();
-    replay::PartitionModel model;
+    pipeline::PartitionModel model;
     if (doc["partitions"]) model.partitions = doc["partitions"].as<int>();
-    driver_ = std::make_unique<replay::TestDriver>(*parsed_.config, model);
+    driver_ = std::make_unique<testing::TestDriver>(*parsed_.config, model);
     if (doc["start"]) start_ms_ = ParseTime(doc["start"].Scalar());
     ASSERT_TRUE(doc["steps"] && doc["steps"].IsSequence()) << "scenario needs a list of steps";
     int index = 0;
@@ -321,7 +321,7 @@ class Scenario {
 
   std::string file_;
   config::ParseResult parsed_;
-  std::unique_ptr<replay::TestDriver> driver_;
+  std::unique_ptr<testing::TestDriver> driver_;
   int64_t start_ms_ = 0;
   std::vector<std::pair<YAML::Node, std::string>> unchecked_;
 };

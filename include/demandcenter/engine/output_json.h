@@ -7,10 +7,13 @@
 #include <string>
 
 #include "demandcenter/config/runtime_config.h"
-#include "demandcenter/engine/engine.h"
+#include "demandcenter/outputs/output.h"
 #include "google/protobuf/message.h"
 
 namespace demandcenter::engine {
+
+using outputs::Output;
+using outputs::OutputKind;
 
 // The configured topic for an output kind.
 const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics);

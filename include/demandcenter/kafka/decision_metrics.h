@@ -3,7 +3,7 @@
 #ifndef DEMANDCENTER_KAFKA_DECISION_METRICS_H_
 #define DEMANDCENTER_KAFKA_DECISION_METRICS_H_
 
-#include "demandcenter/engine/engine.h"
+#include "demandcenter/outputs/counters.h"
 #include "demandcenter/metrics/metrics.h"
 
 namespace demandcenter::kafka {
@@ -13,7 +13,7 @@ namespace demandcenter::kafka {
 // aborted transaction was done by an engine that is then discarded (with
 // its counters), so it is never counted, and the metrics agree with the
 // committed outputs.
-void ExportDecisionCounters(const engine::EngineCounters& now, engine::EngineCounters* exported,
+void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::DecisionCounters* exported,
                             metrics::Metrics* metrics);
 
 }  // namespace demandcenter::kafka

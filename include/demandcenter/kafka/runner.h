@@ -25,7 +25,7 @@
 
 #include "absl/status/status.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/engine.h"
+#include "demandcenter/outputs/counters.h"
 #include "demandcenter/metrics/metrics.h"
 
 namespace demandcenter::kafka {
@@ -41,7 +41,7 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> client_properties;
   // Called on the processing thread with the outputs of each committed
   // transaction, in emission order (the demo prints them).
-  std::function<void(const std::vector<engine::Output>&)> on_committed;
+  std::function<void(const std::vector<outputs::Output>&)> on_committed;
 };
 
 // Counters readable from any thread (for the demo's live view).

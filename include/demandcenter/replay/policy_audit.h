@@ -28,7 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/engine.h"
+#include "demandcenter/outputs/output.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/signal.pb.h"
 
@@ -59,7 +59,7 @@ class PolicyAudit {
   void OnAction(const v1::NextBestAction& action);
   void OnRouting(const v1::RoutingDecision& routing);
   void OnPrompt(const v1::CrmPrompt& prompt);
-  void OnOutput(const engine::Output& output);
+  void OnOutput(const outputs::Output& output);
 
   // Runs the checks that need every output (caps, cool-downs) and returns
   // the report. Call once.

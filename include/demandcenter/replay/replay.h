@@ -1,6 +1,7 @@
-// Running the decision core without Kafka: the TestDriver (pipe signals,
-// advance stream time, read outputs — for tests) and `demandcenter replay`
-// (a file of signals in, JSON lines out — for rule authors).
+// `demandcenter replay`: a file of signals in, JSON lines out, through the
+// same pipeline `run` uses, with no Kafka — the rule author's test bench.
+// Also the readable summary and the independent contact-policy audit of
+// every output.
 #ifndef DEMANDCENTER_REPLAY_REPLAY_H_
 #define DEMANDCENTER_REPLAY_REPLAY_H_
 
@@ -13,59 +14,16 @@
 #include <string_view>
 #include <vector>
 
-#include "demandcenter/common/hash.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/engine.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/outputs/counters.h"
+#include "demandcenter/pipeline/partitions.h"
 #include "demandcenter/replay/policy_audit.h"
-#include "demandcenter/state/state_store.h"
-#include "demandcenter/v1/routing.pb.h"
 
 namespace demandcenter::replay {
 
-// How signals are spread over partitions, exactly as a Kafka producer
-// would: by the record key (the signal's account_id). Stream time, and so
-// inactivity timers, is per partition.
-struct PartitionModel {
-  int32_t partitions = 1;
-  Partitioner partitioner = Partitioner::kMurmur2;
-};
-
-// The partition of a signal. Records with an empty key go to a partition a
-// producer would pick at random; here it is derived from the event id so
-// replays stay deterministic.
-int32_t PartitionOf(const v1::Signal& signal, const PartitionModel& model);
-
-// Drives an engine over an in-memory store, one signal at a time.
-class TestDriver {
- public:
-  explicit TestDriver(const config::Config& config, PartitionModel model = {});
-
-  // Processes a signal on the partition its key maps to.
-  engine::SignalOutcome Pipe(const v1::Signal& signal);
-  // Decodes (any supported format) and processes; a rejected input changes
-  // nothing and its reject is returned.
-  ingest::Reject PipeBytes(std::string_view bytes);
-  // Advances stream time on a partition (default: all of them), firing timers.
-  void AdvanceStreamTime(int64_t now_ms, int32_t partition = -1);
-  // Applies a routing.reps record (see Engine::ApplyPoolUpdate).
-  absl::Status ApplyPoolUpdate(const v1::PoolMemberUpdate& update) { return engine_.ApplyPoolUpdate(update); }
-
-  // Outputs produced since the last call, in emission order.
-  std::vector<engine::Output> ReadOutputs();
-  const v1::AccountState* Account(const std::string& account_id);
-  const engine::Engine& engine() const { return engine_; }
-
- private:
-  const config::Config& config_;
-  PartitionModel model_;
-  state::InMemoryStateStore store_;
-  engine::Engine engine_;
-  std::vector<engine::Output> pending_;
-};
-
 struct ReplayOptions {
-  PartitionModel partitions;
+  pipeline::PartitionModel partitions;
   ingest::DecodeOptions decode;
 };
 
@@ -81,7 +39,7 @@ struct ReplaySummary {
   int64_t timers_fired = 0;
   int64_t pool_updates = 0;
   // The engine's counters at the end (policies, routing, SLAs, experiments).
-  engine::EngineCounters counters;
+  outputs::DecisionCounters counters;
   // The independent contact-policy audit of every output.
   AuditReport audit;
 };

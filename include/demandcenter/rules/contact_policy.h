@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "demandcenter/common/calendar.h"
 #include "demandcenter/config/decision_config.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/state.pb.h"
@@ -25,6 +26,21 @@ struct PolicyZone {
   // Non-empty when the CRM's zone was missing or unknown and the default
   // was used: why, for the trace ("CRM gave none").
   std::string fallback_note;
+  // The CRM named a zone the time-zone database does not know.
+  bool crm_zone_unknown = false;
+};
+
+// The zones of accounts as the policy uses them: the CRM's zone, else the
+// configured default (UTC when that is unknown too). Loads each IANA zone
+// once. Not thread safe.
+class AccountZones {
+ public:
+  explicit AccountZones(std::string default_zone) : default_zone_(std::move(default_zone)) {}
+  PolicyZone For(const v1::AccountState& account);
+
+ private:
+  std::string default_zone_;
+  calendar::TimeZones zones_;
 };
 
 // What the policy decided for one candidate.

@@ -9,6 +9,8 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -81,6 +83,36 @@ void EraseTask(const std::string& task_id, v1::AccountState* account);
 
 // "inactivity", "sla", "snooze", "expiry".
 std::string_view TimerKindName(v1::TimerKind kind);
+
+// The timer queues of every partition an engine serves, kept in step with
+// the accounts' state: each change below goes to the account's state and to
+// its partition's queue together.
+class TimerIndex {
+ public:
+  // Adds a timer (state and queue).
+  void Set(int64_t due_ms, v1::TimerKind kind, const std::string& task_id, int32_t escalation_level,
+           v1::AccountState* account);
+  // Removes the task's timers of `kind` (every kind when unspecified).
+  void DropTask(const std::string& task_id, v1::TimerKind kind, v1::AccountState* account);
+  // Removes the task's timers and the task.
+  void CloseTask(const std::string& task_id, v1::AccountState* account);
+  // Moves the account's inactivity timer to `due_ms` (0: none).
+  void SetInactivity(int64_t due_ms, v1::AccountState* account);
+  // The account's signals now arrive on partition `to`: its task timers
+  // move there; its inactivity timer is dropped (the caller reschedules).
+  void Move(int32_t from, int32_t to, const v1::AccountState& account);
+  // Indexes every timer of an account read from a store (after a restore).
+  void AddAccount(const v1::AccountState& account);
+  void Clear() { queues_.clear(); }
+  // Takes the next timer of `partition` due at or before `now_ms`, if any.
+  // The key may be stale (the timer was cancelled meanwhile): the caller
+  // checks the account's state (TakeTimer).
+  std::optional<TimerKey> PopDue(int32_t partition, int64_t now_ms);
+  size_t size() const;
+
+ private:
+  std::map<int32_t, TimerQueue> queues_;
+};
 
 }  // namespace demandcenter::timers
 

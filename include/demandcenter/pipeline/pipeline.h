@@ -1,0 +1,90 @@
+// The pipeline: one input record in, outputs or a reject out. It owns every
+// step between a source and a sink — decode, validate, resolve the account,
+// dedup and the decision core — and says, once for every caller, why a
+// record is rejected. `run` (per partition task), `replay`, `demo` and the
+// tests all drive it; none of them repeats a step.
+//
+// Takes: Records (bytes, key, source topic/partition/offset, timestamp).
+// Gives: outputs in emission order (timer outputs first), or a reject (code
+// and message) for the caller's dead-letter path. Depends on: ingest,
+// identity, engine, the StateStore interface; nothing of Kafka or files.
+#ifndef DEMANDCENTER_PIPELINE_PIPELINE_H_
+#define DEMANDCENTER_PIPELINE_PIPELINE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "demandcenter/config/decision_config.h"
+#include "demandcenter/engine/engine.h"
+#include "demandcenter/identity/identity.h"
+#include "demandcenter/ingest/decoder.h"
+#include "demandcenter/outputs/output.h"
+#include "demandcenter/pipeline/partitions.h"
+#include "demandcenter/pipeline/records.h"
+#include "demandcenter/state/state_store.h"
+#include "demandcenter/v1/signal.pb.h"
+
+namespace demandcenter::pipeline {
+
+enum class Outcome {
+  kApplied,    // the signal changed its account's state
+  kDuplicate,  // its event_id was seen within the dedup window: ignored
+  kRejected,   // not decodable, not valid, or no account: dead-letter it
+};
+
+struct Result {
+  Outcome outcome = Outcome::kApplied;
+  // Why, when rejected.
+  ingest::Reject reject;
+  // The decoded signal, or null when the bytes did not decode. Valid until
+  // the next call.
+  const v1::Signal* signal = nullptr;
+};
+
+// A dead letter for a rejected record: the original key and bytes, with the
+// reject code and message and the source topic/partition/offset in headers
+// (error.code, error.message, source.topic, source.partition, source.offset).
+OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const std::string& dlq_topic);
+
+// Record::partition for a source that is not partitioned (a replay file):
+// the pipeline places the record as a producer would, by the decoded
+// signal's key (Options::partitions).
+inline constexpr int32_t kPartitionByKey = -1;
+
+// Not thread safe: one per processing thread (a partition task, a replay).
+// `config` and `store` must outlive it.
+class Pipeline {
+ public:
+  struct Options {
+    ingest::DecodeOptions decode;
+    // Where records with kPartitionByKey go.
+    PartitionModel partitions;
+  };
+  Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options = {});
+
+  // Decodes, validates and processes one record on record.partition (or
+  // the partition its key maps to); appends its outputs to *out.
+  Result Process(const Record& record, std::vector<outputs::Output>* out);
+
+  // The same for a signal already decoded and validated.
+  Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);
+
+  // Moves a partition's stream time forward, firing the timers now due.
+  void AdvanceStreamTime(int32_t partition, int64_t now_ms, std::vector<outputs::Output>* out) {
+    engine_.AdvanceStreamTime(partition, now_ms, out);
+  }
+
+  engine::Engine& engine() { return engine_; }
+  const engine::Engine& engine() const { return engine_; }
+
+ private:
+  Options options_;
+  identity::Resolver identities_;
+  engine::Engine engine_;
+  v1::Signal signal_;
+};
+
+}  // namespace demandcenter::pipeline
+
+#endif  // DEMANDCENTER_PIPELINE_PIPELINE_H_

@@ -1,0 +1,55 @@
+// Pipeline: decode -> validate -> resolve -> dedup -> core, one reject path.
+#include "demandcenter/pipeline/pipeline.h"
+
+namespace demandcenter::pipeline {
+namespace {
+
+constexpr char kUnresolvedMessage[] =
+    "no account_id, and no contact, email or visitor id seen with an account on this partition";
+
+}  // namespace
+
+OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const std::string& dlq_topic) {
+  OutRecord r;
+  r.topic = dlq_topic;
+  r.key = std::string(source.key);
+  r.value = std::string(source.value);
+  r.headers = {{"error.code", std::string(ingest::RejectCodeName(reject.code))},
+               {"error.message", reject.message},
+               {"source.topic", std::string(source.topic)},
+               {"source.partition", std::to_string(source.partition)},
+               {"source.offset", std::to_string(source.offset)}};
+  return r;
+}
+
+Pipeline::Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options)
+    : options_(options), identities_(store), engine_(config, store) {}
+
+Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out) {
+  ingest::Reject reject = ingest::DecodeSignal(record.value, options_.decode, &signal_);
+  if (!reject.ok()) {
+    Result r;
+    r.outcome = Outcome::kRejected;
+    r.reject = std::move(reject);
+    return r;
+  }
+  int32_t partition = record.partition == kPartitionByKey ? PartitionOf(signal_, options_.partitions) : record.partition;
+  return ProcessSignal(signal_, partition, out);
+}
+
+Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
+  Result r;
+  r.signal = &signal;
+  std::string account_id = identities_.Resolve(signal, partition);
+  if (account_id.empty()) {
+    r.outcome = Outcome::kRejected;
+    r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
+    return r;
+  }
+  identities_.Learn(signal, partition);
+  engine::SignalOutcome outcome = engine_.Process(signal, account_id, partition, out);
+  r.outcome = outcome == engine::SignalOutcome::kDuplicate ? Outcome::kDuplicate : Outcome::kApplied;
+  return r;
+}
+
+}  // namespace demandcenter::pipeline

@@ -1,0 +1,126 @@
+// The pipeline: one record in, outputs or one reject out, for every caller.
+#include "demandcenter/pipeline/pipeline.h"
+
+#include "demandcenter/pipeline/output_encoder.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "../testing.h"
+
+namespace demandcenter::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using testing::kT0;
+
+constexpr char kConfig[] = R"(
+journey:
+  stages: [unaware, aware]
+  transitions: [{id: touch, from: [unaware], to: aware, when: {type: "web.*"}}]
+scoring: {weights: {"web.*": 1}}
+rules:
+  - {id: hello, when: {type: web.demo_request}, action: say_hello, channel: EMAIL, priority: 10}
+kafka:
+  topics: {nba: my.actions, transitions: my.transitions}
+  json_topics: [my.transitions]
+)";
+
+// `json` must outlive the record.
+Record JsonRecord(std::string_view json, int32_t partition = 0) {
+  Record r;
+  r.value = json;
+  r.key = "acct-1";
+  r.topic = "signals.web";
+  r.partition = partition;
+  r.offset = 41;
+  return r;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  config::Config config_ = testing::MustParse(kConfig);
+  state::InMemoryStateStore store_;
+  Pipeline pipeline_{config_.decision, &store_, {{}, {4, Partitioner::kMurmur2}}};
+  std::vector<outputs::Output> out_;
+};
+
+TEST_F(PipelineTest, AValidRecordIsAppliedAndItsOutputsAppended) {
+  std::string json =
+      R"({"event_id":"e1","type":"web.demo_request","account_id":"acct-1","occurred_at":"2026-03-02T09:00:00Z"})";
+  Result r = pipeline_.Process(JsonRecord(json), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kApplied);
+  ASSERT_NE(r.signal, nullptr);
+  EXPECT_EQ(r.signal->event_id(), "e1");
+  ASSERT_EQ(out_.size(), 2u);  // the transition and the action
+  EXPECT_EQ(out_[0].kind, outputs::OutputKind::kTransition);
+  EXPECT_EQ(out_[1].kind, outputs::OutputKind::kNextBestAction);
+  EXPECT_EQ(store_.Find("acct-1")->partition(), 0);
+
+  out_.clear();
+  EXPECT_EQ(pipeline_.Process(JsonRecord(json), &out_).outcome, Outcome::kDuplicate);
+  EXPECT_TRUE(out_.empty());
+}
+
+TEST_F(PipelineTest, UndecodableBytesAreRejectedWithTheDecodersCode) {
+  Result r = pipeline_.Process(JsonRecord("{not json"), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reject.code, ingest::RejectCode::kBadJson);
+  EXPECT_EQ(r.signal, nullptr);
+  EXPECT_TRUE(out_.empty());
+}
+
+TEST_F(PipelineTest, ASignalWithNoKnownIdentityIsRejectedAsUnresolved) {
+  std::string json = R"({"event_id":"e1","type":"web.page_view","anonymous_id":"cookie-1",)"
+                     R"("occurred_at":"2026-03-02T09:00:00Z"})";
+  Result r = pipeline_.Process(JsonRecord(json), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reject.code, ingest::RejectCode::kUnresolvedAccount);
+  EXPECT_EQ(r.reject.message,
+            "no account_id, and no contact, email or visitor id seen with an account on this partition");
+  ASSERT_NE(r.signal, nullptr);  // decoded: the caller may count its type
+  EXPECT_TRUE(out_.empty());
+  // Nothing moved: the partition's stream time is untouched.
+  EXPECT_EQ(pipeline_.engine().StreamTime(0), 0);
+}
+
+TEST_F(PipelineTest, ARecordWithoutAPartitionGoesWhereItsKeyMaps) {
+  v1::Signal s = testing::MakeSignal("e1", "web.page_view", "acct-7", 0);
+  std::string json = R"({"event_id":"e1","type":"web.page_view","account_id":"acct-7",)"
+                     R"("occurred_at":"2026-03-02T09:00:00Z"})";
+  ASSERT_EQ(pipeline_.Process(JsonRecord(json, kPartitionByKey), &out_).outcome, Outcome::kApplied);
+  int32_t expected = PartitionOf(s, {4, Partitioner::kMurmur2});
+  EXPECT_EQ(store_.Find("acct-7")->partition(), expected);
+  EXPECT_EQ(pipeline_.engine().StreamTime(expected), kT0);
+}
+
+TEST(DeadLetterTest, CarriesTheBytesTheCodeTheMessageAndTheSource) {
+  Record source = JsonRecord("{oops");
+  OutRecord r = DeadLetter(source, {ingest::RejectCode::kBadJson, "invalid JSON at line 1"}, "signals.dlq");
+  EXPECT_EQ(r.topic, "signals.dlq");
+  EXPECT_EQ(r.key, "acct-1");
+  EXPECT_EQ(r.value, "{oops");
+  EXPECT_THAT(r.headers, ElementsAre(Pair("error.code", "BAD_JSON"), Pair("error.message", "invalid JSON at line 1"),
+                                     Pair("source.topic", "signals.web"), Pair("source.partition", "0"),
+                                     Pair("source.offset", "41")));
+}
+
+TEST_F(PipelineTest, TheEncoderUsesTheConfiguredTopicsAndFormats) {
+  std::string json =
+      R"({"event_id":"e1","type":"web.demo_request","account_id":"acct-1","occurred_at":"2026-03-02T09:00:00Z"})";
+  ASSERT_EQ(pipeline_.Process(JsonRecord(json), &out_).outcome, Outcome::kApplied);
+  OutputEncoder encoder(config_.runtime.kafka.topics, config_.runtime.kafka.json_topics);
+  OutRecord transition = encoder.Encode(out_[0]);
+  EXPECT_EQ(transition.topic, "my.transitions");
+  EXPECT_EQ(transition.key, "acct-1");
+  EXPECT_THAT(transition.value, HasSubstr(R"("to_stage":"aware")"));  // JSON for this topic
+  OutRecord action = encoder.Encode(out_[1]);
+  EXPECT_EQ(action.topic, "my.actions");
+  v1::NextBestAction parsed;
+  ASSERT_TRUE(parsed.ParseFromString(action.value));  // binary protobuf elsewhere
+  EXPECT_EQ(parsed.action(), "say_hello");
+  EXPECT_EQ(OutputEncoder::AllJson(config_.runtime.kafka.topics).Encode(out_[1]).value.front(), '{');
+}
+
+}  // namespace
+}  // namespace demandcenter::pipeline
