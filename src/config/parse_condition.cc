@@ -13,10 +13,14 @@
 namespace demandcenter::config::internal {
 namespace {
 
-const std::vector<std::string> kConditionKeys = {
-    "type", "match", "score_at_least", "score_below", "contact_score_at_least",
-    "committee_size_at_least", "committee_roles", "count", "stage", "entered_stage",
-    "time_in_stage_at_least", "amount_at_least", "usage_drop_at_least", "any", "none"};
+// The keys a condition may have.
+const std::vector<std::string>& ConditionKeys() {
+  static const std::vector<std::string> kKeys = {
+      "type", "match", "score_at_least", "score_below", "contact_score_at_least",
+      "committee_size_at_least", "committee_roles", "count", "stage", "entered_stage",
+      "time_in_stage_at_least", "amount_at_least", "usage_drop_at_least", "any", "none"};
+  return kKeys;
+}
 
 // Deeper any/none nesting is refused.
 constexpr int kMaxDepth = 8;
@@ -134,7 +138,7 @@ Condition ParseCondition(YamlReader& reader, const YAML::Node& node, const std::
                  StrCat(what, " nests any/none too deeply (more than ", kMaxDepth, " levels)"));
     return c;
   }
-  if (!reader.ExpectMap(node, what, kConditionKeys)) return c;
+  if (!reader.ExpectMap(node, what, ConditionKeys())) return c;
   if (auto n = node["type"]) c.types = reader.StringList(n, StrCat(what, ".type"));
   if (auto n = node["match"]) ParseMatch(reader, n, what, &c);
   ParseFacts(reader, node, what, &c);

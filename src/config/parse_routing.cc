@@ -10,7 +10,7 @@
 namespace demandcenter::config::internal {
 namespace {
 
-const std::string kAuto = "routing.auto";
+constexpr char kAuto[] = "routing.auto";
 
 // The deal's complexity: thresholds, segments, partner territories.
 void ParseComplexity(YamlReader& reader, const YAML::Node& a, AutoRoutingConfig* ar) {
