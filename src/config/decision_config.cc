@@ -1,5 +1,5 @@
 // The decision config's lookups and the channel names (no parsing here:
-// see config.cc).
+// the parser is the rest of src/config, see README.md).
 #include "demandcenter/config/decision_config.h"
 
 #include <algorithm>

@@ -1,0 +1,74 @@
+// The runtime sections' parser: kafka (brokers, topics, commit interval),
+// state (directory, dedup window, cache size) and http (bind address).
+#include <string>
+#include <utility>
+
+#include "demandcenter/common/strings.h"
+#include "src/config/section_parsers.h"
+
+namespace demandcenter::config::internal {
+namespace {
+
+void ParseTopics(YamlReader& reader, const YAML::Node& t, KafkaTopics* topics) {
+  if (!reader.ExpectMap(t, "kafka.topics",
+                        {"signals", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
+    return;
+  }
+  if (auto n = t["signals"]) topics->signals = reader.StringList(n, "kafka.topics.signals");
+  for (auto [key, field] : {std::pair{"dlq", &topics->dlq}, {"nba", &topics->nba},
+                            {"routing", &topics->routing}, {"prompts", &topics->prompts},
+                            {"transitions", &topics->transitions}, {"reps", &topics->reps}}) {
+    if (auto n = t[key]) {
+      if (auto s = reader.String(n, StrCat("kafka.topics.", key))) *field = *s;
+    }
+  }
+}
+
+void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
+  if (!reader.ExpectMap(k, "kafka",
+                        {"bootstrap_servers", "topics", "commit_interval", "json_topics"})) {
+    return;
+  }
+  if (auto n = k["bootstrap_servers"]) {
+    if (auto s = reader.String(n, "kafka.bootstrap_servers")) kafka->bootstrap_servers = *s;
+  }
+  if (auto n = k["commit_interval"]) {
+    if (auto d = reader.Duration(n, "kafka.commit_interval")) kafka->commit_interval_ms = *d;
+  }
+  if (auto n = k["json_topics"]) kafka->json_topics = reader.StringList(n, "kafka.json_topics");
+  if (auto t = k["topics"]) ParseTopics(reader, t, &kafka->topics);
+}
+
+// The dedup window is the decision core's (how long a signal id is
+// remembered); the rest is the runtime's.
+void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
+  if (!reader.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts"})) return;
+  if (auto n = s["dir"]) {
+    if (auto v = reader.String(n, "state.dir")) config->runtime.state.dir = *v;
+  }
+  if (auto n = s["dedup_window"]) {
+    if (auto d = reader.Duration(n, "state.dedup_window")) config->decision.dedup_window_ms = *d;
+  }
+  if (auto n = s["cache_accounts"]) {
+    if (auto v = reader.Integer(n, "state.cache_accounts", 1, 100'000'000)) {
+      config->runtime.state.cache_accounts = *v;
+    }
+  }
+}
+
+void ParseHttp(YamlReader& reader, const YAML::Node& h, HttpConfig* http) {
+  if (!reader.ExpectMap(h, "http", {"bind"})) return;
+  if (auto n = h["bind"]) {
+    if (auto v = reader.String(n, "http.bind")) http->bind = *v;
+  }
+}
+
+}  // namespace
+
+void ParseRuntime(YamlReader& reader, const YAML::Node& root, Config* config) {
+  if (auto k = root["kafka"]) ParseKafka(reader, k, &config->runtime.kafka);
+  if (auto s = root["state"]) ParseState(reader, s, config);
+  if (auto h = root["http"]) ParseHttp(reader, h, &config->runtime.http);
+}
+
+}  // namespace demandcenter::config::internal
