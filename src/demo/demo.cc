@@ -76,7 +76,7 @@ class LiveView {
     }
   }
 
-  void Status(const kafka::RunnerStats& stats, double seconds) {
+  void Status(const runner::RunnerStats& stats, double seconds) {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t signals = stats.signals.load();
     std::map<std::string, int> stages;

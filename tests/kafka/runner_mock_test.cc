@@ -490,7 +490,7 @@ class RunnerMockTest : public ::testing::Test {
   }
 
   std::string Stats() {
-    const RunnerStats& s = runner_->stats();
+    const runner::RunnerStats& s = runner_->stats();
     return StrCat("signals ", s.signals.load(), ", outputs ", s.outputs.load(), ", transactions ",
                   s.transactions.load(), ", aborts ", s.aborts.load(), ", duplicates ",
                   static_cast<int64_t>(CounterSum(metrics_, "demandcenter_duplicate_signals_total")));
@@ -579,7 +579,7 @@ TEST_F(RunnerMockTest, BaselineCommitsWhatReplayComputes) {
   absl::Status s = StopRunner();
   ASSERT_TRUE(s.ok()) << s;
 
-  const RunnerStats& stats = runner_->stats();
+  const runner::RunnerStats& stats = runner_->stats();
   EXPECT_EQ(stats.signals.load(), total);
   EXPECT_EQ(stats.aborts.load(), 0);
   EXPECT_GT(stats.rejected.load(), 0) << "the malformed records are dead-lettered";

@@ -1,18 +1,12 @@
-// `demandcenter run`: the decision core on Kafka with exactly-once state.
+// `demandcenter run`: the processing loop (runner/runner.h) on Kafka. This
+// is where the Kafka adapters — source, transactional sink, changelog
+// reader, team directory — the RocksDB partition stores and the system
+// clock are wired together; nothing else in the engine names them.
 //
-// One consumer in the group <application_id> reads the signal topics with the
-// range assignor, so an instance owns the same partition number of every
-// signal topic; partition number p is one task with its own RocksDB store
-// and changelog partition p of <application_id>-state-changelog.
-//
-// Per commit interval one Kafka transaction carries the outputs, the DLQ
-// records, the changelog records of every changed account and the consumed
-// offsets (KIP-447: fenced by the group generation). Only after it commits is
-// the state written to RocksDB, in one WriteBatch with the checkpoint, so a
-// crash never forces a full restore: on assignment a task restores just the
-// changelog tail after its checkpoint. An aborted transaction discards the
-// uncommitted state and rewinds the consumer to the committed offsets:
-// nothing is skipped and nothing is applied twice.
+// One consumer in the group <application_id> reads the signal topics with
+// the range assignor; partition number p is one task with its RocksDB store
+// under <state dir>/<application_id>/<instance id>/p<p> and changelog
+// partition p of <application_id>-state-changelog.
 #ifndef DEMANDCENTER_KAFKA_RUNNER_H_
 #define DEMANDCENTER_KAFKA_RUNNER_H_
 
@@ -24,9 +18,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "demandcenter/common/clock.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/outputs/counters.h"
 #include "demandcenter/metrics/metrics.h"
+#include "demandcenter/outputs/output.h"
+#include "demandcenter/runner/runner.h"
 
 namespace demandcenter::kafka {
 
@@ -44,37 +40,25 @@ struct RunOptions {
   std::function<void(const std::vector<outputs::Output>&)> on_committed;
 };
 
-// Counters readable from any thread (for the demo's live view).
-struct RunnerStats {
-  std::atomic<int64_t> signals{0};
-  std::atomic<int64_t> rejected{0};
-  std::atomic<int64_t> outputs{0};
-  std::atomic<int64_t> transactions{0};
-  std::atomic<int64_t> aborts{0};
-};
-
 class Runner {
  public:
+  // Creates the clients; a bad client setting is returned by Run.
   Runner(const config::Config& config, RunOptions options, metrics::Metrics* metrics);
   ~Runner();
 
-  // Runs until `stop` becomes true — then commits the open transaction and
-  // leaves the group cleanly — or until a fatal error, which it returns
-  // (e.g. the state directory cannot be written). Broker outages and failed
-  // transactions are retried, never skipped.
+  // See runner::Runner::Run.
   absl::Status Run(const std::atomic<bool>& stop);
 
   // True when the instance has partitions and every one is restored.
   // Thread safe.
-  bool ready() const { return ready_.load(); }
-  const RunnerStats& stats() const { return stats_; }
-
-  class Impl;  // public only so the client library's callbacks can reach it
+  bool ready() const { return runner_ != nullptr && runner_->ready(); }
+  const runner::RunnerStats& stats() const { return runner_ != nullptr ? runner_->stats() : no_stats_; }
 
  private:
-  std::unique_ptr<Impl> impl_;
-  std::atomic<bool> ready_{false};
-  RunnerStats stats_;
+  SystemClock clock_;
+  absl::Status created_;
+  std::unique_ptr<runner::Runner> runner_;
+  runner::RunnerStats no_stats_;
 };
 
 }  // namespace demandcenter::kafka

@@ -1,10 +1,10 @@
-#include "demandcenter/kafka/decision_metrics.h"
+#include "demandcenter/runner/decision_metrics.h"
 
 #include <map>
 #include <string>
 #include <vector>
 
-namespace demandcenter::kafka {
+namespace demandcenter::runner {
 namespace {
 
 using CountMap = std::map<std::string, int64_t>;
@@ -89,4 +89,4 @@ void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::Decis
   *exported = now;
 }
 
-}  // namespace demandcenter::kafka
+}  // namespace demandcenter::runner

@@ -1,12 +1,12 @@
 // Prometheus metrics of the decisions: the engine's counters, exported only
 // for committed work.
-#ifndef DEMANDCENTER_KAFKA_DECISION_METRICS_H_
-#define DEMANDCENTER_KAFKA_DECISION_METRICS_H_
+#ifndef DEMANDCENTER_RUNNER_DECISION_METRICS_H_
+#define DEMANDCENTER_RUNNER_DECISION_METRICS_H_
 
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/metrics/metrics.h"
 
-namespace demandcenter::kafka {
+namespace demandcenter::runner {
 
 // Adds to `metrics` what the engine counted since `exported`, then copies
 // `now` into `exported`. Called after a transaction commits: the work of an
@@ -16,6 +16,6 @@ namespace demandcenter::kafka {
 void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::DecisionCounters* exported,
                             metrics::Metrics* metrics);
 
-}  // namespace demandcenter::kafka
+}  // namespace demandcenter::runner
 
-#endif  // DEMANDCENTER_KAFKA_DECISION_METRICS_H_
+#endif  // DEMANDCENTER_RUNNER_DECISION_METRICS_H_

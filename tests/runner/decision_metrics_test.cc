@@ -1,8 +1,8 @@
-#include "demandcenter/kafka/decision_metrics.h"
+#include "demandcenter/runner/decision_metrics.h"
 
 #include <gtest/gtest.h>
 
-namespace demandcenter::kafka {
+namespace demandcenter::runner {
 namespace {
 
 TEST(DecisionMetricsTest, ExportsWhatGrewSinceTheLastExportOnce) {
@@ -70,4 +70,4 @@ TEST(DecisionMetricsTest, ANewEngineAfterARewindStartsFromZeroWithoutSubtracting
 }
 
 }  // namespace
-}  // namespace demandcenter::kafka
+}  // namespace demandcenter::runner

@@ -1,0 +1,149 @@
+// The engine's processing loop: partition tasks, restore, transactions,
+// commit and rewind — Kafka Streams' exactly-once loop, over the seams in
+// runner/seams.h, so it runs the same against Kafka (`run`, `demo`) and in
+// memory (its tests).
+//
+// Partition number p is one task: its own partition store and pipeline, and
+// partition p of the changelog topic <application_id>-state-changelog. Per
+// commit interval one transaction carries the outputs, the dead letters, the
+// changelog records of every changed account and the consumed offsets. Only
+// after it commits is the state written to the local store, in one batch with
+// the checkpoint, so a crash never forces a full restore: on assignment a task
+// restores just the changelog tail after its checkpoint. An aborted
+// transaction discards the uncommitted state and rewinds the source to the
+// committed offsets: nothing is skipped and nothing is applied twice.
+//
+// Takes: Config, the seams, a Clock, Metrics. Gives: committed outputs,
+// metrics, readiness. Depends on: pipeline, state, metrics; no Kafka.
+#ifndef DEMANDCENTER_RUNNER_RUNNER_H_
+#define DEMANDCENTER_RUNNER_RUNNER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "demandcenter/common/clock.h"
+#include "demandcenter/config/config.h"
+#include "demandcenter/metrics/metrics.h"
+#include "demandcenter/outputs/output.h"
+#include "demandcenter/pipeline/output_encoder.h"
+#include "demandcenter/runner/seams.h"
+
+namespace demandcenter::runner {
+
+// Everything the runner talks to. The runner owns the seams; `clock` and the
+// store factory's captures must outlive it.
+struct Seams {
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<Changelog> changelog;
+  // Null: the pools are as configured, with no run-time updates.
+  std::unique_ptr<Directory> directory;
+  StoreFactory stores;
+  Clock* clock = nullptr;
+};
+
+struct RunnerOptions {
+  // Names this instance in the log.
+  std::string instance_id = "0";
+  // Called on the processing thread with the outputs of each committed
+  // transaction, in emission order (the demo prints them).
+  std::function<void(const std::vector<outputs::Output>&)> on_committed;
+};
+
+// Counters readable from any thread (for the demo's live view and tests).
+struct RunnerStats {
+  std::atomic<int64_t> signals{0};
+  std::atomic<int64_t> rejected{0};
+  std::atomic<int64_t> outputs{0};
+  std::atomic<int64_t> transactions{0};
+  std::atomic<int64_t> aborts{0};
+};
+
+// Not thread safe, except ready() and stats(). `config` and `metrics` must
+// outlive it.
+class Runner : private Source::Listener {
+ public:
+  Runner(const config::Config& config, Seams seams, metrics::Metrics* metrics, RunnerOptions options = {});
+  ~Runner() override;
+
+  // Runs until `stop` becomes true — then commits the open transaction and
+  // leaves the group — or until a fatal error, which it returns (e.g. the
+  // state cannot be written). Outages and failed transactions are retried,
+  // never skipped.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  // The same loop one step at a time (tests): Start once, then Step (one
+  // poll, the commit when due), then Stop (commit and leave).
+  absl::Status Start();
+  absl::Status Step();
+  absl::Status Stop();
+
+  // True when the instance has partitions and every one is restored.
+  // Thread safe.
+  bool ready() const { return ready_.load(); }
+  const RunnerStats& stats() const { return stats_; }
+
+ private:
+  struct Task;
+
+  // Source::Listener.
+  void OnAssigned(const std::vector<int32_t>& partitions) override;
+  void OnRevoked(bool lost) override;
+
+  absl::Status OpenTask(int32_t partition);
+  absl::Status Restore(Task& task);
+  void ResetPipeline(Task& task);
+  void Process(const pipeline::Record& record);
+  void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
+  absl::Status BeginIfNeeded();
+  // Commits the open transaction. Returns a non-OK status only for errors
+  // that must stop the engine; aborted transactions are rewound.
+  absl::Status Commit();
+  absl::Status CommitTransaction(const Offsets& offsets);
+  absl::Status WriteStores();
+  void ExportMetrics(int64_t started_ms);
+  absl::Status AbortAndRewind(const std::string& why);
+  absl::Status RecoverProducer(const std::string& why);
+  absl::Status Rewind();
+  // What a failed Flush/Commit asks for (see seams.h).
+  absl::Status HandleTransactionError(const absl::Status& error, const std::string& what);
+  // Calls `call` until it stops answering kUnavailable, backing off on the
+  // clock; counts each retry under `what`.
+  absl::Status Retry(const std::string& what, const std::function<absl::Status()>& call);
+  void PollDirectory(bool until_end);
+  void UpdateReady();
+  void ClearTransaction();
+
+  const config::Config& config_;
+  Seams seams_;
+  metrics::Metrics* metrics_;
+  RunnerOptions options_;
+  pipeline::OutputEncoder encoder_;
+  std::string changelog_topic_;
+
+  std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  bool assigned_ = false;
+  // routing.reps, the latest record per "<pool>/<member>".
+  std::map<std::string, v1::PoolMemberUpdate> directory_records_;
+  int64_t next_directory_poll_ms_ = 0;
+  bool txn_open_ = false;
+  int64_t txn_started_ms_ = 0;
+  absl::Status fatal_;
+  std::vector<outputs::Output> txn_outputs_;
+  std::vector<int64_t> txn_arrivals_ms_;
+  int64_t txn_signals_ = 0;
+  int64_t txn_rejected_ = 0;
+  std::vector<outputs::Output> scratch_;
+  std::atomic<bool> ready_{false};
+  RunnerStats stats_;
+};
+
+}  // namespace demandcenter::runner
+
+#endif  // DEMANDCENTER_RUNNER_RUNNER_H_

@@ -1,0 +1,56 @@
+// Client configuration and creation for the Kafka adapters.
+#include "src/kafka/client.h"
+
+#include <iostream>
+
+#include "demandcenter/common/strings.h"
+
+namespace demandcenter::kafka {
+namespace {
+
+absl::Status Set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(StrCat("Kafka client setting ", key, "=", value, ": ", err));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<rd_kafka_conf_t*> NewConf(const ClientSettings& settings,
+                                         const std::vector<std::pair<std::string, std::string>>& extra,
+                                         void* opaque) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  (void)Set(conf, "bootstrap.servers", settings.bootstrap_servers);
+  (void)Set(conf, "client.id", settings.client_id);
+  for (const auto& [k, v] : settings.properties) {
+    absl::Status s = Set(conf, k, v);
+    if (!s.ok()) Log(std::string(s.message()));
+  }
+  for (const auto& [k, v] : extra) {
+    absl::Status s = Set(conf, k, v);
+    if (!s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
+  if (opaque != nullptr) rd_kafka_conf_set_opaque(conf, opaque);
+  return conf;
+}
+
+absl::StatusOr<KafkaPtr> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, std::string_view what) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));  // takes the conf on success
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(StrCat("creating ", what, ": ", err));
+  }
+  return KafkaPtr(rk);
+}
+
+std::string ErrorText(const rd_kafka_error_t* e) { return StrCat(rd_kafka_error_name(e), ": ", rd_kafka_error_string(e)); }
+
+void Log(std::string_view message) { std::cerr << "demandcenter: " << message << std::endl; }
+
+}  // namespace demandcenter::kafka

@@ -1,0 +1,148 @@
+// KafkaSource: the consumer, its rebalances and rewinds.
+#include "src/kafka/kafka_source.h"
+
+#include <algorithm>
+#include <set>
+
+#include "demandcenter/common/strings.h"
+
+namespace demandcenter::kafka {
+namespace {
+
+void RebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                         void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnRebalance(err, partitions);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSettings& settings,
+                                                                 const std::vector<std::string>& topics,
+                                                                 metrics::Metrics* metrics, Clock* clock) {
+  std::unique_ptr<KafkaSource> source(new KafkaSource(metrics, clock));
+  auto conf = NewConf(settings,
+                      {{"group.id", settings.application_id},
+                       {"enable.auto.commit", "false"},
+                       {"enable.auto.offset.store", "false"},
+                       {"isolation.level", "read_committed"},
+                       {"auto.offset.reset", "earliest"},
+                       {"partition.assignment.strategy", "range"},
+                       {"session.timeout.ms", "10000"},
+                       {"heartbeat.interval.ms", "1000"},
+                       {"enable.partition.eof", "false"}},
+                      source.get());
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(*conf, RebalanceTrampoline);
+  auto consumer = NewClient(RD_KAFKA_CONSUMER, *conf, "the Kafka consumer");
+  if (!consumer.ok()) return consumer.status();
+  source->consumer_ = std::move(*consumer);
+  rd_kafka_poll_set_consumer(source->consumer_.get());
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(source->consumer_.get(), list.get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(StrCat("subscribing to the signal topics: ", rd_kafka_err2str(e)));
+  }
+  return source;
+}
+
+KafkaSource::~KafkaSource() {
+  ReleaseMessage();
+  consumer_.reset();
+}
+
+void KafkaSource::ReleaseMessage() {
+  if (message_ != nullptr) rd_kafka_message_destroy(message_);
+  message_ = nullptr;
+}
+
+std::optional<pipeline::Record> KafkaSource::Poll(int timeout_ms) {
+  ReleaseMessage();
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
+  if (m == nullptr) return std::nullopt;
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      metrics_->KafkaErrors("consume").Increment();
+      Log(StrCat("consumer: ", rd_kafka_message_errstr(m)));
+    }
+    rd_kafka_message_destroy(m);
+    return std::nullopt;
+  }
+  message_ = m;
+  pipeline::Record r;
+  r.value = std::string_view(m->payload ? static_cast<const char*>(m->payload) : "", m->len);
+  r.key = std::string_view(m->key ? static_cast<const char*>(m->key) : "", m->key_len);
+  r.topic = rd_kafka_topic_name(m->rkt);
+  r.partition = m->partition;
+  r.offset = m->offset;
+  rd_kafka_timestamp_type_t type;
+  r.timestamp_ms = std::max<int64_t>(0, rd_kafka_message_timestamp(m, &type));
+  return r;
+}
+
+void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    // Wait until no transaction of a previous owner is pending on these
+    // partitions: with read_committed the committed-offset fetch asks for
+    // stable offsets (KIP-447), so after it returns the changelog holds
+    // every committed change and nothing of an aborted one.
+    PartitionList probe(rd_kafka_topic_partition_list_copy(partitions));
+    for (int attempt = 0;; ++attempt) {
+      rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), probe.get(), 30000);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      metrics_->KafkaErrors("committed_offsets").Increment();
+      Log(StrCat("fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
+      clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));
+    }
+    std::set<int32_t> numbers;
+    for (int i = 0; i < partitions->cnt; ++i) numbers.insert(partitions->elems[i].partition);
+    if (listener_ != nullptr) listener_->OnAssigned(std::vector<int32_t>(numbers.begin(), numbers.end()));
+    rd_kafka_assign(consumer_.get(), partitions);
+    assignment_.reset(rd_kafka_topic_partition_list_copy(partitions));
+    Log(StrCat("assigned ", partitions->cnt, " topic partitions"));
+  } else {
+    if (listener_ != nullptr) listener_->OnRevoked(rd_kafka_assignment_lost(consumer_.get()));
+    rd_kafka_assign(consumer_.get(), nullptr);
+    assignment_.reset();
+    Log(StrCat("revoked ", partitions->cnt, " topic partitions"));
+  }
+}
+
+absl::Status KafkaSource::Rewind() {
+  // Every partition goes back to the group's committed (transactional)
+  // offset by a seek, which also drops prefetched data. Not by assigning the
+  // same partitions again: librdkafka 2.0.2 then stops partitions whose
+  // previous stop may still be pending, and aborts on an assertion
+  // (rd_kafka_assignment_partition_stopped: rktp_started; seen after a
+  // session timeout during a broker restart).
+  if (!assignment_) return absl::OkStatus();
+  PartitionList committed(rd_kafka_topic_partition_list_copy(assignment_.get()));
+  rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), committed.get(), 30000);
+  for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < committed->cnt; ++i) e = committed->elems[i].err;
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    metrics_->KafkaErrors("committed_offsets").Increment();
+    return absl::UnavailableError(StrCat("fetching committed offsets: ", rd_kafka_err2str(e)));
+  }
+  for (int i = 0; i < committed->cnt; ++i) {
+    // Nothing committed yet: from the start, as auto.offset.reset says.
+    if (committed->elems[i].offset < 0) committed->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  KafkaError seek(rd_kafka_seek_partitions(consumer_.get(), committed.get(), 30000));
+  bool failed = static_cast<bool>(seek);
+  for (int i = 0; i < committed->cnt; ++i) failed = failed || committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!failed) return absl::OkStatus();
+  // A partition that could not be sought must not continue past what was
+  // discarded: assign again from the committed offsets after all.
+  metrics_->KafkaErrors("seek").Increment();
+  Log(StrCat("rewinding: seek failed (", seek ? ErrorText(seek.get()) : "per partition", "); assigning again"));
+  for (int i = 0; i < committed->cnt; ++i) committed->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_assign(consumer_.get(), committed.get());
+  return absl::OkStatus();
+}
+
+void KafkaSource::Close() {
+  ReleaseMessage();
+  rd_kafka_consumer_close(consumer_.get());
+}
+
+}  // namespace demandcenter::kafka

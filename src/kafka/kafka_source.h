@@ -1,0 +1,55 @@
+// The Source on Kafka: one consumer in the group <application_id>, subscribed
+// to the signal topics with the range assignor (so an instance owns the same
+// partition number of every signal topic), read_committed, offsets committed
+// only through the sink's transactions (KIP-447).
+#ifndef DEMANDCENTER_SRC_KAFKA_KAFKA_SOURCE_H_
+#define DEMANDCENTER_SRC_KAFKA_KAFKA_SOURCE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "demandcenter/common/clock.h"
+#include "demandcenter/metrics/metrics.h"
+#include "demandcenter/runner/seams.h"
+#include "src/kafka/client.h"
+
+namespace demandcenter::kafka {
+
+class KafkaSource : public runner::Source {
+ public:
+  // `metrics` and `clock` must outlive the source.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(const ClientSettings& settings,
+                                                             const std::vector<std::string>& topics,
+                                                             metrics::Metrics* metrics, Clock* clock);
+  ~KafkaSource() override;
+
+  void SetListener(Listener* listener) override { listener_ = listener; }
+  std::optional<pipeline::Record> Poll(int timeout_ms) override;
+  absl::Status Rewind() override;
+  void Close() override;
+
+  // The consumer, whose group metadata fences the sink's offset commits.
+  rd_kafka_t* consumer() const { return consumer_.get(); }
+
+  // Rebalance callback entry (librdkafka calls it from inside Poll).
+  void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+
+ private:
+  KafkaSource(metrics::Metrics* metrics, Clock* clock) : metrics_(metrics), clock_(clock) {}
+  void ReleaseMessage();
+
+  metrics::Metrics* metrics_;
+  Clock* clock_;
+  KafkaPtr consumer_;
+  Listener* listener_ = nullptr;
+  PartitionList assignment_;
+  // The record handed out by the last Poll.
+  rd_kafka_message_t* message_ = nullptr;
+};
+
+}  // namespace demandcenter::kafka
+
+#endif  // DEMANDCENTER_SRC_KAFKA_KAFKA_SOURCE_H_

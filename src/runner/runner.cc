@@ -1,0 +1,383 @@
+// Runner: tasks, restore, transactions, commit, abort and rewind, over the
+// seams. No Kafka, no real clock: both come in through runner/seams.h and
+// common/clock.h.
+#include "demandcenter/runner/runner.h"
+
+#include <algorithm>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "demandcenter/common/strings.h"
+#include "demandcenter/pipeline/pipeline.h"
+#include "demandcenter/runner/decision_metrics.h"
+
+namespace demandcenter::runner {
+namespace {
+
+// How long one Step waits for a record.
+constexpr int kPollMs = 20;
+constexpr int64_t kDirectoryPollMs = 1000;
+
+void Log(std::string_view message) { std::cerr << "demandcenter: " << message << std::endl; }
+
+}  // namespace
+
+struct Runner::Task {
+  int32_t partition = 0;
+  std::unique_ptr<state::PartitionStore> store;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
+  state::Checkpoint checkpoint;
+  // Next input offset per topic consumed in the open transaction.
+  std::map<std::string, int64_t> consumed;
+  // Changelog records produced in the open transaction.
+  std::vector<state::ChangeRecord> pending;
+  int64_t last_changelog_offset = -1;
+  // What the metrics have already been given.
+  int64_t exported_cache_hits = 0;
+  int64_t exported_cache_misses = 0;
+  outputs::DecisionCounters exported_counters;
+};
+
+Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metrics, RunnerOptions options)
+    : config_(config),
+      seams_(std::move(seams)),
+      metrics_(metrics),
+      options_(std::move(options)),
+      encoder_(config.runtime.kafka.topics, config.runtime.kafka.json_topics),
+      changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")) {
+  seams_.source->SetListener(this);
+}
+
+Runner::~Runner() {
+  seams_.source->SetListener(nullptr);
+  tasks_.clear();
+}
+
+absl::Status Runner::Run(const std::atomic<bool>& stop) {
+  absl::Status s = Start();
+  while (s.ok() && !stop.load()) s = Step();
+  if (!s.ok()) return s;
+  return Stop();
+}
+
+absl::Status Runner::Start() {
+  // A producer of our own, fencing any earlier incarnation; retried while
+  // the cluster is unreachable: back-pressure, not failure.
+  absl::Status s = Retry("initialising transactions", [&] { return seams_.sink->Reset(); });
+  if (!s.ok()) return s;
+  PollDirectory(/*until_end=*/true);
+  next_directory_poll_ms_ = seams_.clock->NowMs() + kDirectoryPollMs;
+  Log(StrCat("running: group ", config_.runtime.application_id, ", instance ", options_.instance_id));
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Step() {
+  std::optional<pipeline::Record> record = seams_.source->Poll(kPollMs);
+  if (!fatal_.ok()) return fatal_;
+  if (record) {
+    absl::Status s = BeginIfNeeded();
+    if (!s.ok()) return s;
+    Process(*record);
+  }
+  seams_.sink->Poll();
+  int64_t now = seams_.clock->NowMs();
+  if (now >= next_directory_poll_ms_) {
+    PollDirectory(/*until_end=*/false);
+    next_directory_poll_ms_ = now + kDirectoryPollMs;
+  }
+  if (txn_open_ && now - txn_started_ms_ >= config_.runtime.kafka.commit_interval_ms) {
+    absl::Status s = Commit();
+    if (!s.ok()) return s;
+  }
+  UpdateReady();
+  return fatal_;
+}
+
+absl::Status Runner::Stop() {
+  if (!fatal_.ok()) return fatal_;
+  absl::Status s = Commit();
+  seams_.source->Close();
+  Log("stopped cleanly");
+  return s.ok() ? fatal_ : s;
+}
+
+void Runner::OnAssigned(const std::vector<int32_t>& partitions) {
+  std::set<int32_t> numbers(partitions.begin(), partitions.end());
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    it = numbers.count(it->first) ? std::next(it) : tasks_.erase(it);
+  }
+  for (int32_t p : numbers) {
+    absl::Status s = OpenTask(p);
+    if (!s.ok() && fatal_.ok()) fatal_ = s;
+  }
+  assigned_ = true;
+  metrics_->AssignedPartitions().Set(static_cast<double>(numbers.size()));
+  Log(StrCat("assigned tasks ", absl::StrJoin(numbers, ",")));
+  UpdateReady();
+}
+
+void Runner::OnRevoked(bool lost) {
+  if (lost) {
+    // Another member may own these partitions already: what we did since
+    // the last commit must not be committed (it would be fenced anyway).
+    if (txn_open_) {
+      absl::Status s = AbortAndRewind("partitions lost (session timed out)");
+      if (!s.ok() && fatal_.ok()) fatal_ = s;
+    }
+  } else if (txn_open_) {
+    // Revocation: finish the open transaction so the next owner starts
+    // from exactly what we committed.
+    absl::Status s = Commit();
+    if (!s.ok() && fatal_.ok()) fatal_ = s;
+  }
+  assigned_ = false;
+  metrics_->AssignedPartitions().Set(0);
+  Log(lost ? "partitions lost" : "partitions revoked");
+  UpdateReady();
+}
+
+void Runner::UpdateReady() {
+  bool ready = assigned_ && !tasks_.empty();
+  ready_.store(ready);
+  metrics_->Ready().Set(ready ? 1 : 0);
+}
+
+absl::Status Runner::OpenTask(int32_t partition) {
+  auto& slot = tasks_[partition];
+  if (!slot) {
+    auto task = std::make_unique<Task>();
+    task->partition = partition;
+    auto store = seams_.stores(partition);
+    if (!store.ok()) {
+      tasks_.erase(partition);
+      return store.status();
+    }
+    task->store = std::move(*store);
+    slot = std::move(task);
+  }
+  ready_.store(false);
+  metrics_->Ready().Set(0);
+  return Restore(*slot);
+}
+
+absl::Status Runner::Restore(Task& task) {
+  // Another instance may have owned the partition since this store last
+  // did: nothing cached may outlive the restore.
+  task.store->ClearCache();
+  task.checkpoint = task.store->ReadCheckpoint();
+  state::Checkpoint cp = task.checkpoint;
+  bool full = cp.changelog_next == 0;
+  auto range = seams_.changelog->Restore(task.partition, cp.changelog_next, [&](Changelog::Batch batch) {
+    for (const auto& r : batch.records) {
+      int64_t stream_time = 0;
+      if (r.key == state::kStreamTimeKey && absl::SimpleAtoi(r.value, &stream_time)) {
+        cp.stream_time_ms = std::max(cp.stream_time_ms, stream_time);
+      }
+    }
+    cp.changelog_next = batch.next_offset;
+    absl::Status s = task.store->ApplyRestored(batch.records, cp);
+    if (s.ok()) metrics_->RestoredRecords().Increment(static_cast<double>(batch.records.size()));
+    return s;
+  });
+  if (!range.ok()) return range.status();
+  if (range->from < range->end) task.checkpoint = cp;
+  metrics_->Restores(full ? "full" : "tail").Increment();
+  Log(StrCat("partition ", task.partition, ": restored ", range->records, " changelog records (",
+             full ? "full" : "tail", " restore from offset ", range->from, ", end ", range->end, ")"));
+  ResetPipeline(task);
+  return absl::OkStatus();
+}
+
+void Runner::ResetPipeline(Task& task) {
+  task.pipeline = std::make_unique<pipeline::Pipeline>(config_.decision, task.store.get());
+  task.exported_counters = outputs::DecisionCounters{};
+  engine::Engine& engine = task.pipeline->engine();
+  for (const auto& [key, update] : directory_records_) (void)engine.ApplyPoolUpdate(update);
+  engine.RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
+  engine.RebuildTimers();
+  task.consumed.clear();
+  task.pending.clear();
+}
+
+void Runner::PollDirectory(bool until_end) {
+  if (!seams_.directory) return;
+  std::vector<v1::PoolMemberUpdate> fresh = seams_.directory->Poll(until_end);
+  for (const auto& update : fresh) {
+    directory_records_[StrCat(update.pool_id(), "/", update.member_id())] = update;
+    for (auto& [p, task] : tasks_) {
+      if (!task->pipeline) continue;
+      absl::Status st = task->pipeline->engine().ApplyPoolUpdate(update);
+      if (!st.ok() && p == tasks_.begin()->first) Log(std::string(st.message()));
+    }
+  }
+}
+
+void Runner::Process(const pipeline::Record& record) {
+  auto it = tasks_.find(record.partition);
+  if (it == tasks_.end()) return;  // not ours any more (a rebalance is under way)
+  Task& task = *it->second;
+  task.consumed[std::string(record.topic)] = record.offset + 1;
+  if (record.timestamp_ms > 0) txn_arrivals_ms_.push_back(record.timestamp_ms);
+  ++txn_signals_;
+  scratch_.clear();
+  pipeline::Result result = task.pipeline->Process(record, &scratch_);
+  if (result.signal != nullptr) metrics_->SignalsConsumed(std::string(record.topic), result.signal->type()).Increment();
+  if (result.outcome == pipeline::Outcome::kRejected) {
+    Send(pipeline::DeadLetter(record, result.reject, config_.runtime.kafka.topics.dlq));
+    metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
+    ++txn_rejected_;
+  } else if (result.outcome == pipeline::Outcome::kDuplicate) {
+    metrics_->Duplicates().Increment();
+  }
+  for (auto& o : scratch_) {
+    Send(encoder_.Encode(o));
+    txn_outputs_.push_back(std::move(o));
+  }
+}
+
+absl::Status Runner::BeginIfNeeded() {
+  if (txn_open_) return absl::OkStatus();
+  absl::Status s = seams_.sink->Begin();
+  if (!s.ok()) return absl::InternalError(StrCat("beginning a transaction: ", s.message()));
+  txn_open_ = true;
+  txn_started_ms_ = seams_.clock->NowMs();
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Retry(const std::string& what, const std::function<absl::Status()>& call) {
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = call();
+    if (s.code() != absl::StatusCode::kUnavailable) return s;
+    Log(StrCat(what, " (will retry): ", s.message()));
+    seams_.clock->SleepMs(std::min<int64_t>(5000, 200 * (attempt + 1)));
+  }
+}
+
+absl::Status Runner::HandleTransactionError(const absl::Status& error, const std::string& what) {
+  std::string why = StrCat(what, error.message());
+  if (error.code() == absl::StatusCode::kAborted) return AbortAndRewind(why);
+  if (error.code() == absl::StatusCode::kFailedPrecondition) return RecoverProducer(why);
+  return absl::Status(error.code(), why);
+}
+
+absl::Status Runner::Commit() {
+  if (!txn_open_) return absl::OkStatus();
+  int64_t started = seams_.clock->NowMs();
+  // State first: every changed account of every task, as changelog records.
+  for (auto& [p, task] : tasks_) {
+    if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));
+    if (task->consumed.empty() && !task->store->HasPendingChanges()) continue;
+    task->pending = task->store->PendingChanges(task->pipeline->engine().StreamTime(p));
+    for (const auto& r : task->pending) Send({changelog_topic_, p, r.key, r.value, {}});
+  }
+  absl::Status s = seams_.sink->Flush();
+  if (!s.ok()) return HandleTransactionError(s, "");
+  for (auto& [p, task] : tasks_) {
+    task->last_changelog_offset = std::max(task->last_changelog_offset, seams_.sink->LastOffset(changelog_topic_, p));
+  }
+  Offsets offsets;
+  for (auto& [p, task] : tasks_) {
+    for (const auto& [topic, next] : task->consumed) offsets[{topic, p}] = next;
+  }
+  s = Retry("committing", [&] { return seams_.sink->Commit(offsets); });
+  if (!s.ok()) return HandleTransactionError(s, "committing: ");
+  txn_open_ = false;
+  s = WriteStores();
+  if (!s.ok()) return s;
+  ExportMetrics(started);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::WriteStores() {
+  // Committed: now the local stores, each in one batch with its checkpoint.
+  for (auto& [p, task] : tasks_) {
+    if (task->pending.empty() && task->consumed.empty()) continue;
+    state::Checkpoint cp = task->checkpoint;
+    if (task->last_changelog_offset >= 0) cp.changelog_next = task->last_changelog_offset + 1;
+    for (const auto& [topic, next] : task->consumed) cp.input_next[topic] = next;
+    cp.stream_time_ms = task->pipeline->engine().StreamTime(p);
+    absl::Status s = task->store->Commit(task->pending, cp);
+    if (!s.ok()) return absl::UnavailableError(StrCat("writing the state of partition ", p, ": ", s.message()));
+    task->checkpoint = cp;
+    task->pending.clear();
+    task->consumed.clear();
+  }
+  return absl::OkStatus();
+}
+
+void Runner::ExportMetrics(int64_t started_ms) {
+  double cached = 0, bytes = 0;
+  for (auto& [p, task] : tasks_) {
+    const state::PartitionStore& store = *task->store;
+    cached += static_cast<double>(store.cached_accounts());
+    bytes += static_cast<double>(store.ApproximateSize());
+    metrics_->CacheHits().Increment(static_cast<double>(std::max<int64_t>(0, store.cache_hits() - task->exported_cache_hits)));
+    metrics_->CacheMisses().Increment(
+        static_cast<double>(std::max<int64_t>(0, store.cache_misses() - task->exported_cache_misses)));
+    task->exported_cache_hits = store.cache_hits();
+    task->exported_cache_misses = store.cache_misses();
+    ExportDecisionCounters(task->pipeline->engine().counters(), &task->exported_counters, metrics_);
+  }
+  metrics_->CachedAccounts().Set(cached);
+  metrics_->StateBytes().Set(bytes);
+  metrics_->TransactionsCommitted().Increment();
+  metrics_->CommitLatency().Observe(static_cast<double>(seams_.clock->NowMs() - started_ms) / 1000.0);
+  int64_t wall_ms = seams_.clock->WallMs();
+  for (int64_t arrival : txn_arrivals_ms_) {
+    metrics_->ProcessingLatency().Observe(static_cast<double>(std::max<int64_t>(0, wall_ms - arrival)) / 1000.0);
+  }
+  for (const auto& o : txn_outputs_) metrics_->Outputs(outputs::OutputKindName(o.kind)).Increment();
+  stats_.signals += txn_signals_;
+  stats_.rejected += txn_rejected_;
+  stats_.outputs += static_cast<int64_t>(txn_outputs_.size());
+  stats_.transactions += 1;
+  if (options_.on_committed && !txn_outputs_.empty()) options_.on_committed(txn_outputs_);
+  ClearTransaction();
+}
+
+void Runner::ClearTransaction() {
+  txn_outputs_.clear();
+  txn_arrivals_ms_.clear();
+  txn_signals_ = txn_rejected_ = 0;
+}
+
+absl::Status Runner::AbortAndRewind(const std::string& why) {
+  Log(StrCat("aborting the transaction and rewinding to the last commit: ", why));
+  metrics_->TransactionsAborted().Increment();
+  stats_.aborts += 1;
+  absl::Status s = Retry("aborting", [&] { return seams_.sink->Abort(); });
+  if (s.code() == absl::StatusCode::kFailedPrecondition) return RecoverProducer(StrCat("aborting: ", s.message()));
+  if (!s.ok()) return s;
+  txn_open_ = false;
+  return Rewind();
+}
+
+absl::Status Runner::RecoverProducer(const std::string& why) {
+  // A fatal producer error — typically the coordinator aborted our
+  // transaction and bumped the epoch while the broker was unreachable past
+  // the transaction timeout. Nothing of the open transaction is committed:
+  // start a new producer (which fences the old epoch) and rewind.
+  Log(StrCat("producer failed fatally (", why, "); recreating it and rewinding to the last commit"));
+  metrics_->KafkaErrors("producer_fatal").Increment();
+  metrics_->TransactionsAborted().Increment();
+  stats_.aborts += 1;
+  txn_open_ = false;
+  absl::Status s = Retry("recreating the producer", [&] { return seams_.sink->Reset(); });
+  if (!s.ok()) return s;
+  return Rewind();
+}
+
+absl::Status Runner::Rewind() {
+  ClearTransaction();
+  for (auto& [p, task] : tasks_) {
+    task->store->Discard();
+    task->last_changelog_offset = -1;
+    ResetPipeline(*task);
+  }
+  if (!assigned_) return absl::OkStatus();
+  return Retry("rewinding to the committed offsets", [&] { return seams_.source->Rewind(); });
+}
+
+}  // namespace demandcenter::runner
