@@ -138,6 +138,7 @@ void ParseBusinessHours(YamlReader& reader, YAML::Node n,
   if (auto hours = ParseHours(reader, n, "contact_policy.business_hours", false)) {
     cp->business_hours.emplace(std::move(*hours), holidays);
   }
+  if (!n.IsMap()) return;  // refused above; a plain value has no channels to read
   if (auto c = n["channels"]) {
     cp->business_channels = reader.Channels(c, "contact_policy.business_hours.channels", false);
   }
@@ -153,6 +154,7 @@ void ParseQuietHours(YamlReader& reader, YAML::Node n,
     cp->quiet_hours_text = text;
     cp->send_hours.emplace(std::move(*hours), holidays);
   }
+  if (!n.IsMap()) return;  // refused above
   if (auto c = n["channels"]) {
     cp->quiet_channels = reader.Channels(c, "contact_policy.quiet_hours.channels", false);
   }
