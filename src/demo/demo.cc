@@ -110,35 +110,102 @@ class LiveView {
   int printed_this_tick_ = 0;
 };
 
+// librdkafka's mock cluster with the config's topics, or nothing when the
+// demo runs against a real cluster.
+class EmbeddedKafka {
+ public:
+  ~EmbeddedKafka() {
+    if (mock_ != nullptr) rd_kafka_mock_cluster_destroy(mock_);
+    if (host_ != nullptr) rd_kafka_destroy(host_);
+  }
+
+  // Starts three brokers and creates the topics; returns their address.
+  absl::StatusOr<std::string> Start(const config::Config& config, int32_t partitions) {
+    char err[512];
+    rd_kafka_conf_t* host_conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(host_conf, "log_level", "3", err, sizeof(err));
+    host_ = rd_kafka_new(RD_KAFKA_PRODUCER, host_conf, err, sizeof(err));
+    if (host_ == nullptr) {
+      rd_kafka_conf_destroy(host_conf);
+      return absl::InternalError(StrCat("starting the embedded Kafka: ", err));
+    }
+    mock_ = rd_kafka_mock_cluster_new(host_, 3);
+    if (mock_ == nullptr) return absl::InternalError("starting the embedded Kafka cluster failed");
+    const auto& topics = config.runtime.kafka.topics;
+    for (const auto& t : topics.signals) rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
+    for (const auto& t : {topics.dlq, topics.nba, topics.routing, topics.prompts, topics.transitions}) {
+      rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
+    }
+    std::string changelog = StrCat(config.runtime.application_id, "-state-changelog");
+    rd_kafka_mock_topic_create(mock_, changelog.c_str(), partitions, 1);
+    return std::string(rd_kafka_mock_cluster_bootstraps(mock_));
+  }
+
+ private:
+  // The embedded cluster lives in a client handle of its own.
+  rd_kafka_t* host_ = nullptr;
+  rd_kafka_mock_cluster_t* mock_ = nullptr;
+};
+
+// Produces generated journeys into the signal topics at `options.rate` per
+// second until `producing` turns false.
+void ProduceJourneys(const config::Config& config, const DemoOptions& options, const std::string& bootstrap,
+                     const std::atomic<bool>& producing) {
+  char err[512];
+  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
+  rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof(err));
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
+  if (producer == nullptr) {
+    rd_kafka_conf_destroy(pconf);
+    return;
+  }
+  generate::GeneratorOptions g;
+  g.accounts = options.accounts;
+  g.signals = 2'000'000;
+  g.seed = options.seed;
+  g.malformed_share = 0.005;
+  g.start_ms = generate::kDefaultStartMs;
+  g.days = 365;
+  std::atomic<bool> cancel{false};
+  g.cancel = &cancel;
+  auto started = Clock::now();
+  int64_t sent = 0;
+  auto send = [&](const generate::GeneratedRecord& r) {
+    if (!producing.load()) {
+      cancel = true;
+      return;
+    }
+    std::string topic = TopicForType(config.runtime.kafka.topics, r.value);
+    while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+                             RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+           producing.load()) {
+      rd_kafka_poll(producer, 10);
+    }
+    ++sent;
+    rd_kafka_poll(producer, 0);
+    auto due = started + std::chrono::microseconds(sent * 1'000'000 / std::max(1, options.rate));
+    while (producing.load() && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  (void)generate::Generate(g, send, nullptr);
+  rd_kafka_flush(producer, 5000);
+  rd_kafka_destroy(producer);
+}
+
 }  // namespace
 
 absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
                      const std::atomic<bool>& stop, std::ostream& out) {
-  // The embedded cluster lives in a client handle of its own.
-  char err[512];
-  rd_kafka_conf_t* host_conf = rd_kafka_conf_new();
-  rd_kafka_t* host = nullptr;
-  rd_kafka_mock_cluster_t* mock = nullptr;
+  EmbeddedKafka embedded;
   std::string bootstrap = options.bootstrap_servers;
   if (bootstrap.empty()) {
-    rd_kafka_conf_set(host_conf, "log_level", "3", err, sizeof(err));
-    host = rd_kafka_new(RD_KAFKA_PRODUCER, host_conf, err, sizeof(err));
-    if (host == nullptr) return absl::InternalError(StrCat("starting the embedded Kafka: ", err));
-    mock = rd_kafka_mock_cluster_new(host, 3);
-    if (mock == nullptr) {
-      rd_kafka_destroy(host);
-      return absl::InternalError("starting the embedded Kafka cluster failed");
-    }
-    bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
-    for (const auto& t : config.runtime.kafka.topics.signals) rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
-    for (const auto& t : {config.runtime.kafka.topics.dlq, config.runtime.kafka.topics.nba, config.runtime.kafka.topics.routing,
-                          config.runtime.kafka.topics.prompts, config.runtime.kafka.topics.transitions}) {
-      rd_kafka_mock_topic_create(mock, t.c_str(), options.partitions, 1);
-    }
-    rd_kafka_mock_topic_create(mock, StrCat(config.runtime.application_id, "-state-changelog").c_str(), options.partitions, 1);
+    auto started = embedded.Start(config, options.partitions);
+    if (!started.ok()) return started.status();
+    bootstrap = *started;
     out << "embedded Kafka (librdkafka mock cluster, 3 brokers) at " << bootstrap << '\n';
   } else {
-    rd_kafka_conf_destroy(host_conf);
     out << "Kafka at " << bootstrap << '\n';
   }
 
@@ -153,13 +220,12 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
   run_options.state_dir = state_dir;
   run_options.instance_id = "demo";
   run_options.on_committed = [&view](const std::vector<outputs::Output>& outputs) { view.OnCommitted(outputs); };
-  auto runner_ptr = std::make_unique<kafka::Runner>(config, run_options, &metrics);
-  kafka::Runner& runner = *runner_ptr;
+  auto runner = std::make_unique<kafka::Runner>(config, run_options, &metrics);
 
   std::unique_ptr<http::HttpServer> server;
   if (!options.http_bind.empty()) {
     server = std::make_unique<http::HttpServer>(options.http_bind, metrics.registry(),
-                                                [&runner] { return runner.ready(); });
+                                                [&runner] { return runner->ready(); });
     absl::Status s = server->Start();
     if (!s.ok()) return s;
     out << "metrics at http://" << options.http_bind << "/metrics\n";
@@ -167,51 +233,9 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
 
   std::atomic<bool> done{false};
   absl::Status engine_status;
-  std::thread engine_thread([&] { engine_status = runner.Run(done); });
-
-  // The journeys: generated signals, paced, into the signal topics.
-  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
-  rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
-  rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof(err));
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
+  std::thread engine_thread([&] { engine_status = runner->Run(done); });
   std::atomic<bool> producing{true};
-  std::thread producer_thread([&] {
-    if (producer == nullptr) return;
-    generate::GeneratorOptions g;
-    g.accounts = options.accounts;
-    g.signals = 2'000'000;
-    g.seed = options.seed;
-    g.malformed_share = 0.005;
-    g.start_ms = generate::kDefaultStartMs;
-    g.days = 365;
-    std::atomic<bool> cancel{false};
-    g.cancel = &cancel;
-    auto started = Clock::now();
-    int64_t sent = 0;
-    (void)generate::Generate(
-        g,
-        [&](const generate::GeneratedRecord& r) {
-          if (!producing.load()) {
-            cancel = true;
-            return;
-          }
-          std::string topic = TopicForType(config.runtime.kafka.topics, r.value);
-          while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                                   RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
-                                   RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-                     RD_KAFKA_RESP_ERR__QUEUE_FULL &&
-                 producing.load()) {
-            rd_kafka_poll(producer, 10);
-          }
-          ++sent;
-          rd_kafka_poll(producer, 0);
-          auto due = started + std::chrono::microseconds(sent * 1'000'000 / std::max(1, options.rate));
-          while (producing.load() && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        },
-        nullptr);
-  });
+  std::thread producer_thread([&] { ProduceJourneys(config, options, bootstrap, producing); });
 
   auto started = Clock::now();
   auto next_status = started + std::chrono::seconds(2);
@@ -219,31 +243,22 @@ absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto now = Clock::now();
     if (now >= next_status) {
-      view.Status(runner.stats(), std::chrono::duration<double>(now - started).count());
+      view.Status(runner->stats(), std::chrono::duration<double>(now - started).count());
       next_status += std::chrono::seconds(2);
     }
-    if (options.duration_ms > 0 &&
-        now - started >= std::chrono::milliseconds(options.duration_ms)) {
-      break;
-    }
+    if (options.duration_ms > 0 && now - started >= std::chrono::milliseconds(options.duration_ms)) break;
     if (!engine_status.ok()) break;
   }
   producing = false;
   producer_thread.join();
-  if (producer != nullptr) {
-    rd_kafka_flush(producer, 5000);
-    rd_kafka_destroy(producer);
-  }
   done = true;
   engine_thread.join();
-  view.Status(runner.stats(), std::chrono::duration<double>(Clock::now() - started).count());
+  view.Status(runner->stats(), std::chrono::duration<double>(Clock::now() - started).count());
   if (server) server->Stop();
-  std::string summary = StrCat("demo stopped: ", runner.stats().signals.load(), " signals, ",
-                               runner.stats().outputs.load(), " outputs in ", runner.stats().transactions.load(),
+  std::string summary = StrCat("demo stopped: ", runner->stats().signals.load(), " signals, ",
+                               runner->stats().outputs.load(), " outputs in ", runner->stats().transactions.load(),
                                " transactions\n");
-  runner_ptr.reset();  // the engine's clients go before the cluster they talk to
-  if (mock != nullptr) rd_kafka_mock_cluster_destroy(mock);
-  if (host != nullptr) rd_kafka_destroy(host);
+  runner.reset();  // the engine's clients go before the cluster they talk to
   std::error_code ec;
   std::filesystem::remove_all(state_dir, ec);
   out << summary;

@@ -1,6 +1,7 @@
 #include "demandcenter/rules/contact_policy.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "demandcenter/common/calendar.h"
 #include "demandcenter/common/strings.h"
@@ -65,114 +66,124 @@ int64_t NextAllowed(const config::DecisionConfig& config, const PolicyZone& zone
   return t;
 }
 
-PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
-                                 const v1::AccountState& account, const v1::ContactState* contact,
-                                 v1::Channel channel, std::string_view action, bool prompt,
-                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks) {
-  const auto& cp = config.contact_policy;
-  PolicyOutcome out;
-  out.send_at_ms = now_ms;
-  auto stop = [&](std::string policy, std::string detail) {
-    checks->push_back(Check(policy, false, detail));
-    out.allowed = false;
-    out.stopped_by = std::move(policy);
-    out.detail = std::move(detail);
-    return out;
-  };
+namespace {
 
-  // Do-not-contact stops everything for the account or the contact.
-  if (account.do_not_contact()) return stop("do_not_contact", "the account is do-not-contact in CRM");
-  if (contact != nullptr) {
-    if (contact->do_not_contact()) {
-      return stop("do_not_contact", StrCat("contact ", ContactName(*contact), " is do-not-contact in CRM"));
-    }
-    // The flag is the person's: another CRM record with the same address
-    // (a duplicate) that is flagged stops this one too.
-    if (!contact->email().empty()) {
-      for (const auto& other : account.contacts()) {
-        if (other.do_not_contact() && other.email() == contact->email()) {
-          return stop("do_not_contact", StrCat("contact ", ContactName(*contact), " shares the address ",
-                                               contact->email(), " with do-not-contact ", ContactName(other)));
-        }
-      }
+// Why the policy stops a candidate.
+struct Stop {
+  std::string policy;
+  std::string detail;
+};
+
+// Do-not-contact stops everything for the account or the contact.
+std::optional<Stop> DoNotContact(const v1::AccountState& account, const v1::ContactState* contact) {
+  if (account.do_not_contact()) return Stop{"do_not_contact", "the account is do-not-contact in CRM"};
+  if (contact == nullptr) return std::nullopt;
+  if (contact->do_not_contact()) {
+    return Stop{"do_not_contact", StrCat("contact ", ContactName(*contact), " is do-not-contact in CRM")};
+  }
+  // The flag is the person's: another CRM record with the same address
+  // (a duplicate) that is flagged stops this one too.
+  if (contact->email().empty()) return std::nullopt;
+  for (const auto& other : account.contacts()) {
+    if (other.do_not_contact() && other.email() == contact->email()) {
+      return Stop{"do_not_contact", StrCat("contact ", ContactName(*contact), " shares the address ",
+                                           contact->email(), " with do-not-contact ", ContactName(other))};
     }
   }
-  // Marketing e-mail needs consent and a working address.
-  if (channel == v1::EMAIL && contact != nullptr) {
-    // Consent is per person and per address: any record of the same
-    // address counts.
-    bool unsubscribed = contact->unsubscribed();
-    bool bounced = contact->bounced();
-    if (!contact->email().empty()) {
-      for (const auto& other : account.contacts()) {
-        if (other.email() != contact->email()) continue;
-        unsubscribed = unsubscribed || other.unsubscribed();
-        bounced = bounced || other.bounced();
-      }
+  return std::nullopt;
+}
+
+// Marketing e-mail needs consent and a working address.
+std::optional<Stop> EmailConsent(const v1::AccountState& account, const v1::ContactState* contact,
+                                 v1::Channel channel, std::vector<v1::PolicyCheck>* checks) {
+  if (channel != v1::EMAIL || contact == nullptr) return std::nullopt;
+  // Consent is per person and per address: any record of the same address
+  // counts.
+  bool unsubscribed = contact->unsubscribed();
+  bool bounced = contact->bounced();
+  if (!contact->email().empty()) {
+    for (const auto& other : account.contacts()) {
+      if (other.email() != contact->email()) continue;
+      unsubscribed = unsubscribed || other.unsubscribed();
+      bounced = bounced || other.bounced();
     }
-    if (unsubscribed) {
-      return stop("consent.unsubscribed", StrCat(ContactName(*contact), " unsubscribed from marketing e-mail"));
-    }
-    if (bounced) {
-      return stop("consent.bounced", StrCat("the address of ", ContactName(*contact), " bounced hard"));
-    }
-    checks->push_back(Check("consent", true, StrCat(ContactName(*contact), " subscribed; address not bounced")));
   }
-  // Salespeople's answers: dismissed actions cool down, snoozed ones wait.
+  if (unsubscribed) {
+    return Stop{"consent.unsubscribed", StrCat(ContactName(*contact), " unsubscribed from marketing e-mail")};
+  }
+  if (bounced) return Stop{"consent.bounced", StrCat("the address of ", ContactName(*contact), " bounced hard")};
+  checks->push_back(Check("consent", true, StrCat(ContactName(*contact), " subscribed; address not bounced")));
+  return std::nullopt;
+}
+
+// Salespeople's answers: dismissed actions cool down, snoozed ones wait.
+std::optional<Stop> FeedbackBlock(const v1::AccountState& account, std::string_view action, int64_t now_ms,
+                                  const PolicyZone& zone) {
   for (const auto& b : account.blocks()) {
     if (b.action() != action || b.until_ms() <= now_ms) continue;
-    return stop(StrCat("feedback.", b.reason()),
+    return Stop{StrCat("feedback.", b.reason()),
                 StrCat(action, " was ", b.reason(), " in CRM (", b.prompt_id(), "); not proposed again before ",
-                       LocalTimeText(b.until_ms(), zone)));
+                       LocalTimeText(b.until_ms(), zone))};
   }
+  return std::nullopt;
+}
 
-  // Hours: outside them the action is scheduled for the next allowed window.
+// Hours: outside them the action is scheduled for the next allowed window.
+// Returns when it may go out.
+int64_t CheckHours(const config::DecisionConfig& config, const PolicyZone& zone, v1::Channel channel, bool prompt,
+                   int64_t now_ms, std::vector<v1::PolicyCheck>* checks) {
+  const auto& cp = config.contact_policy;
   bool business = cp.business_hours && (prompt || cp.IsBusinessChannel(channel));
   bool quiet = cp.send_hours && cp.IsQuietChannel(channel);
-  if (business || quiet) {
-    out.send_at_ms = NextAllowed(config, zone, channel, prompt, now_ms);
-    std::string zone_text = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
-    std::string when = StrCat(calendar::FormatLocal(now_ms, *zone.tz), " ", zone_text);
-    if (business) {
-      std::string hours = cp.business_hours->hours().ToString();
-      bool open = cp.business_hours->IsOpen(now_ms, *zone.tz, zone.name);
-      checks->push_back(Check("business_hours", true,
-                              open && out.send_at_ms == now_ms
-                                  ? StrCat(when, " is within business hours (", hours, ")")
-                                  : StrCat(when, open ? "" : " is outside business hours (", open ? "" : hours,
-                                           open ? "" : ")", ": scheduled for ",
-                                           calendar::FormatLocal(out.send_at_ms, *zone.tz))));
-    }
-    if (quiet) {
-      bool open = cp.send_hours->IsOpen(now_ms, *zone.tz, zone.name);
-      checks->push_back(Check("quiet_hours", true,
-                              open && out.send_at_ms == now_ms
-                                  ? StrCat(when, " is outside quiet hours (", cp.quiet_hours_text, ")")
-                                  : StrCat(when, open ? "" : " is in quiet hours (", open ? "" : cp.quiet_hours_text,
-                                           open ? "" : ")", ": scheduled for ",
-                                           calendar::FormatLocal(out.send_at_ms, *zone.tz))));
-    }
+  if (!business && !quiet) return now_ms;
+  int64_t send_at = NextAllowed(config, zone, channel, prompt, now_ms);
+  std::string zone_text = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
+  std::string when = StrCat(calendar::FormatLocal(now_ms, *zone.tz), " ", zone_text);
+  auto scheduled = [&] { return StrCat(": scheduled for ", calendar::FormatLocal(send_at, *zone.tz)); };
+  if (business) {
+    std::string hours = cp.business_hours->hours().ToString();
+    bool open = cp.business_hours->IsOpen(now_ms, *zone.tz, zone.name);
+    checks->push_back(Check("business_hours", true,
+                            open && send_at == now_ms ? StrCat(when, " is within business hours (", hours, ")")
+                            : open                    ? StrCat(when, scheduled())
+                                   : StrCat(when, " is outside business hours (", hours, ")", scheduled())));
   }
-  int64_t send_at = out.send_at_ms;
+  if (quiet) {
+    bool open = cp.send_hours->IsOpen(now_ms, *zone.tz, zone.name);
+    checks->push_back(Check("quiet_hours", true,
+                            open && send_at == now_ms
+                                ? StrCat(when, " is outside quiet hours (", cp.quiet_hours_text, ")")
+                            : open ? StrCat(when, scheduled())
+                                   : StrCat(when, " is in quiet hours (", cp.quiet_hours_text, ")", scheduled())));
+  }
+  return send_at;
+}
 
-  // The same action not twice within its cool-down.
-  if (int64_t cooldown = cp.ActionCooldown(action); cooldown > 0) {
-    int64_t nearest = -1;
-    for (const auto& s : account.sent()) {
-      if (s.action() != action) continue;
-      int64_t gap = std::abs(send_at - s.at_ms());
-      if (nearest < 0 || gap < nearest) nearest = gap;
-    }
-    if (nearest >= 0 && nearest < cooldown) {
-      return stop("cooldown.action", StrCat(action, " sent ", FormatDuration(nearest), " apart; cool-down ",
-                                            FormatDuration(cooldown)));
-    }
-    checks->push_back(Check("cooldown.action",
-                            true, nearest < 0 ? StrCat(action, " not sent recently; cool-down ", FormatDuration(cooldown))
-                                              : StrCat(action, " sent ", FormatDuration(nearest),
-                                                       " apart; cool-down ", FormatDuration(cooldown))));
+// The same action not twice within its cool-down.
+std::optional<Stop> ActionCooldown(const config::ContactPolicyConfig& cp, const v1::AccountState& account,
+                                   std::string_view action, int64_t send_at, std::vector<v1::PolicyCheck>* checks) {
+  int64_t cooldown = cp.ActionCooldown(action);
+  if (cooldown <= 0) return std::nullopt;
+  int64_t nearest = -1;
+  for (const auto& s : account.sent()) {
+    if (s.action() != action) continue;
+    int64_t gap = std::abs(send_at - s.at_ms());
+    if (nearest < 0 || gap < nearest) nearest = gap;
   }
-  // Caps: at most `max` in any window of `per`, counting scheduled sends.
+  if (nearest >= 0 && nearest < cooldown) {
+    return Stop{"cooldown.action",
+                StrCat(action, " sent ", FormatDuration(nearest), " apart; cool-down ", FormatDuration(cooldown))};
+  }
+  checks->push_back(Check("cooldown.action", true,
+                          nearest < 0 ? StrCat(action, " not sent recently; cool-down ", FormatDuration(cooldown))
+                                      : StrCat(action, " sent ", FormatDuration(nearest), " apart; cool-down ",
+                                               FormatDuration(cooldown))));
+  return std::nullopt;
+}
+
+// Caps: at most `max` in any window of `per`, counting scheduled sends.
+std::optional<Stop> Caps(const config::ContactPolicyConfig& cp, const v1::AccountState& account, v1::Channel channel,
+                         std::string_view action, int64_t send_at, std::vector<v1::PolicyCheck>* checks) {
   std::vector<int64_t> times;
   for (const auto& cap : cp.caps) {
     if (!cap.Covers(channel, action)) continue;
@@ -182,12 +193,37 @@ PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const Pol
     }
     int32_t already = MostInAWindowWith(times, send_at, cap.per_ms);
     if (already >= cap.max) {
-      return stop(StrCat("cap.", cap.id), StrCat(already, " of ", cap.max, " in ", FormatDuration(cap.per_ms),
-                                                 " already"));
+      return Stop{StrCat("cap.", cap.id), StrCat(already, " of ", cap.max, " in ", FormatDuration(cap.per_ms),
+                                                 " already")};
     }
     checks->push_back(Check(StrCat("cap.", cap.id), true,
                             StrCat(already + 1, " of ", cap.max, " in ", FormatDuration(cap.per_ms))));
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
+                                 const v1::AccountState& account, const v1::ContactState* contact,
+                                 v1::Channel channel, std::string_view action, bool prompt,
+                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks) {
+  PolicyOutcome out;
+  out.send_at_ms = now_ms;
+  auto stopped = [&](Stop stop) {
+    checks->push_back(Check(stop.policy, false, stop.detail));
+    out.allowed = false;
+    out.stopped_by = std::move(stop.policy);
+    out.detail = std::move(stop.detail);
+    return out;
+  };
+  if (auto stop = DoNotContact(account, contact)) return stopped(std::move(*stop));
+  if (auto stop = EmailConsent(account, contact, channel, checks)) return stopped(std::move(*stop));
+  if (auto stop = FeedbackBlock(account, action, now_ms, zone)) return stopped(std::move(*stop));
+  out.send_at_ms = CheckHours(config, zone, channel, prompt, now_ms, checks);
+  const auto& cp = config.contact_policy;
+  if (auto stop = ActionCooldown(cp, account, action, out.send_at_ms, checks)) return stopped(std::move(*stop));
+  if (auto stop = Caps(cp, account, channel, action, out.send_at_ms, checks)) return stopped(std::move(*stop));
   return out;
 }
 

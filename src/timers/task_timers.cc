@@ -63,6 +63,35 @@ struct Escalation {
   std::string how;
 };
 
+// The next person: the pool's next available member (for a next_member
+// step), else the manager; nobody when neither is there.
+Escalation NextAssignee(const routing::PoolDirectory& pools, const v1::OpenTask& task, config::EscalationStep step,
+                        const std::string& manager, const std::string& account_id, int64_t now) {
+  Escalation to;
+  if (step == config::EscalationStep::kNextMember) {
+    if (const config::Pool* pool = pools.Find(task.escalation_pool())) {
+      std::vector<std::string> tried(task.assignees().begin(), task.assignees().end());
+      to.next = routing::PickAvailableMember(*pool, account_id, now, tried);
+      if (!to.next.empty()) to.how = StrCat("next available member of pool ", pool->id);
+    }
+  }
+  if (to.next.empty() && !manager.empty()) {
+    to.next = manager;
+    to.how = step == config::EscalationStep::kManager ? "the manager"
+                                                      : "the manager (no other pool member available)";
+  }
+  return to;
+}
+
+// The business-hours check of an escalation sent later than it fell due.
+void AddScheduledCheck(int64_t now, int64_t send_at, const rules::PolicyZone& zone, v1::DecisionTrace* trace) {
+  v1::PolicyCheck* p = trace->add_policies();
+  p->set_policy("business_hours");
+  p->set_passed(true);
+  p->set_detail(StrCat(calendar::FormatLocal(now, *zone.tz), " ", zone.name,
+                       " is outside business hours: scheduled for ", calendar::FormatLocal(send_at, *zone.tz)));
+}
+
 }  // namespace
 
 TaskTimers::TaskTimers(const config::DecisionConfig& config, const routing::PoolDirectory& pools,
@@ -121,23 +150,10 @@ void TaskTimers::FireSla(const v1::TimerEntry& key, v1::AccountState* account, s
   int64_t now = key.due_ms();
   rules::PolicyZone zone = ZoneFor(*account);
 
-  // The next person: the pool's next available member, or the manager.
   config::EscalationStep step = route.escalate[level];
   std::string manager = !route.manager.empty() ? route.manager : task->manager_id();
   std::string previous = task->assignee_id();
-  Escalation to;
-  if (step == config::EscalationStep::kNextMember) {
-    if (const config::Pool* pool = pools_.Find(task->escalation_pool())) {
-      std::vector<std::string> tried(task->assignees().begin(), task->assignees().end());
-      to.next = routing::PickAvailableMember(*pool, account_id, now, tried);
-      if (!to.next.empty()) to.how = StrCat("next available member of pool ", pool->id);
-    }
-  }
-  if (to.next.empty() && !manager.empty()) {
-    to.next = manager;
-    to.how = step == config::EscalationStep::kManager ? "the manager"
-                                                      : "the manager (no other pool member available)";
-  }
+  Escalation to = NextAssignee(pools_, *task, step, manager, account_id, now);
   if (to.next.empty()) return;
   bool to_manager = to.next == manager;
   ++counters_->assignments[to_manager ? "escalation_manager" : "escalation_next_member"];
@@ -168,13 +184,7 @@ void TaskTimers::FireSla(const v1::TimerEntry& key, v1::AccountState* account, s
                           to.how,
                           more ? StrCat("; new deadline ", outputs::DueText(new_due, zone)) : "; no further escalation",
                           ". Rule ", task->rule_id(), ", task ", task->task_id(), "."));
-  if (send_at != now) {
-    v1::PolicyCheck* p = d.trace.add_policies();
-    p->set_policy("business_hours");
-    p->set_passed(true);
-    p->set_detail(StrCat(calendar::FormatLocal(now, *zone.tz), " ", zone.name,
-                         " is outside business hours: scheduled for ", calendar::FormatLocal(send_at, *zone.tz)));
-  }
+  if (send_at != now) AddScheduledCheck(now, send_at, zone, &d.trace);
 
   std::string level_text = std::to_string(new_level);
   std::string prompt_id = DeterministicId("prm", {account_id, task->task_id(), "escalation", level_text});
