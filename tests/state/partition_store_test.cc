@@ -7,27 +7,10 @@
 
 #include "demandcenter/state/rocksdb_kv.h"
 #include "gtest/gtest.h"
+#include "../support/shared_kv.h"
 
 namespace demandcenter::state {
 namespace {
-
-// A KvStore that forwards to one the test owns, so a "reopened" store sees
-// what the previous one wrote.
-class BorrowedKv : public KvStore {
- public:
-  explicit BorrowedKv(KvStore* kv) : kv_(kv) {}
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override { return kv_->Get(key); }
-  absl::Status Write(const std::vector<KvWrite>& batch) override { return kv_->Write(batch); }
-  void ForEach(std::string_view prefix,
-               const std::function<void(std::string_view, std::string_view)>& visit) const override {
-    kv_->ForEach(prefix, visit);
-  }
-  uint64_t ApproximateBytes() const override { return kv_->ApproximateBytes(); }
-  uint64_t ApproximateKeys() const override { return kv_->ApproximateKeys(); }
-
- private:
-  KvStore* kv_;
-};
 
 class PartitionStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -41,7 +24,7 @@ class PartitionStoreTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<PartitionStore> Open() {
-    if (GetParam() == "memory") return std::make_unique<PartitionStore>(std::make_unique<BorrowedKv>(&memory_), 10);
+    if (GetParam() == "memory") return std::make_unique<PartitionStore>(std::make_unique<testing::SharedKv>(&memory_), 10);
     auto store = OpenRocksDbPartitionStore(dir_, 10);
     EXPECT_TRUE(store.ok()) << store.status();
     return std::move(*store);

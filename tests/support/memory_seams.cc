@@ -5,6 +5,7 @@
 
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
+#include "shared_kv.h"
 
 namespace demandcenter::testing {
 
@@ -243,30 +244,9 @@ absl::StatusOr<runner::Changelog::Range> MemoryChangelog::Restore(
 
 // ---------------------------------------------------------------- stores
 
-namespace {
-
-// A KvStore over a disk the test keeps.
-class DiskKv : public state::KvStore {
- public:
-  explicit DiskKv(state::MemoryKvStore* disk) : disk_(disk) {}
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override { return disk_->Get(key); }
-  absl::Status Write(const std::vector<state::KvWrite>& batch) override { return disk_->Write(batch); }
-  void ForEach(std::string_view prefix,
-               const std::function<void(std::string_view, std::string_view)>& visit) const override {
-    disk_->ForEach(prefix, visit);
-  }
-  uint64_t ApproximateBytes() const override { return disk_->ApproximateBytes(); }
-  uint64_t ApproximateKeys() const override { return disk_->ApproximateKeys(); }
-
- private:
-  state::MemoryKvStore* disk_;
-};
-
-}  // namespace
-
 runner::StoreFactory MemoryDisks::Factory(size_t cache_accounts) {
   return [this, cache_accounts](int32_t partition) -> absl::StatusOr<std::unique_ptr<state::PartitionStore>> {
-    return std::make_unique<state::PartitionStore>(std::make_unique<DiskKv>(&disks_[partition]), cache_accounts);
+    return std::make_unique<state::PartitionStore>(std::make_unique<SharedKv>(&disks_[partition]), cache_accounts);
   };
 }
 
