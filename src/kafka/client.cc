@@ -1,8 +1,8 @@
 // Client configuration and creation for the Kafka adapters.
 #include "src/kafka/client.h"
 
-#include <iostream>
 
+#include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
 
 namespace demandcenter::kafka {
@@ -26,7 +26,7 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(const ClientSettings& settings,
   (void)Set(conf, "client.id", settings.client_id);
   for (const auto& [k, v] : settings.properties) {
     absl::Status s = Set(conf, k, v);
-    if (!s.ok()) Log(std::string(s.message()));
+    if (!s.ok()) LogLine(std::string(s.message()));
   }
   for (const auto& [k, v] : extra) {
     absl::Status s = Set(conf, k, v);
@@ -51,6 +51,5 @@ absl::StatusOr<KafkaPtr> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, 
 
 std::string ErrorText(const rd_kafka_error_t* e) { return StrCat(rd_kafka_error_name(e), ": ", rd_kafka_error_string(e)); }
 
-void Log(std::string_view message) { std::cerr << "demandcenter: " << message << std::endl; }
 
 }  // namespace demandcenter::kafka

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "demandcenter/common/log.h"
 
 namespace demandcenter::kafka {
 
@@ -53,8 +54,6 @@ absl::StatusOr<KafkaPtr> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, 
 
 // "NAME: description".
 std::string ErrorText(const rd_kafka_error_t* e);
-
-void Log(std::string_view message);
 
 }  // namespace demandcenter::kafka
 

@@ -52,7 +52,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> KafkaChangelog::Watermarks(int32_t p
                                                   ": create it with as many partitions as the signal topics "
                                                   "(deploy/local/kafka.sh topics)"));
     }
-    Log(StrCat("reading changelog watermarks (will retry): ", rd_kafka_err2str(e)));
+    LogLine(StrCat("reading changelog watermarks (will retry): ", rd_kafka_err2str(e)));
     clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));
   }
 }
@@ -86,14 +86,14 @@ absl::StatusOr<runner::Changelog::Range> KafkaChangelog::Restore(
                                  std::string(static_cast<const char*>(m->payload), m->len)});
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         metrics_->KafkaErrors("restore").Increment();
-        Log(StrCat("restoring partition ", partition, ": ", rd_kafka_message_errstr(m)));
+        LogLine(StrCat("restoring partition ", partition, ": ", rd_kafka_message_errstr(m)));
       }
       rd_kafka_message_destroy(m);
     }
     // The position also moves over aborted records and transaction markers.
     if (int64_t p = Position(partition); p >= 0) position = p;
     if (position < high && clock_->NowMs() >= next_note) {
-      Log(StrCat("partition ", partition, ": restore waits at changelog offset ", position,
+      LogLine(StrCat("partition ", partition, ": restore waits at changelog offset ", position,
                  " for a transaction of a previous owner to complete (end ", high, ")"));
       next_note += kWaitNoteMs;
     }

@@ -24,7 +24,7 @@ std::unique_ptr<KafkaDirectory> KafkaDirectory::Open(const ClientSettings& setti
   }
   if (md != nullptr) rd_kafka_metadata_destroy(md);
   if (partitions == 0) {
-    Log(StrCat("no ", topic, " topic: pools are as configured, with no run-time updates"));
+    LogLine(StrCat("no ", topic, " topic: pools are as configured, with no run-time updates"));
     return nullptr;
   }
   auto conf = NewConf(settings, {{"group.id", StrCat(settings.application_id, "-directory")},
@@ -34,7 +34,7 @@ std::unique_ptr<KafkaDirectory> KafkaDirectory::Open(const ClientSettings& setti
   absl::StatusOr<KafkaPtr> consumer = conf.ok() ? NewClient(RD_KAFKA_CONSUMER, *conf, "the directory consumer")
                                                 : absl::StatusOr<KafkaPtr>(conf.status());
   if (!consumer.ok()) {
-    Log(StrCat("reading ", topic, ": ", consumer.status().message()));
+    LogLine(StrCat("reading ", topic, ": ", consumer.status().message()));
     return nullptr;
   }
   std::unique_ptr<KafkaDirectory> d(new KafkaDirectory(std::move(topic), metrics, clock));
@@ -66,7 +66,7 @@ std::optional<v1::PoolMemberUpdate> KafkaDirectory::Parse(const rd_kafka_message
   }
   if (ok) return update;
   metrics_->KafkaErrors("directory_record").Increment();
-  Log(StrCat(topic_, " record at partition ", m->partition, " offset ", m->offset,
+  LogLine(StrCat(topic_, " record at partition ", m->partition, " offset ", m->offset,
              " is not a PoolMemberUpdate; skipped"));
   return std::nullopt;
 }
@@ -97,7 +97,7 @@ std::vector<v1::PoolMemberUpdate> KafkaDirectory::Poll(bool until_end) {
     rd_kafka_message_destroy(m);
   }
   records_ += static_cast<int64_t>(fresh.size());
-  if (until_end) Log(StrCat("read ", records_, " pool member records from ", topic_));
+  if (until_end) LogLine(StrCat("read ", records_, " pool member records from ", topic_));
   return fresh;
 }
 

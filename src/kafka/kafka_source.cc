@@ -63,7 +63,7 @@ std::optional<pipeline::Record> KafkaSource::Poll(int timeout_ms) {
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       metrics_->KafkaErrors("consume").Increment();
-      Log(StrCat("consumer: ", rd_kafka_message_errstr(m)));
+      LogLine(StrCat("consumer: ", rd_kafka_message_errstr(m)));
     }
     rd_kafka_message_destroy(m);
     return std::nullopt;
@@ -91,7 +91,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), probe.get(), 30000);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       metrics_->KafkaErrors("committed_offsets").Increment();
-      Log(StrCat("fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
+      LogLine(StrCat("fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
       clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));
     }
     std::set<int32_t> numbers;
@@ -99,12 +99,12 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     if (listener_ != nullptr) listener_->OnAssigned(std::vector<int32_t>(numbers.begin(), numbers.end()));
     rd_kafka_assign(consumer_.get(), partitions);
     assignment_.reset(rd_kafka_topic_partition_list_copy(partitions));
-    Log(StrCat("assigned ", partitions->cnt, " topic partitions"));
+    LogLine(StrCat("assigned ", partitions->cnt, " topic partitions"));
   } else {
     if (listener_ != nullptr) listener_->OnRevoked(rd_kafka_assignment_lost(consumer_.get()));
     rd_kafka_assign(consumer_.get(), nullptr);
     assignment_.reset();
-    Log(StrCat("revoked ", partitions->cnt, " topic partitions"));
+    LogLine(StrCat("revoked ", partitions->cnt, " topic partitions"));
   }
 }
 
@@ -134,7 +134,7 @@ absl::Status KafkaSource::Rewind() {
   // A partition that could not be sought must not continue past what was
   // discarded: assign again from the committed offsets after all.
   metrics_->KafkaErrors("seek").Increment();
-  Log(StrCat("rewinding: seek failed (", seek ? ErrorText(seek.get()) : "per partition", "); assigning again"));
+  LogLine(StrCat("rewinding: seek failed (", seek ? ErrorText(seek.get()) : "per partition", "); assigning again"));
   for (int i = 0; i < committed->cnt; ++i) committed->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_assign(consumer_.get(), committed.get());
   return absl::OkStatus();

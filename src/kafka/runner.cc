@@ -38,7 +38,7 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
     return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache);
   };
   seams.clock = clock;
-  Log(StrCat("brokers ", settings.bootstrap_servers, ", state ", state_dir));
+  LogLine(StrCat("brokers ", settings.bootstrap_servers, ", state ", state_dir));
   return seams;
 }
 

@@ -4,11 +4,11 @@
 #include "demandcenter/runner/runner.h"
 
 #include <algorithm>
-#include <iostream>
 #include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/runner/decision_metrics.h"
@@ -20,7 +20,6 @@ namespace {
 constexpr int kPollMs = 20;
 constexpr int64_t kDirectoryPollMs = 1000;
 
-void Log(std::string_view message) { std::cerr << "demandcenter: " << message << std::endl; }
 
 }  // namespace
 
@@ -69,7 +68,7 @@ absl::Status Runner::Start() {
   if (!s.ok()) return s;
   PollDirectory(/*until_end=*/true);
   next_directory_poll_ms_ = seams_.clock->NowMs() + kDirectoryPollMs;
-  Log(StrCat("running: group ", config_.runtime.application_id, ", instance ", options_.instance_id));
+  LogLine(StrCat("running: group ", config_.runtime.application_id, ", instance ", options_.instance_id));
   return absl::OkStatus();
 }
 
@@ -99,7 +98,7 @@ absl::Status Runner::Stop() {
   if (!fatal_.ok()) return fatal_;
   absl::Status s = Commit();
   seams_.source->Close();
-  Log("stopped cleanly");
+  LogLine("stopped cleanly");
   return s.ok() ? fatal_ : s;
 }
 
@@ -114,7 +113,7 @@ void Runner::OnAssigned(const std::vector<int32_t>& partitions) {
   }
   assigned_ = true;
   metrics_->AssignedPartitions().Set(static_cast<double>(numbers.size()));
-  Log(StrCat("assigned tasks ", absl::StrJoin(numbers, ",")));
+  LogLine(StrCat("assigned tasks ", absl::StrJoin(numbers, ",")));
   UpdateReady();
 }
 
@@ -134,7 +133,7 @@ void Runner::OnRevoked(bool lost) {
   }
   assigned_ = false;
   metrics_->AssignedPartitions().Set(0);
-  Log(lost ? "partitions lost" : "partitions revoked");
+  LogLine(lost ? "partitions lost" : "partitions revoked");
   UpdateReady();
 }
 
@@ -184,7 +183,7 @@ absl::Status Runner::Restore(Task& task) {
   if (!range.ok()) return range.status();
   if (range->from < range->end) task.checkpoint = cp;
   metrics_->Restores(full ? "full" : "tail").Increment();
-  Log(StrCat("partition ", task.partition, ": restored ", range->records, " changelog records (",
+  LogLine(StrCat("partition ", task.partition, ": restored ", range->records, " changelog records (",
              full ? "full" : "tail", " restore from offset ", range->from, ", end ", range->end, ")"));
   ResetPipeline(task);
   return absl::OkStatus();
@@ -209,7 +208,7 @@ void Runner::PollDirectory(bool until_end) {
     for (auto& [p, task] : tasks_) {
       if (!task->pipeline) continue;
       absl::Status st = task->pipeline->engine().ApplyPoolUpdate(update);
-      if (!st.ok() && p == tasks_.begin()->first) Log(std::string(st.message()));
+      if (!st.ok() && p == tasks_.begin()->first) LogLine(std::string(st.message()));
     }
   }
 }
@@ -250,7 +249,7 @@ absl::Status Runner::Retry(const std::string& what, const std::function<absl::St
   for (int attempt = 0;; ++attempt) {
     absl::Status s = call();
     if (s.code() != absl::StatusCode::kUnavailable) return s;
-    Log(StrCat(what, " (will retry): ", s.message()));
+    LogLine(StrCat(what, " (will retry): ", s.message()));
     seams_.clock->SleepMs(std::min<int64_t>(5000, 200 * (attempt + 1)));
   }
 }
@@ -344,7 +343,7 @@ void Runner::ClearTransaction() {
 }
 
 absl::Status Runner::AbortAndRewind(const std::string& why) {
-  Log(StrCat("aborting the transaction and rewinding to the last commit: ", why));
+  LogLine(StrCat("aborting the transaction and rewinding to the last commit: ", why));
   metrics_->TransactionsAborted().Increment();
   stats_.aborts += 1;
   absl::Status s = Retry("aborting", [&] { return seams_.sink->Abort(); });
@@ -359,7 +358,7 @@ absl::Status Runner::RecoverProducer(const std::string& why) {
   // transaction and bumped the epoch while the broker was unreachable past
   // the transaction timeout. Nothing of the open transaction is committed:
   // start a new producer (which fences the old epoch) and rewind.
-  Log(StrCat("producer failed fatally (", why, "); recreating it and rewinding to the last commit"));
+  LogLine(StrCat("producer failed fatally (", why, "); recreating it and rewinding to the last commit"));
   metrics_->KafkaErrors("producer_fatal").Increment();
   metrics_->TransactionsAborted().Increment();
   stats_.aborts += 1;
