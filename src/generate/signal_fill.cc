@@ -17,11 +17,13 @@
 namespace demandcenter::generate {
 namespace {
 
+// The low `digits` hex digits of `v`.
 void AppendHex(uint64_t v, int digits, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = digits - 1; i >= 0; --i) out->push_back(kHex[(v >> (4 * i)) & 0xf]);
 }
 
+// `v` in decimal, zero-padded to `width`.
 void AppendPadded(int64_t v, int width, std::string* out) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
@@ -30,6 +32,8 @@ void AppendPadded(int64_t v, int width, std::string* out) {
   out->append(buf, end);
 }
 
+// Opens an opportunity unless one is open: its amount, products and an
+// owner for the account.
 void OpenOpportunity(Account& a) {
   if (a.flags & kFlagOppOpen) return;
   a.flags |= kFlagOppOpen;

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "demandcenter/common/json_string.h"
 #include "demandcenter/common/rfc3339.h"
 #include "demandcenter/common/strings.h"
@@ -252,16 +253,9 @@ class Parser {
   // A field error is recorded and the parse goes on (the value is skipped);
   // the last one is reported, as protobuf does. `name` is appended to the
   // current path.
-  void FieldError(RejectCode code, const char* at, std::string_view name, bool name_is_map_key,
-                  std::string detail) {
-    ++field_errors_;
-    field_error_.code = code;
-    field_error_.offset = scan_.OffsetOf(at);
-    field_error_.head =
-        code == RejectCode::kUnknownField ? "unknown JSON field " : "invalid JSON: ";
-    AppendPath(name, name_is_map_key, &field_error_.head);
-    field_error_.detail = std::move(detail);
-  }
+  ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void FieldError(
+      RejectCode code, const char* at, std::string_view name, bool name_is_map_key,
+      std::string detail);
 
   void AppendPath(std::string_view name, bool name_is_map_key, std::string* out) const {
     bool first = true;
@@ -279,18 +273,20 @@ class Parser {
     add(name, name_is_map_key);
   }
 
+  // Marks the field's oneof as set in *taken; a field error when another
+  // member of it was set before.
   bool TakeOneof(const MessageInfo& message, const FieldInfo& field, std::string_view key,
                  const char* at, uint64_t* taken) {
     if (field.oneof < 0) return true;
     const uint64_t bit = uint64_t{1} << (field.oneof & 63);
-    if ((*taken & bit) != 0) {
-      FieldError(RejectCode::kBadJson, at, field.name, false,
-                 StrCat("oneof ", message.oneofs[static_cast<size_t>(field.oneof)],
-                        " is already set; cannot also set ", Quoted(key)));
-      return false;
+    if ((*taken & bit) == 0) {
+      *taken |= bit;
+      return true;
     }
-    *taken |= bit;
-    return true;
+    FieldError(RejectCode::kBadJson, at, field.name, false,
+               StrCat("oneof ", message.oneofs[static_cast<size_t>(field.oneof)],
+                      " is already set; cannot also set ", Quoted(key)));
+    return false;
   }
 
   void WriteScalar(const FieldInfo& field, const Scalar& v, const char* at);
@@ -312,6 +308,16 @@ class Parser {
   bool object_map_value_ = false;
   ParseError object_map_value_error_;
 };
+
+void Parser::FieldError(RejectCode code, const char* at, std::string_view name,
+                        bool name_is_map_key, std::string detail) {
+  ++field_errors_;
+  field_error_.code = code;
+  field_error_.offset = scan_.OffsetOf(at);
+  field_error_.head = code == RejectCode::kUnknownField ? "unknown JSON field " : "invalid JSON: ";
+  AppendPath(name, name_is_map_key, &field_error_.head);
+  field_error_.detail = std::move(detail);
+}
 
 // A string, number or bool for `field`: converted and written, or a field
 // error.

@@ -37,6 +37,19 @@ bool SafeStrtod(std::string_view text, std::string* scratch, double* value) {
   return *str != '\0' && *end == '\0';
 }
 
+bool Scanner::SyntaxError(const char* at, std::string_view what) {
+  error_.code = RejectCode::kBadJson;
+  error_.offset = OffsetOf(at);
+  error_.head = "invalid JSON";
+  error_.detail.assign(what.data(), what.size());
+  return false;
+}
+
+bool Scanner::SyntaxErrorHere(std::string_view what) {
+  if (p_ == end_) return SyntaxError(p_, StrCat("Unexpected end of string. ", what));
+  return SyntaxError(p_, what);
+}
+
 Reject MakeReject(std::string_view json, const ParseError& error) {
   size_t line = 1, line_start = 0;
   for (size_t i = 0; i < error.offset; ++i) {

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/ingest/decoder.h"
 
@@ -137,19 +138,13 @@ class Scanner {
 
   // --- errors --------------------------------------------------------------
 
-  bool SyntaxError(const char* at, std::string_view what) {
-    error_.code = RejectCode::kBadJson;
-    error_.offset = OffsetOf(at);
-    error_.head = "invalid JSON";
-    error_.detail.assign(what.data(), what.size());
-    return false;
-  }
+  // Records the error and returns false. Out of line and cold: the loops
+  // that call them stay small.
+  ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE bool SyntaxError(const char* at,
+                                                               std::string_view what);
   // At the position; "Unexpected end of string. " first when the input
   // ended.
-  bool SyntaxErrorHere(std::string_view what) {
-    if (p_ == end_) return SyntaxError(p_, StrCat("Unexpected end of string. ", what));
-    return SyntaxError(p_, what);
-  }
+  ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE bool SyntaxErrorHere(std::string_view what);
   bool ValueExpected() { return SyntaxErrorHere("Expected a value."); }
 
   // --- tokens --------------------------------------------------------------
