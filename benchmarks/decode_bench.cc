@@ -7,8 +7,8 @@
 #include "benchmark/benchmark.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/ingest/decoder.h"
-#include "demandcenter/ingest/json_reference.h"
 #include "google/protobuf/util/json_util.h"
+#include "support/json_reference.h"
 
 namespace demandcenter::ingest {
 namespace {

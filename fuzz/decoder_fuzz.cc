@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "demandcenter/ingest/decoder.h"
-#include "demandcenter/ingest/json_reference.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
+#include "support/json_reference.h"
 
 namespace {
 

@@ -17,8 +17,8 @@
 
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/ingest/json_decoder.h"
-#include "demandcenter/ingest/json_reference.h"
 #include "google/protobuf/stubs/logging.h"
+#include "support/json_reference.h"
 
 namespace {
 

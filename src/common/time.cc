@@ -1,9 +1,8 @@
 #include "demandcenter/common/time.h"
 
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 
+#include "demandcenter/common/rfc3339.h"
 #include "demandcenter/common/strings.h"
 
 namespace demandcenter {
@@ -86,23 +85,10 @@ std::string FormatDuration(int64_t millis) {
 }
 
 std::string FormatTime(int64_t ms) {
-  int64_t seconds = ms / kMillisPerSecond;
-  int64_t rem = ms % kMillisPerSecond;
-  if (rem < 0) {
-    rem += kMillisPerSecond;
-    --seconds;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rem != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof(frac), ".%03lld", static_cast<long long>(rem));
-    return StrCat(buf, frac, "Z");
-  }
-  return StrCat(buf, "Z");
+  const google::protobuf::Timestamp ts = FromMillis(ms);
+  std::string text;
+  AppendRfc3339(ts.seconds(), ts.nanos(), &text);
+  return text;
 }
 
 }  // namespace demandcenter

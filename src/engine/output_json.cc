@@ -1,14 +1,14 @@
 #include "demandcenter/engine/output_json.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <memory>
 #include <vector>
 
+#include "demandcenter/common/json_string.h"
+#include "demandcenter/common/rfc3339.h"
 #include "demandcenter/common/strings.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -17,70 +17,9 @@
 namespace demandcenter::engine {
 namespace {
 
-// Code points protobuf's JSON printer writes as \uXXXX besides controls,
-// quotes and backslashes: '<' and '>' (safe to embed in HTML) and invisible
-// format characters.
-constexpr bool NeedsUnicodeEscape(uint32_t cp) {
-  return cp == '<' || cp == '>' || cp == 0x7f || cp == 0xad || (cp >= 0x600 && cp <= 0x603) ||
-         cp == 0x6dd || cp == 0x70f || cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x200b && cp <= 0x200f) ||
-         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
-         (cp >= 0x206a && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
-}
-
-void AppendUnicodeEscape(std::string* out, uint32_t cp) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
-  out->append(buf);
-}
-
-// ASCII bytes copied as they are: printable, and neither a quote, a
-// backslash nor one of the characters protobuf's printer escapes.
-constexpr std::array<bool, 256> kPlainByte = [] {
-  std::array<bool, 256> plain{};
-  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && !NeedsUnicodeEscape(c);
-  return plain;
-}();
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    // Runs of plain bytes (nearly everything) are appended in one go.
-    size_t end = i;
-    while (end < s.size() && kPlainByte[static_cast<unsigned char>(s[end])]) ++end;
-    if (end > i) {
-      out->append(s.data() + i, end - i);
-      i = end;
-      continue;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default: AppendUnicodeEscape(out, c);  // other controls, '<', '>', DEL
-      }
-      ++i;
-      continue;
-    }
-    // A UTF-8 sequence: decode it to check the code point, copy it as is.
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    if (i + len > s.size()) len = s.size() - i;
-    uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0f : 0x1f);
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-    if (NeedsUnicodeEscape(cp)) {
-      AppendUnicodeEscape(out, cp);
-    } else {
-      out->append(s.data() + i, len);
-    }
-    i += len;
-  }
-  out->push_back('"');
-}
+// The shared escaper (common/json_string.h), with this file's argument
+// order.
+void AppendJsonString(std::string* out, std::string_view s) { demandcenter::AppendJsonString(s, out); }
 
 }  // namespace
 
@@ -131,28 +70,10 @@ void AppendDouble(std::string* out, double v) {
 void AppendTimestamp(std::string* out, const Message& ts) {
   const Reflection* r = ts.GetReflection();
   const auto* d = ts.GetDescriptor();
-  int64_t seconds = r->GetInt64(ts, d->FindFieldByNumber(1));
-  int32_t nanos = r->GetInt32(ts, d->FindFieldByNumber(2));
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string text(buf, n);
-  if (nanos != 0) {
-    char frac[16];
-    if (nanos % 1000000 == 0) {
-      std::snprintf(frac, sizeof(frac), ".%03d", nanos / 1000000);
-    } else if (nanos % 1000 == 0) {
-      std::snprintf(frac, sizeof(frac), ".%06d", nanos / 1000);
-    } else {
-      std::snprintf(frac, sizeof(frac), ".%09d", nanos);
-    }
-    text += frac;
-  }
   out->push_back('"');
-  out->append(text);
-  out->append("Z\"");
+  AppendRfc3339(r->GetInt64(ts, d->FindFieldByNumber(1)), r->GetInt32(ts, d->FindFieldByNumber(2)),
+                out);
+  out->push_back('"');
 }
 
 void AppendMessage(std::string* out, const Message& m);

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "demandcenter/common/json_string.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/ingest/decoder.h"
 
@@ -15,27 +16,11 @@ constexpr int64_t kMaxTimestampSeconds = 253402300799;
 // Bytes of a user-supplied value quoted in a message.
 constexpr size_t kMaxQuotedBytes = 64;
 
-// `value` in double quotes for a reject message: printable ASCII kept,
-// everything else as \xNN, at most kMaxQuotedBytes of input then "...".
+// `value` in double quotes for a reject message: printable ASCII, at most
+// kMaxQuotedBytes of input then "...".
 std::string Quote(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  const size_t n = value.size() < kMaxQuotedBytes ? value.size() : kMaxQuotedBytes;
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out.push_back('"');
-  if (n < value.size()) out += "...";
+  std::string out;
+  AppendJsonStringForMessage(value, kMaxQuotedBytes, &out);
   return out;
 }
 

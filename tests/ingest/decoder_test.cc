@@ -488,10 +488,15 @@ TEST(ValidateSignalTest, TypeIsAtMost128Bytes) {
   EXPECT_THAT(s, Validates(RejectCode::kBadType));
 }
 
+// Quoted as JSON strings, in printable ASCII (common/json_string.h).
 TEST(ValidateSignalTest, BadTypeMessageQuotesTheTypeSafely) {
   v1::Signal s = PricingView();
   s.set_type("Web.\x01");
-  EXPECT_THAT(ValidateSignal(s).message, HasSubstr(R"("Web.\x01")"));
+  EXPECT_THAT(ValidateSignal(s).message, HasSubstr(R"("Web.\u0001")"));
+  s.set_type("w\xc3\xa9" "b.<x>");
+  EXPECT_THAT(ValidateSignal(s).message, HasSubstr(R"("w\u00e9b.\u003cx\u003e")"));
+  s.set_type(std::string(100, 'X'));
+  EXPECT_THAT(ValidateSignal(s).message, HasSubstr("\"" + std::string(64, 'X') + "\"..."));
 }
 
 TEST(ValidateSignalTest, SomeIdentityIsRequired) {

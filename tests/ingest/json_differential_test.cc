@@ -31,13 +31,13 @@
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/ingest/json_decoder.h"
-#include "demandcenter/ingest/json_reference.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "support/json_reference.h"
 
 #include "../testing.h"
 

@@ -65,7 +65,7 @@
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/kafka/runner.h"
 #include "demandcenter/metrics/metrics.h"
-#include "test_driver.h"
+#include "support/test_driver.h"
 #include "gtest/gtest.h"
 
 namespace demandcenter::kafka {

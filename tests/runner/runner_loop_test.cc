@@ -14,8 +14,8 @@
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "gtest/gtest.h"
-#include "manual_clock.h"
-#include "memory_seams.h"
+#include "support/manual_clock.h"
+#include "support/memory_seams.h"
 #include "../testing.h"
 
 namespace demandcenter::runner {

@@ -16,7 +16,7 @@
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
 #include "demandcenter/engine/output_json.h"
-#include "test_driver.h"
+#include "support/test_driver.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "yaml-cpp/yaml.h"

@@ -7,7 +7,7 @@
 
 #include "demandcenter/state/rocksdb_kv.h"
 #include "gtest/gtest.h"
-#include "../support/shared_kv.h"
+#include "support/shared_kv.h"
 
 namespace demandcenter::state {
 namespace {

@@ -1,11 +1,11 @@
 // The in-memory broker and the seams over it.
-#include "memory_seams.h"
+#include "support/memory_seams.h"
 
 #include <algorithm>
 
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
-#include "shared_kv.h"
+#include "support/shared_kv.h"
 
 namespace demandcenter::testing {
 

@@ -19,7 +19,7 @@
 
 #include "demandcenter/runner/seams.h"
 #include "demandcenter/state/kv_store.h"
-#include "manual_clock.h"
+#include "support/manual_clock.h"
 
 namespace demandcenter::testing {
 

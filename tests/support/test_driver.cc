@@ -1,5 +1,5 @@
 // TestDriver: the pipeline over an in-memory store.
-#include "test_driver.h"
+#include "support/test_driver.h"
 
 namespace demandcenter::testing {
 

@@ -67,8 +67,10 @@ struct Reject {
   RejectCode code = RejectCode::kNone;
   // Empty when ok(). Otherwise one line a person can act on, e.g.
   // "missing required field event_id"; for JSON it includes the parser's
-  // message. Bytes from the input appear escaped and truncated, so the
-  // message is printable ASCII of bounded length (a few hundred bytes).
+  // message. Strings from the input appear as JSON strings in printable
+  // ASCII, cut after 64 bytes (AppendJsonStringForMessage in
+  // demandcenter/common/json_string.h), so the message is printable ASCII
+  // of bounded length (a few hundred bytes).
   std::string message;
 
   bool ok() const { return code == RejectCode::kNone; }

@@ -1,6 +1,6 @@
 // ReferenceDecodeSignalJson: the previous JSON path of DecodeSignal, as it
 // was, for benchmarks and the fuzzer. Not linked into the engine.
-#include "demandcenter/ingest/json_reference.h"
+#include "support/json_reference.h"
 
 #include <memory>
 #include <string>

@@ -3,9 +3,11 @@
 // of every message built once) and a binary parse. Kept, in its own library
 // (demandcenter_ingest_reference) that the engine does not link, as the
 // baseline of the decode benchmark and a second oracle for the fuzzer; the
-// differential test uses util::JsonStringToMessage itself.
-#ifndef DEMANDCENTER_INGEST_JSON_REFERENCE_H_
-#define DEMANDCENTER_INGEST_JSON_REFERENCE_H_
+// differential test uses util::JsonStringToMessage itself. Test support, not
+// a product header: tests, benchmarks and fuzzers include it as
+// "support/json_reference.h".
+#ifndef DEMANDCENTER_TESTS_SUPPORT_JSON_REFERENCE_H_
+#define DEMANDCENTER_TESTS_SUPPORT_JSON_REFERENCE_H_
 
 #include <string_view>
 
@@ -48,4 +50,4 @@ std::string DeterministicBytes(const v1::Signal& signal);
 
 }  // namespace demandcenter::ingest
 
-#endif  // DEMANDCENTER_INGEST_JSON_REFERENCE_H_
+#endif  // DEMANDCENTER_TESTS_SUPPORT_JSON_REFERENCE_H_
