@@ -15,7 +15,8 @@ namespace demandcenter::generate {
 
 // Replaces *out with `s` in `format`: a protobuf-JSON object with proto
 // field names in field-number order, default values left out and map
-// entries sorted by key, as util::MessageToJsonString writes it; or the
+// entries sorted by key, as util::MessageToJsonString writes it (doubles
+// in their shortest form: 1e+05 for 100000); or the
 // deterministic binary encoding. Internal if binary serialisation fails.
 absl::Status EncodeSignal(const v1::Signal& s, OutputFormat format, std::string* out);
 

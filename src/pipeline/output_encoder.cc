@@ -1,9 +1,22 @@
-// OutputEncoder: topic by kind, value as binary protobuf or JSON.
+// OutputEncoder: topic by kind, value as binary protobuf or JSON; replay's
+// JSON lines.
 #include "demandcenter/pipeline/output_encoder.h"
 
-#include "demandcenter/engine/output_json.h"
+#include "demandcenter/common/json_string.h"
+#include "demandcenter/common/proto_json.h"
 
 namespace demandcenter::pipeline {
+
+std::string JsonLine(const OutRecord& record) {
+  std::string line = "{\"topic\":";
+  AppendJsonString(record.topic, &line);
+  line += ",\"key\":";
+  AppendJsonString(record.key, &line);
+  line += ",\"value\":";
+  line += record.value;
+  line += '}';
+  return line;
+}
 
 OutputEncoder::OutputEncoder(const config::KafkaTopics& topics, const std::vector<std::string>& json_topics)
     : topics_(topics), json_topics_(json_topics.begin(), json_topics.end()) {}
@@ -11,15 +24,20 @@ OutputEncoder::OutputEncoder(const config::KafkaTopics& topics, const std::vecto
 OutputEncoder OutputEncoder::AllJson(const config::KafkaTopics& topics) { return OutputEncoder(topics, true); }
 
 const std::string& OutputEncoder::TopicFor(outputs::OutputKind kind) const {
-  return engine::TopicFor(kind, topics_);
+  switch (kind) {
+    case outputs::OutputKind::kTransition: return topics_.transitions;
+    case outputs::OutputKind::kNextBestAction: return topics_.nba;
+    case outputs::OutputKind::kRouting: return topics_.routing;
+    case outputs::OutputKind::kPrompt: return topics_.prompts;
+  }
+  return topics_.nba;
 }
 
 OutRecord OutputEncoder::Encode(const outputs::Output& output) const {
   OutRecord r;
   r.topic = TopicFor(output.kind);
   r.key = output.account_id;
-  r.value = all_json_ || json_topics_.count(r.topic) ? engine::ToJson(output.proto())
-                                                     : engine::SerializeDeterministic(output.proto());
+  r.value = all_json_ || json_topics_.count(r.topic) ? ToJson(output.proto()) : SerializeDeterministic(output.proto());
   return r;
 }
 

@@ -2,7 +2,7 @@
 
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
-#include "demandcenter/engine/output_json.h"
+#include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/state/state_store.h"
 #include "demandcenter/v1/routing.pb.h"
@@ -55,6 +55,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   state::InMemoryStateStore store;
   pipeline::Pipeline pipe(config.decision, &store, {options.decode, options.partitions});
   PolicyAudit audit(config.decision);
+  pipeline::OutputEncoder encoder = pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics);
   std::vector<outputs::Output> outputs;
   std::string line;
   std::string buffer;
@@ -91,7 +92,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
         fed = true;
       }
       audit.OnOutput(o);
-      buffer += engine::ToJsonLine(o, config.runtime.kafka.topics);
+      buffer += encoder.JsonLine(o);
       buffer += '\n';
     }
     if (!fed) audit.OnSignal(*result.signal);

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "demandcenter/engine/output_json.h"
+#include "demandcenter/common/proto_json.h"
 #include "demandcenter/outputs/output.h"
 
 #include <memory>
@@ -334,20 +334,6 @@ TEST_F(TaskTimerTest, TimersMoveWithTheirAccountToAnotherPartition) {
   EXPECT_EQ(out_.size(), 3u);
 }
 
-TEST(OutputJsonTest, MapsComeOutSortedAndFieldNamesAsInProto) {
-  v1::NextBestAction nba;
-  nba.set_account_id("acct-1");
-  for (const char* k : {"zeta", "alpha", "mid", "beta"}) (*nba.mutable_trace()->mutable_facts())[k] = "1";
-  EXPECT_EQ(ToJson(nba),
-            R"({"account_id":"acct-1","trace":{"facts":{"alpha":"1","beta":"1","mid":"1","zeta":"1"}}})");
-}
-
-}  // namespace
-}  // namespace demandcenter::engine
-
-namespace demandcenter::engine {
-namespace {
-
 // The fast printer must agree byte for byte with protobuf's JSON printer on
 // every kind of output the engine emits (traces, maps, timestamps, enums).
 TEST(OutputJsonTest, MatchesProtobufsPrinterOnGeneratedOutputs) {
@@ -384,25 +370,6 @@ TEST(OutputJsonTest, MatchesProtobufsPrinterOnGeneratedOutputs) {
     kinds.insert(o.kind);
   }
   EXPECT_EQ(kinds.size(), 4u);
-}
-
-TEST(OutputJsonTest, EscapesAndFormatsLikeProtobuf) {
-  v1::CrmPrompt p;
-  p.set_title("Quote \"x\" \\ tab\t newline\n <b>&amp;</b> caf\xc3\xa9");
-  p.set_priority(-3);
-  *p.mutable_due_at() = FromMillis(1772442000123);
-  p.mutable_trace()->add_candidates()->set_score(0.1 + 0.2);
-  std::unique_ptr<google::protobuf::util::TypeResolver> resolver(
-      google::protobuf::util::NewTypeResolverForDescriptorPool(
-          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool()));
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  std::string expected;
-  ASSERT_TRUE(google::protobuf::util::BinaryToJsonString(resolver.get(),
-                                                         "type.googleapis.com/demandcenter.v1.CrmPrompt",
-                                                         SerializeDeterministic(p), &expected, print)
-                  .ok());
-  EXPECT_EQ(ToJson(p), expected);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
-#include "demandcenter/engine/output_json.h"
+#include "demandcenter/common/proto_json.h"
+#include "demandcenter/pipeline/output_encoder.h"
 #include "support/test_driver.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -217,7 +218,7 @@ class Scenario {
     // DC_SCENARIO_PRINT=1 prints every output (for writing expectations).
     static const bool print = std::getenv("DC_SCENARIO_PRINT") != nullptr;
     for (const auto& o : driver_->ReadOutputs()) {
-      std::string json = engine::ToJsonLine(o, parsed_.config->runtime.kafka.topics);
+      std::string json = pipeline::OutputEncoder::AllJson(parsed_.config->runtime.kafka.topics).JsonLine(o);
       if (print) std::cout << "output: " << json << '\n';
       unchecked_.emplace_back(YAML::Load(json), json);
     }
@@ -274,11 +275,11 @@ class Scenario {
       const YAML::Node& e = step["expect_state"];
       const v1::AccountState* account = driver_->Account(e["account"].Scalar());
       ASSERT_NE(account, nullptr) << "no state for account " << e["account"].Scalar();
-      YAML::Node state = YAML::Load(engine::ToJson(*account));
+      YAML::Node state = YAML::Load(demandcenter::ToJson(*account));
       for (const auto& kv : e) {
         std::string key = kv.first.Scalar();
         if (key == "account") continue;
-        CompareValue(state, key, kv.second, engine::ToJson(*account));
+        CompareValue(state, key, kv.second, demandcenter::ToJson(*account));
       }
     } else {
       FAIL() << "unknown step " << Describe(step)

@@ -14,6 +14,10 @@
 
 namespace demandcenter::pipeline {
 
+// One replay line for a record with a JSON value:
+// {"topic":"<topic>","key":"<key>","value":<value>}.
+std::string JsonLine(const OutRecord& record);
+
 // Immutable after construction; may be shared between threads.
 class OutputEncoder {
  public:
@@ -27,6 +31,10 @@ class OutputEncoder {
 
   // The record for an output: its topic, the account as key, the value.
   OutRecord Encode(const outputs::Output& output) const;
+
+  // Encode, then JsonLine: replay's line for an output (the encoder must
+  // write JSON values: AllJson).
+  std::string JsonLine(const outputs::Output& output) const { return pipeline::JsonLine(Encode(output)); }
 
  private:
   OutputEncoder(const config::KafkaTopics& topics, bool all_json) : topics_(topics), all_json_(all_json) {}

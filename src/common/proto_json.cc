@@ -1,37 +1,20 @@
-#include "demandcenter/engine/output_json.h"
+// SerializeDeterministic and ToJson: protobuf messages by reflection, with
+// the shared string escaper and RFC 3339 formatter.
+#include "demandcenter/common/proto_json.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "demandcenter/common/json_string.h"
 #include "demandcenter/common/rfc3339.h"
-#include "demandcenter/common/strings.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
-namespace demandcenter::engine {
-namespace {
-
-// The shared escaper (common/json_string.h), with this file's argument
-// order.
-void AppendJsonString(std::string* out, std::string_view s) { demandcenter::AppendJsonString(s, out); }
-
-}  // namespace
-
-const std::string& TopicFor(OutputKind kind, const config::KafkaTopics& topics) {
-  switch (kind) {
-    case OutputKind::kTransition: return topics.transitions;
-    case OutputKind::kNextBestAction: return topics.nba;
-    case OutputKind::kRouting: return topics.routing;
-    case OutputKind::kPrompt: return topics.prompts;
-  }
-  return topics.nba;
-}
+namespace demandcenter {
 
 std::string SerializeDeterministic(const google::protobuf::Message& message) {
   std::string bytes;
@@ -110,14 +93,14 @@ void AppendValue(std::string* out, const Message& m, const FieldDescriptor* f, i
       break;
     case FieldDescriptor::CPPTYPE_ENUM: {
       const auto* v = rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f);
-      AppendJsonString(out, v->name());
+      AppendJsonString(v->name(), out);
       break;
     }
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;
       const std::string& v = rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
                                  : r->GetStringReference(m, f, &scratch);
-      AppendJsonString(out, v);
+      AppendJsonString(v, out);
       break;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
@@ -150,7 +133,7 @@ void AppendMap(std::string* out, const Message& m, const FieldDescriptor* f) {
   out->push_back('{');
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i > 0) out->push_back(',');
-    AppendJsonString(out, entries[i].first);
+    AppendJsonString(entries[i].first, out);
     out->push_back(':');
     AppendValue(out, *entries[i].second, value, -1);
   }
@@ -167,7 +150,7 @@ void AppendMessage(std::string* out, const Message& m) {
     if (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)) continue;
     if (!first) out->push_back(',');
     first = false;
-    AppendJsonString(out, f->name());
+    AppendJsonString(f->name(), out);
     out->push_back(':');
     if (f->is_map()) {
       AppendMap(out, m, f);
@@ -194,15 +177,6 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-std::string ToJsonLine(const Output& output, const config::KafkaTopics& topics) {
-  std::string line = "{\"topic\":";
-  AppendJsonString(&line, TopicFor(output.kind, topics));
-  line += ",\"key\":";
-  AppendJsonString(&line, output.account_id);
-  line += ",\"value\":";
-  line += ToJson(output.proto());
-  line += '}';
-  return line;
-}
+void AppendJson(const google::protobuf::Message& message, std::string* out) { AppendMessage(out, message); }
 
-}  // namespace demandcenter::engine
+}  // namespace demandcenter
