@@ -1,3 +1,4 @@
+#include "absl/strings/str_join.h"
 #include "demandcenter/condition/condition.h"
 
 #include <algorithm>
@@ -18,14 +19,7 @@ bool ValueMatches(const std::vector<std::string>& patterns, std::string_view val
   return false;
 }
 
-std::string JoinRoles(const std::vector<std::string>& roles) {
-  std::string out;
-  for (const auto& r : roles) {
-    if (!out.empty()) out += ",";
-    out += r;
-  }
-  return out;
-}
+std::string JoinRoles(const std::vector<std::string>& roles) { return absl::StrJoin(roles, ","); }
 
 }  // namespace
 

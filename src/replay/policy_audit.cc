@@ -1,3 +1,4 @@
+#include "absl/strings/str_join.h"
 #include "demandcenter/replay/policy_audit.h"
 
 #include <algorithm>
@@ -379,7 +380,7 @@ absl::StatusOr<AuditReport> AuditFiles(const config::Config& config, std::istrea
 std::string FormatAudit(const AuditReport& r) {
   std::string out = StrCat("contact policy audit: ", r.actions, " actions, ", r.routings, " routings, ", r.prompts,
                            " prompts checked; ", r.violations, " violations");
-  for (const auto& [policy, n] : r.by_policy) out += StrCat(" ", policy, "=", n);
+  if (!r.by_policy.empty()) out += StrCat(" ", absl::StrJoin(r.by_policy, " ", absl::PairFormatter("=")));
   out += '\n';
   for (const auto& e : r.examples) out += StrCat("  violation: ", e, '\n');
   return out;

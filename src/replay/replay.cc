@@ -1,5 +1,6 @@
 #include "demandcenter/replay/replay.h"
 
+#include "absl/strings/str_join.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/pipeline/output_encoder.h"
@@ -41,10 +42,29 @@ std::string FirstTrigger(const outputs::Output& o) {
   return reflection->FieldSize(proto, field) == 0 ? "" : reflection->GetRepeatedString(proto, field, 0);
 }
 
+// " k1=n1 k2=n2", or " none".
 std::string JoinCounts(const std::map<std::string, int64_t>& counts) {
-  std::string out;
-  for (const auto& [k, n] : counts) out += StrCat(" ", k, "=", n);
-  return out.empty() ? " none" : out;
+  return counts.empty() ? " none" : StrCat(" ", absl::StrJoin(counts, " ", absl::PairFormatter("=")));
+}
+
+// Ids in their config order: " id=n" for those counted, and apart " id"
+// for those never counted.
+struct Tally {
+  std::string counted;
+  std::string never;
+};
+Tally TallyOf(const std::vector<std::string>& ids, const std::map<std::string, int64_t>& counts) {
+  Tally t;
+  for (const auto& id : ids) {
+    auto it = counts.find(id);
+    if (it == counts.end()) {
+      t.never += StrCat(" ", id);
+    } else {
+      t.counted += StrCat(" ", id, "=", it->second);
+    }
+  }
+  if (t.never.empty()) t.never = " none";
+  return t;
 }
 
 }  // namespace
@@ -120,54 +140,22 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
 std::string FormatSummary(const ReplaySummary& s, const config::Config& config) {
   std::string out = StrCat("replay: ", s.lines, " lines, ", s.applied, " signals applied, ",
                            s.duplicates, " duplicates ignored, ", s.rejected, " rejected\n");
-  if (!s.rejects_by_reason.empty()) {
-    out += "rejects:";
-    for (const auto& [code, n] : s.rejects_by_reason) out += StrCat(" ", code, "=", n);
-    out += '\n';
-  }
-  out += "outputs:";
-  for (const auto& [kind, n] : s.outputs_by_kind) out += StrCat(" ", kind, "=", n);
-  out += StrCat(" (inactivity timers fired: ", s.timers_fired, ")\n");
-  out += "rules fired:";
-  std::string never;
-  for (const auto& rule : config.decision.rules) {
-    auto it = s.emitted_by_rule.find(rule.id);
-    if (it == s.emitted_by_rule.end()) {
-      never += StrCat(" ", rule.id);
-    } else {
-      out += StrCat(" ", rule.id, "=", it->second);
-    }
-  }
-  out += '\n';
-  out += StrCat("rules never fired:", never.empty() ? " none" : never, '\n');
-  out += "transitions:";
-  std::string never_t;
-  for (const auto& t : config.decision.journey.transitions) {
-    auto it = s.transitions_by_id.find(t.id);
-    if (it == s.transitions_by_id.end()) {
-      never_t += StrCat(" ", t.id);
-    } else {
-      out += StrCat(" ", t.id, "=", it->second);
-    }
-  }
-  out += '\n';
-  out += StrCat("transitions never fired:", never_t.empty() ? " none" : never_t, '\n');
+  if (!s.rejects_by_reason.empty()) out += StrCat("rejects:", JoinCounts(s.rejects_by_reason), '\n');
+  out += StrCat("outputs:", JoinCounts(s.outputs_by_kind), " (inactivity timers fired: ", s.timers_fired, ")\n");
+  std::vector<std::string> rule_ids, transition_ids;
+  for (const auto& rule : config.decision.rules) rule_ids.push_back(rule.id);
+  for (const auto& t : config.decision.journey.transitions) transition_ids.push_back(t.id);
+  Tally rules = TallyOf(rule_ids, s.emitted_by_rule);
+  Tally transitions = TallyOf(transition_ids, s.transitions_by_id);
+  out += StrCat("rules fired:", rules.counted, "\nrules never fired:", rules.never, '\n');
+  out += StrCat("transitions:", transitions.counted, "\ntransitions never fired:", transitions.never, '\n');
 
   const outputs::DecisionCounters& c = s.counters;
   out += StrCat("contact policy: suppressed", JoinCounts(c.suppressed_by_policy), "; scheduled for the next allowed window: ",
                 c.scheduled, "; default zone for unknown CRM zones: ", c.zone_fallbacks, '\n');
-  out += "routing branches (channel auto):";
-  std::string unused;
-  for (const char* branch : kAutoBranches) {
-    auto it = c.auto_branches.find(branch);
-    if (it == c.auto_branches.end()) {
-      unused += StrCat(" ", branch);
-    } else {
-      out += StrCat(" ", branch, "=", it->second);
-    }
-  }
-  if (auto it = c.auto_branches.find("email"); it != c.auto_branches.end()) out += StrCat(" email=", it->second);
-  out += StrCat("; never used:", unused.empty() ? " none" : unused, '\n');
+  Tally branches = TallyOf({std::begin(kAutoBranches), std::end(kAutoBranches)}, c.auto_branches);
+  if (auto it = c.auto_branches.find("email"); it != c.auto_branches.end()) branches.counted += StrCat(" email=", it->second);
+  out += StrCat("routing branches (channel auto):", branches.counted, "; never used:", branches.never, '\n');
   out += StrCat("assignments:", JoinCounts(c.assignments), '\n');
   out += StrCat("sla: started=", c.sla_started, " met=", c.sla_met, " breached=", c.sla_breached,
                 "; tasks expired=", c.tasks_expired, " cancelled=", c.tasks_cancelled,
@@ -178,10 +166,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   std::map<std::string, int64_t> arms;
   for (const auto& [key, n] : c.experiment_emitted) arms[StrCat(key, " emitted")] += n;
   for (const auto& [key, n] : c.experiment_held_out) arms[StrCat(key, " held_out")] += n;
-  out += "experiments:";
-  if (arms.empty()) out += " none";
-  for (const auto& [key, n] : arms) out += StrCat(" ", key, "=", n);
-  out += '\n';
+  out += StrCat("experiments:", JoinCounts(arms), '\n');
   if (s.pool_updates > 0) out += StrCat("pool updates applied: ", s.pool_updates, '\n');
   out += FormatAudit(s.audit);
   return out;

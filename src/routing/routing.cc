@@ -1,3 +1,4 @@
+#include "absl/strings/str_join.h"
 #include "demandcenter/routing/routing.h"
 
 #include <algorithm>
@@ -251,8 +252,7 @@ Assignment Assign(const PoolDirectory& pools, bool to_owner, const std::string& 
     std::vector<std::string> exclude;
     if (owner_away) exclude.push_back(account.owner_id());  // already named as unavailable
     a.assignee = PickAvailableMember(*pool, account.account_id(), at_ms, exclude, &skipped);
-    std::string away;
-    for (const auto& s : skipped) away += StrCat(away.empty() ? "" : ", ", s);
+    std::string away = absl::StrJoin(skipped, ", ");
     std::string member = a.assignee.empty() ? StrCat("pool ", pool->id, " has nobody available")
                                             : StrCat("pool ", pool->id, " member ", a.assignee);
     if (!away.empty() && !a.assignee.empty()) member += StrCat(" (", away, " unavailable)");

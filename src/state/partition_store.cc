@@ -4,9 +4,8 @@
 
 #include <algorithm>
 
+#include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace demandcenter::state {
 namespace {
@@ -15,16 +14,6 @@ constexpr char kAccountPrefix[] = "a/";
 constexpr char kIdentityPrefix[] = "i/";
 constexpr char kChangelogNextKey[] = "m/changelog_next";
 constexpr char kInputPrefix[] = "m/input/";
-
-std::string Serialize(const v1::AccountState& state) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  state.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
 
 int64_t ParseInt(std::string_view s) { return s.empty() ? 0 : std::stoll(std::string(s)); }
 
@@ -113,7 +102,7 @@ std::vector<ChangeRecord> PartitionStore::PendingChanges(int64_t stream_time_ms)
   for (const auto& [key, account] : dirty_identities_) records.push_back({IdentityStoreKey(key), account});
   for (const auto& id : dirty_) {
     auto it = cache_.find(id);
-    if (it != cache_.end()) records.push_back({AccountKey(id), Serialize(it->second.state)});
+    if (it != cache_.end()) records.push_back({AccountKey(id), SerializeDeterministic(it->second.state)});
   }
   records.push_back({kStreamTimeKey, std::to_string(stream_time_ms)});
   return records;

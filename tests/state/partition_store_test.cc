@@ -7,6 +7,7 @@
 
 #include "demandcenter/state/rocksdb_kv.h"
 #include "gtest/gtest.h"
+#include "support/memory_kv_store.h"
 #include "support/shared_kv.h"
 
 namespace demandcenter::state {
@@ -39,7 +40,7 @@ class PartitionStoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_;
-  MemoryKvStore memory_;
+  testing::MemoryKvStore memory_;
 };
 
 TEST_P(PartitionStoreTest, CommittedStateAndCheckpointSurviveReopening) {
@@ -102,8 +103,8 @@ TEST_P(PartitionStoreTest, CacheIsBoundedAfterCommit) {
 }
 
 TEST(MemoryKvStoreTest, ReadErrorsAbortTheTransactionUntilDiscarded) {
-  auto kv = std::make_unique<MemoryKvStore>();
-  MemoryKvStore* raw = kv.get();
+  auto kv = std::make_unique<testing::MemoryKvStore>();
+  testing::MemoryKvStore* raw = kv.get();
   PartitionStore store(std::move(kv), 10);
   store.Insert(PartitionStoreTest::Account("acct-1", "aware"));
   ASSERT_TRUE(store.Commit(store.PendingChanges(0), Checkpoint{}).ok());

@@ -20,6 +20,7 @@
 #include "demandcenter/runner/seams.h"
 #include "demandcenter/state/kv_store.h"
 #include "support/manual_clock.h"
+#include "support/memory_kv_store.h"
 
 namespace demandcenter::testing {
 
@@ -167,12 +168,12 @@ class MemoryChangelog : public runner::Changelog {
 class MemoryDisks {
  public:
   runner::StoreFactory Factory(size_t cache_accounts = 1000);
-  state::MemoryKvStore& Disk(int32_t partition) { return disks_[partition]; }
+  MemoryKvStore& Disk(int32_t partition) { return disks_[partition]; }
   // A machine that lost its disks: the next stores start empty.
   void Wipe() { disks_.clear(); }
 
  private:
-  std::map<int32_t, state::MemoryKvStore> disks_;
+  std::map<int32_t, MemoryKvStore> disks_;
 };
 
 }  // namespace demandcenter::testing

@@ -1,12 +1,12 @@
 // A key-value store under a partition's state: RocksDB on disk for `run`
-// (state/rocksdb_kv.h), a sorted map in memory for tests of the runner. The
-// PartitionStore's write-back cache sits on top (state/partition_store.h).
+// (state/rocksdb_kv.h), a sorted map in memory in the tests
+// (tests/support/memory_kv_store.h). The PartitionStore's write-back cache
+// sits on top (state/partition_store.h).
 #ifndef DEMANDCENTER_STATE_KV_STORE_H_
 #define DEMANDCENTER_STATE_KV_STORE_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,27 +43,6 @@ class KvStore {
   // Approximate bytes held and number of keys (for metrics).
   virtual uint64_t ApproximateBytes() const = 0;
   virtual uint64_t ApproximateKeys() const = 0;
-};
-
-// Everything in a sorted map. Survives as long as the object: tests keep one
-// per partition to model a local store that outlives an engine process.
-class MemoryKvStore : public KvStore {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
-  absl::Status Write(const std::vector<KvWrite>& batch) override;
-  void ForEach(std::string_view prefix,
-               const std::function<void(std::string_view key, std::string_view value)>& visit) const override;
-  uint64_t ApproximateBytes() const override { return bytes_; }
-  uint64_t ApproximateKeys() const override { return data_.size(); }
-
-  // Makes the next reads fail with `error` until cleared with OkStatus()
-  // (for tests of read-error handling).
-  void FailReads(absl::Status error) { read_error_ = std::move(error); }
-
- private:
-  std::map<std::string, std::string, std::less<>> data_;
-  uint64_t bytes_ = 0;
-  absl::Status read_error_;
 };
 
 }  // namespace demandcenter::state

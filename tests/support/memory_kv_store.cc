@@ -1,7 +1,7 @@
-// MemoryKvStore: a sorted map standing in for RocksDB in tests of the runner.
-#include "demandcenter/state/kv_store.h"
+// MemoryKvStore: a sorted map standing in for RocksDB.
+#include "support/memory_kv_store.h"
 
-namespace demandcenter::state {
+namespace demandcenter::testing {
 
 absl::StatusOr<std::optional<std::string>> MemoryKvStore::Get(std::string_view key) const {
   if (!read_error_.ok()) return read_error_;
@@ -10,8 +10,8 @@ absl::StatusOr<std::optional<std::string>> MemoryKvStore::Get(std::string_view k
   return std::optional<std::string>(it->second);
 }
 
-absl::Status MemoryKvStore::Write(const std::vector<KvWrite>& batch) {
-  for (const KvWrite& w : batch) {
+absl::Status MemoryKvStore::Write(const std::vector<state::KvWrite>& batch) {
+  for (const state::KvWrite& w : batch) {
     auto it = data_.find(w.key);
     if (it != data_.end()) {
       bytes_ -= it->first.size() + it->second.size();
@@ -36,4 +36,4 @@ void MemoryKvStore::ForEach(std::string_view prefix,
   }
 }
 
-}  // namespace demandcenter::state
+}  // namespace demandcenter::testing
