@@ -50,15 +50,13 @@ v1::DecisionTrace CandidateTrace(const config::DecisionConfig& config, const v1:
   int64_t now = ToMillis(signal.occurred_at());
   const auto& cp = config.contact_policy;
   v1::DecisionTrace trace;
+  outputs::AddFacts(c.facts, &trace);
   auto* facts = trace.mutable_facts();
-  for (const auto& [k, v] : c.facts) (*facts)[k] = v;
   (*facts)["stage"] = account.stage();
   (*facts)["score"] = condition::FormatNumber(ctx.score());
   (*facts)["committee_size"] = std::to_string(ctx.committee().size);
-  for (const auto& [k, v] : auto_facts) (*facts)[k] = v;
-  if (cp.business_hours || cp.send_hours) {
-    (*facts)["timezone"] = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
-  }
+  outputs::AddFacts(auto_facts, &trace);
+  if (cp.business_hours || cp.send_hours) (*facts)["timezone"] = zone.Label();
   for (const auto& p : c.policies) *trace.add_policies() = p;
   for (const auto& pc : listed) *trace.add_candidates() = pc;
   std::string reason = rule.reason.empty() ? rule.action : rule.reason;

@@ -10,15 +10,6 @@
 #include "demandcenter/outputs/prompt_text.h"
 
 namespace demandcenter::engine {
-namespace {
-
-void FillFacts(const condition::Facts& facts, v1::DecisionTrace* trace) {
-  auto* map = trace->mutable_facts();
-  for (const auto& [k, v] : facts) (*map)[k] = v;
-}
-
-}  // namespace
-
 Engine::Engine(const config::DecisionConfig& config, state::StateStore* store)
     : config_(config),
       store_(store),
@@ -109,7 +100,7 @@ void Engine::FireInactivity(int64_t due, v1::AccountState* account, std::vector<
   t.trace.set_text(StrCat(outputs::AccountLabel(*account), " moved from ", fired->from, " to ", fired->to, " (",
                           fired->transition->id, "): no engagement for ", fired->facts["inactive_for"], " since ",
                           fired->facts["last_engaged_at"], "."));
-  FillFacts(fired->facts, &t.trace);
+  outputs::AddFacts(fired->facts, &t.trace);
   builder_.Build(std::move(t), out);
   Decide(tick, {fired->to}, account, first, out);
 }
@@ -161,7 +152,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
     t.trace.set_text(StrCat(outputs::AccountLabel(*account), " moved from ", f.from, " to ", f.to, " (",
                             f.transition->id, ") on ", signal.type(), why.empty() ? "" : StrCat(": ", why),
                             ", after ", FormatDuration(f.dwell_ms), " in ", f.from, "."));
-    FillFacts(f.facts, &t.trace);
+    outputs::AddFacts(f.facts, &t.trace);
     builder_.Build(std::move(t), out);
   }
   Decide(signal, entered, account, first, out);

@@ -20,6 +20,11 @@ void Count(OutputKind kind, DecisionCounters* counters) { ++counters->outputs[st
 
 }  // namespace
 
+void AddFacts(const condition::Facts& facts, v1::DecisionTrace* trace) {
+  auto* map = trace->mutable_facts();
+  for (const auto& [k, v] : facts) (*map)[k] = v;
+}
+
 v1::ExperimentArm ArmOf(const std::string& experiment_id, const std::string& arm) {
   v1::ExperimentArm a;
   a.set_id(experiment_id);

@@ -137,8 +137,7 @@ int64_t CheckHours(const config::DecisionConfig& config, const PolicyZone& zone,
   bool quiet = cp.send_hours && cp.IsQuietChannel(channel);
   if (!business && !quiet) return now_ms;
   int64_t send_at = NextAllowed(config, zone, channel, prompt, now_ms);
-  std::string zone_text = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
-  std::string when = StrCat(calendar::FormatLocal(now_ms, *zone.tz), " ", zone_text);
+  std::string when = StrCat(calendar::FormatLocal(now_ms, *zone.tz), " ", zone.Label());
   auto scheduled = [&] { return StrCat(": scheduled for ", calendar::FormatLocal(send_at, *zone.tz)); };
   if (business) {
     std::string hours = cp.business_hours->hours().ToString();

@@ -26,11 +26,6 @@ bool TaskBlockedByDoNotContact(const v1::AccountState& account, const v1::OpenTa
   return false;
 }
 
-void FillFacts(const condition::Facts& facts, v1::DecisionTrace* trace) {
-  auto* map = trace->mutable_facts();
-  for (const auto& [k, v] : facts) (*map)[k] = v;
-}
-
 std::string TaskTitle(const v1::OpenTask& task, const v1::AccountState& account) {
   return task.title().empty() ? StrCat(task.action(), " at ", AccountLabel(account)) : task.title();
 }
@@ -176,8 +171,8 @@ void TaskTimers::FireSla(const v1::TimerEntry& key, v1::AccountState* account, s
   facts["escalation_step"] = step == config::EscalationStep::kManager ? "manager" : "next_member";
   facts["previous_assignee"] = previous;
   facts["assignee"] = to.next;
-  facts["timezone"] = zone.fallback_note.empty() ? zone.name : StrCat(zone.name, " (", zone.fallback_note, ")");
-  FillFacts(facts, &d.trace);
+  facts["timezone"] = zone.Label();
+  outputs::AddFacts(facts, &d.trace);
   std::string breach = StrCat(previous, " did not act on ", task->action(), " for ", AccountLabel(*account),
                               " within ", sla_text, " (due ", outputs::DueText(key.due_ms(), zone), ")");
   d.trace.set_text(StrCat("SLA missed: ", breach, ". Escalation ", new_level, ": re-routed to ", to.next, ", ",
@@ -273,7 +268,7 @@ void TaskTimers::FireSnooze(const v1::TimerEntry& key, v1::AccountState* account
   facts["snoozed_until"] = FormatTime(key.due_ms());
   facts["assignee"] = task->assignee_id();
   facts["timezone"] = zone.name;
-  FillFacts(facts, &d.trace);
+  outputs::AddFacts(facts, &d.trace);
   d.trace.set_text(StrCat("Snoozed prompt back: ", task->action(), " for ", AccountLabel(*account), " returns to ",
                           task->assignee_id(), " at ", outputs::DueText(send_at, zone), ". Rule ", task->rule_id(),
                           ", task ", task->task_id(), "."));

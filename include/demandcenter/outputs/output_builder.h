@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "demandcenter/condition/condition.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/v1/action.pb.h"
@@ -83,6 +84,9 @@ struct DecisionRecord {
   };
   std::vector<Prompt> prompts;
 };
+
+// Adds `facts` to the trace's facts (a later value for a key wins).
+void AddFacts(const condition::Facts& facts, v1::DecisionTrace* trace);
 
 // {experiment id, arm} as outputs carry it.
 v1::ExperimentArm ArmOf(const std::string& experiment_id, const std::string& arm);

@@ -28,6 +28,9 @@ struct PolicyZone {
   std::string fallback_note;
   // The CRM named a zone the time-zone database does not know.
   bool crm_zone_unknown = false;
+
+  // "Europe/Berlin", or "UTC (default; no zone in CRM)" for traces.
+  std::string Label() const { return fallback_note.empty() ? name : name + " (" + fallback_note + ")"; }
 };
 
 // The zones of accounts as the policy uses them: the CRM's zone, else the
