@@ -217,12 +217,13 @@ void Runner::Process(const pipeline::Record& record) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return;  // not ours any more (a rebalance is under way)
   Task& task = *it->second;
-  task.consumed[std::string(record.topic)] = record.offset + 1;
+  std::string topic(record.topic);
+  task.consumed[topic] = record.offset + 1;
   if (record.timestamp_ms > 0) txn_arrivals_ms_.push_back(record.timestamp_ms);
   ++txn_signals_;
   scratch_.clear();
   pipeline::Result result = task.pipeline->Process(record, &scratch_);
-  if (result.signal != nullptr) metrics_->SignalsConsumed(std::string(record.topic), result.signal->type()).Increment();
+  if (result.signal != nullptr) metrics_->SignalsConsumed(topic, result.signal->type()).Increment();
   if (result.outcome == pipeline::Outcome::kRejected) {
     Send(pipeline::DeadLetter(record, result.reject, config_.runtime.kafka.topics.dlq));
     metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
