@@ -248,11 +248,29 @@ brokers_seen_by() {
   sed -n 's/^ *\([0-9][0-9]*\) brokers:.*/\1/p' <<<"$out" | head -n 1
 }
 
+# True while node I runs. The started pid's /proc cmdline is unreadable for a
+# moment while it execs (setsid -> nohup -> java), so a node counts as gone
+# only when its pid is dead and a second look, a second later, finds no JVM.
+node_alive() {
+  local pid
+  pid="$(cat "$(node_dir "$1")/pid" 2>/dev/null || true)"
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    local state
+    state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+    [[ $state != Z ]] && return 0
+  fi
+  node_pid "$1" >/dev/null && return 0
+  sleep 1
+  node_pid "$1" >/dev/null
+}
+
 node_log_tail() {
   local d
   d="$(node_dir "$1")"
   log "--- last lines of $d/logs/server.log:"
   tail -n 25 "$d/logs/server.log" >&2 2>/dev/null || true
+  log "--- its last errors:"
+  grep -E ' (ERROR|FATAL) ' "$d/logs/server.log" 2>/dev/null | tail -n 10 >&2 || true
   if [[ -s $d/logs/stdout.log ]]; then
     log "--- last lines of $d/logs/stdout.log:"
     tail -n 15 "$d/logs/stdout.log" >&2 || true
@@ -265,7 +283,7 @@ wait_ready() {
   while :; do
     ok=1
     for ((i = 1; i <= NODES; i++)); do
-      if ! node_pid "$i" >/dev/null; then
+      if ! node_alive "$i"; then
         node_log_tail "$i"
         die "node $i (127.0.0.1:$(node_port "$i")) exited during start-up; logs in $(node_dir "$i")/logs"
       fi
