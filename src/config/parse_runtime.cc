@@ -1,7 +1,10 @@
 // The runtime sections' parser: kafka (brokers, topics, commit interval),
 // state (directory, dedup window, cache size) and http (bind address).
+#include <algorithm>
 #include <string>
 #include <utility>
+
+#include "absl/strings/str_join.h"
 
 #include "demandcenter/common/strings.h"
 #include "src/config/section_parsers.h"
@@ -9,12 +12,34 @@
 namespace demandcenter::config::internal {
 namespace {
 
+// kafka.topics.signals_by_type: {web: signals.web, ...}, every topic one of
+// kafka.topics.signals.
+void ParseSignalsByType(YamlReader& reader, const YAML::Node& n, KafkaTopics* topics) {
+  if (!n.IsMap()) {
+    reader.Error(n, "kafka.topics.signals_by_type must be a map of type prefix to signal topic, e.g. {web: signals.web}");
+    return;
+  }
+  topics->signals_by_type.clear();
+  for (const auto& entry : n) {
+    std::string prefix = entry.first.as<std::string>();
+    auto topic = reader.String(entry.second, StrCat("kafka.topics.signals_by_type.", prefix));
+    if (!topic) continue;
+    if (std::find(topics->signals.begin(), topics->signals.end(), *topic) == topics->signals.end()) {
+      reader.Error(entry.second, StrCat("kafka.topics.signals_by_type.", prefix, ": '", *topic,
+                                        "' is not one of kafka.topics.signals (", absl::StrJoin(topics->signals, ", "), ")"));
+      continue;
+    }
+    topics->signals_by_type[prefix] = *topic;
+  }
+}
+
 void ParseTopics(YamlReader& reader, const YAML::Node& t, KafkaTopics* topics) {
   if (!reader.ExpectMap(t, "kafka.topics",
-                        {"signals", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
+                        {"signals", "signals_by_type", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
     return;
   }
   if (auto n = t["signals"]) topics->signals = reader.StringList(n, "kafka.topics.signals");
+  if (auto n = t["signals_by_type"]) ParseSignalsByType(reader, n, topics);
   for (auto [key, field] : {std::pair{"dlq", &topics->dlq}, {"nba", &topics->nba},
                             {"routing", &topics->routing}, {"prompts", &topics->prompts},
                             {"transitions", &topics->transitions}, {"reps", &topics->reps}}) {
@@ -24,9 +49,20 @@ void ParseTopics(YamlReader& reader, const YAML::Node& t, KafkaTopics* topics) {
   }
 }
 
+// kafka.max_task_idle: a duration, 0 or -1 (never wait).
+void ParseMaxTaskIdle(YamlReader& reader, const YAML::Node& n, KafkaConfig* kafka) {
+  if (n.IsScalar() && (n.Scalar() == "0" || n.Scalar() == "-1")) {
+    kafka->max_task_idle_ms = n.Scalar() == "0" ? 0 : -1;
+    return;
+  }
+  if (auto d = reader.Duration(n, "kafka.max_task_idle (a duration, 0, or -1: never wait)")) {
+    kafka->max_task_idle_ms = *d;
+  }
+}
+
 void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
   if (!reader.ExpectMap(k, "kafka",
-                        {"bootstrap_servers", "topics", "commit_interval", "json_topics"})) {
+                        {"bootstrap_servers", "topics", "commit_interval", "max_task_idle", "json_topics"})) {
     return;
   }
   if (auto n = k["bootstrap_servers"]) {
@@ -35,6 +71,7 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
   if (auto n = k["commit_interval"]) {
     if (auto d = reader.Duration(n, "kafka.commit_interval")) kafka->commit_interval_ms = *d;
   }
+  if (auto n = k["max_task_idle"]) ParseMaxTaskIdle(reader, n, kafka);
   if (auto n = k["json_topics"]) kafka->json_topics = reader.StringList(n, "kafka.json_topics");
   if (auto t = k["topics"]) ParseTopics(reader, t, &kafka->topics);
 }

@@ -75,6 +75,7 @@ std::optional<pipeline::Record> KafkaSource::Poll(int timeout_ms) {
   r.topic = rd_kafka_topic_name(m->rkt);
   r.partition = m->partition;
   r.offset = m->offset;
+  next_[{std::string(r.topic), r.partition}] = m->offset + 1;
   rd_kafka_timestamp_type_t type;
   r.timestamp_ms = std::max<int64_t>(0, rd_kafka_message_timestamp(m, &type));
   return r;
@@ -99,11 +100,14 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     if (listener_ != nullptr) listener_->OnAssigned(std::vector<int32_t>(numbers.begin(), numbers.end()));
     rd_kafka_assign(consumer_.get(), partitions);
     assignment_.reset(rd_kafka_topic_partition_list_copy(partitions));
+    next_.clear();
+    ResumeAt(probe.get());
     LogLine(StrCat("assigned ", partitions->cnt, " topic partitions"));
   } else {
     if (listener_ != nullptr) listener_->OnRevoked(rd_kafka_assignment_lost(consumer_.get()));
     rd_kafka_assign(consumer_.get(), nullptr);
     assignment_.reset();
+    next_.clear();
     LogLine(StrCat("revoked ", partitions->cnt, " topic partitions"));
   }
 }
@@ -127,6 +131,7 @@ absl::Status KafkaSource::Rewind() {
     // Nothing committed yet: from the start, as auto.offset.reset says.
     if (committed->elems[i].offset < 0) committed->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
   }
+  ResumeAt(committed.get());
   KafkaError seek(rd_kafka_seek_partitions(consumer_.get(), committed.get(), 30000));
   bool failed = static_cast<bool>(seek);
   for (int i = 0; i < committed->cnt; ++i) failed = failed || committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -138,6 +143,31 @@ absl::Status KafkaSource::Rewind() {
   for (int i = 0; i < committed->cnt; ++i) committed->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_assign(consumer_.get(), committed.get());
   return absl::OkStatus();
+}
+
+void KafkaSource::ResumeAt(const rd_kafka_topic_partition_list_t* list) {
+  for (int i = 0; i < list->cnt; ++i) {
+    next_[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
+  }
+}
+
+bool KafkaSource::CaughtUp(const std::string& topic, int32_t partition) {
+  int64_t low = 0, high = 0;
+  // The watermarks of the last fetch response (no request is made).
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return false;  // nothing fetched yet
+  }
+  auto it = next_.find({topic, partition});
+  int64_t next = it == next_.end() || it->second < 0 ? low : it->second;
+  if (next >= high) return true;
+  // Transaction markers take offsets no record is handed out for; the
+  // consumer's position steps past them.
+  PartitionList position(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(position.get(), topic.c_str(), partition);
+  if (rd_kafka_position(consumer_.get(), position.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  return position->elems[0].offset >= high;
 }
 
 void KafkaSource::Close() {

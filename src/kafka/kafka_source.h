@@ -5,9 +5,11 @@
 #ifndef DEMANDCENTER_SRC_KAFKA_KAFKA_SOURCE_H_
 #define DEMANDCENTER_SRC_KAFKA_KAFKA_SOURCE_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,6 +30,7 @@ class KafkaSource : public runner::Source {
 
   void SetListener(Listener* listener) override { listener_ = listener; }
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
+  bool CaughtUp(const std::string& topic, int32_t partition) override;
   absl::Status Rewind() override;
   void Close() override;
 
@@ -40,12 +43,18 @@ class KafkaSource : public runner::Source {
  private:
   KafkaSource(metrics::Metrics* metrics, Clock* clock) : metrics_(metrics), clock_(clock) {}
   void ReleaseMessage();
+  // Remembers where each partition of `list` resumes (its committed
+  // offsets; negative: from the start).
+  void ResumeAt(const rd_kafka_topic_partition_list_t* list);
 
   metrics::Metrics* metrics_;
   Clock* clock_;
   KafkaPtr consumer_;
   Listener* listener_ = nullptr;
   PartitionList assignment_;
+  // Per (topic, partition): the offset after the last record handed out, or
+  // where it resumes; negative when unknown (from the start).
+  std::map<std::pair<std::string, int32_t>, int64_t> next_;
   // The record handed out by the last Poll.
   rd_kafka_message_t* message_ = nullptr;
 };

@@ -25,15 +25,19 @@ OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const s
 Pipeline::Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options)
     : options_(options), identities_(store), engine_(config, store) {}
 
+ingest::Reject Pipeline::Decode(std::string_view bytes, v1::Signal* signal) const {
+  return ingest::DecodeSignal(bytes, options_.decode, signal);
+}
+
 Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out) {
-  ingest::Reject reject = ingest::DecodeSignal(record.value, options_.decode, &signal_);
+  ingest::Reject reject = Decode(record.value, &signal_);
   if (!reject.ok()) {
     Result r;
     r.outcome = Outcome::kRejected;
     r.reject = std::move(reject);
     return r;
   }
-  int32_t partition = record.partition == kPartitionByKey ? PartitionOf(signal_, options_.partitions) : record.partition;
+  int32_t partition = record.partition == kPartitionByKey ? PartitionOf(signal_) : record.partition;
   return ProcessSignal(signal_, partition, out);
 }
 

@@ -1,8 +1,12 @@
 #include "demandcenter/replay/replay.h"
 
+#include <algorithm>
+#include <memory>
+
 #include "absl/strings/str_join.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/state/state_store.h"
@@ -76,52 +80,85 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   pipeline::Pipeline pipe(config.decision, &store, {options.decode, options.partitions});
   PolicyAudit audit(config.decision);
   pipeline::OutputEncoder encoder = pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics);
+  // Each partition's signal topics, merged by event time as a task merges
+  // them (pipeline/input_merge.h): a signal waits until every topic of its
+  // partition has a later one, or the input ends.
+  pipeline::SignalTopics topics(config.runtime.kafka.topics);
+  std::vector<pipeline::InputMerge> merges;
+  for (int32_t p = 0; p < std::max(1, options.partitions.partitions); ++p) merges.emplace_back(topics.size());
   std::vector<outputs::Output> outputs;
-  std::string line;
   std::string buffer;
-  auto reject = [&](std::string_view code, const std::string& message) {
+  auto reject = [&](int64_t line, std::string_view code, const std::string& message) {
     ++summary.rejected;
     ++summary.rejects_by_reason[std::string(code)];
-    errors << "line " << summary.lines << ": " << code << ": " << message << '\n';
+    errors << "line " << line << ": " << code << ": " << message << '\n';
   };
-  v1::PoolUpdateLine pool_line;
-  while (std::getline(in, line)) {
-    ++summary.lines;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (IsPoolUpdateLine(line)) {
-      absl::Status applied = ApplyPoolUpdateLine(line, &pool_line, &pipe.engine());
-      if (!applied.ok()) {
-        reject("BAD_POOL_UPDATE", std::string(applied.message()));
-        continue;
-      }
-      ++summary.pool_updates;
-      continue;
+  auto apply = [&](int32_t partition, const pipeline::PendingRecord& item) {
+    pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs);
+    if (result.outcome == pipeline::Outcome::kRejected) {
+      reject(item.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
     }
-    pipeline::Record record;
-    record.value = line;
-    record.partition = pipeline::kPartitionByKey;
-    record.offset = summary.lines;
-    pipeline::Result result = pipe.Process(record, &outputs);
-    if (result.outcome == pipeline::Outcome::kRejected) reject(ingest::RejectCodeName(result.reject.code), result.reject.message);
     // The audit sees the signal after the timer outputs it set off and
     // before its own outputs (a rejected signal has none).
     bool fed = result.outcome == pipeline::Outcome::kRejected;
     for (const auto& o : outputs) {
-      if (!fed && FirstTrigger(o) == result.signal->event_id()) {
-        audit.OnSignal(*result.signal);
+      if (!fed && FirstTrigger(o) == item.signal.event_id()) {
+        audit.OnSignal(item.signal);
         fed = true;
       }
       audit.OnOutput(o);
       buffer += encoder.JsonLine(o);
       buffer += '\n';
     }
-    if (!fed) audit.OnSignal(*result.signal);
+    if (!fed) audit.OnSignal(item.signal);
     outputs.clear();
     if (buffer.size() > (1 << 20)) {
       out << buffer;
       buffer.clear();
     }
+  };
+  auto drain = [&](int32_t partition, bool input_ended) {
+    pipeline::InputMerge& merge = merges[partition];
+    while (auto topic = merge.Next([&](size_t) { return input_ended; })) {
+      std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*topic);
+      apply(partition, *item);
+      merge.Release(std::move(item));
+    }
+  };
+  auto drain_all = [&] {
+    for (int32_t p = 0; p < static_cast<int32_t>(merges.size()); ++p) drain(p, /*input_ended=*/true);
+  };
+  v1::PoolUpdateLine pool_line;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++summary.lines;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (IsPoolUpdateLine(line)) {
+      // An update applies after every signal before it.
+      drain_all();
+      absl::Status applied = ApplyPoolUpdateLine(line, &pool_line, &pipe.engine());
+      if (!applied.ok()) {
+        reject(summary.lines, "BAD_POOL_UPDATE", std::string(applied.message()));
+        continue;
+      }
+      ++summary.pool_updates;
+      continue;
+    }
+    std::unique_ptr<pipeline::PendingRecord> item = merges[0].Take();
+    ingest::Reject bad = pipe.Decode(line, &item->signal);
+    if (!bad.ok()) {
+      reject(summary.lines, ingest::RejectCodeName(bad.code), bad.message);
+      merges[0].Release(std::move(item));
+      continue;
+    }
+    item->offset = summary.lines;
+    item->event_time_ms = ToMillis(item->signal.occurred_at());
+    int32_t partition = pipe.PartitionOf(item->signal);
+    size_t topic = topics.IndexOfType(item->signal.type());
+    merges[partition].Push(topic, std::move(item));
+    drain(partition, /*input_ended=*/false);
   }
+  drain_all();
   out << buffer;
   const outputs::DecisionCounters& c = pipe.engine().counters();
   summary.applied = c.applied;

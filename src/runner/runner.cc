@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/runner/decision_metrics.h"
 
@@ -27,6 +28,10 @@ struct Runner::Task {
   int32_t partition = 0;
   std::unique_ptr<state::PartitionStore> store;
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  // Records polled but not yet processed, per signal topic.
+  std::unique_ptr<pipeline::InputMerge> merge;
+  // When the task began to wait for an empty input (-1: not waiting).
+  int64_t waiting_since_ms = -1;
   state::Checkpoint checkpoint;
   // Next input offset per topic consumed in the open transaction.
   std::map<std::string, int64_t> consumed;
@@ -45,6 +50,7 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
       metrics_(metrics),
       options_(std::move(options)),
       encoder_(config.runtime.kafka.topics, config.runtime.kafka.json_topics),
+      topics_(config.runtime.kafka.topics),
       changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")) {
   seams_.source->SetListener(this);
 }
@@ -75,11 +81,9 @@ absl::Status Runner::Start() {
 absl::Status Runner::Step() {
   std::optional<pipeline::Record> record = seams_.source->Poll(kPollMs);
   if (!fatal_.ok()) return fatal_;
-  if (record) {
-    absl::Status s = BeginIfNeeded();
-    if (!s.ok()) return s;
-    Process(*record);
-  }
+  if (record) Buffer(*record);
+  absl::Status drained = Drain();
+  if (!drained.ok()) return drained;
   seams_.sink->Poll();
   int64_t now = seams_.clock->NowMs();
   if (now >= next_directory_poll_ms_) {
@@ -148,6 +152,7 @@ absl::Status Runner::OpenTask(int32_t partition) {
   if (!slot) {
     auto task = std::make_unique<Task>();
     task->partition = partition;
+    task->merge = std::make_unique<pipeline::InputMerge>(topics_.size());
     auto store = seams_.stores(partition);
     if (!store.ok()) {
       tasks_.erase(partition);
@@ -198,6 +203,9 @@ void Runner::ResetPipeline(Task& task) {
   engine.RebuildTimers();
   task.consumed.clear();
   task.pending.clear();
+  // Read again from the committed offsets.
+  task.merge->Clear();
+  task.waiting_since_ms = -1;
 }
 
 void Runner::PollDirectory(bool until_end) {
@@ -213,19 +221,71 @@ void Runner::PollDirectory(bool until_end) {
   }
 }
 
-void Runner::Process(const pipeline::Record& record) {
+void Runner::Buffer(const pipeline::Record& record) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return;  // not ours any more (a rebalance is under way)
+  std::optional<size_t> topic = topics_.IndexOf(record.topic);
+  if (!topic) return;  // the source reads only the signal topics
   Task& task = *it->second;
-  std::string topic(record.topic);
-  task.consumed[topic] = record.offset + 1;
+  std::unique_ptr<pipeline::PendingRecord> item = task.merge->Take();
+  item->value.assign(record.value);
+  item->key.assign(record.key);
+  item->topic.assign(record.topic);
+  item->partition = record.partition;
+  item->offset = record.offset;
+  item->timestamp_ms = record.timestamp_ms;
+  item->reject = task.pipeline->Decode(record.value, &item->signal);
+  if (item->reject.ok()) item->event_time_ms = ToMillis(item->signal.occurred_at());
+  task.merge->Push(*topic, std::move(item));
+}
+
+absl::Status Runner::Drain() {
+  int64_t now = seams_.clock->NowMs();
+  for (auto& [p, task] : tasks_) {
+    pipeline::InputMerge& merge = *task->merge;
+    while (merge.buffered() > 0) {
+      bool passed_empty = false;
+      std::optional<size_t> next = merge.Next([&](size_t t) {
+        passed_empty = true;
+        return MayPass(*task, t, now);
+      });
+      if (!next) {
+        if (task->waiting_since_ms < 0) task->waiting_since_ms = now;
+        break;
+      }
+      if (!passed_empty) task->waiting_since_ms = -1;
+      absl::Status s = BeginIfNeeded();
+      if (!s.ok()) return s;
+      std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*next);
+      Process(*task, *item);
+      merge.Release(std::move(item));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {
+  int64_t idle = config_.runtime.kafka.max_task_idle_ms;
+  if (idle < 0) return true;
+  if (!seams_.source->CaughtUp(topics_.name(topic), task.partition)) return false;
+  return idle == 0 || (task.waiting_since_ms >= 0 && now_ms - task.waiting_since_ms >= idle);
+}
+
+void Runner::Process(Task& task, const pipeline::PendingRecord& record) {
+  task.consumed[record.topic] = record.offset + 1;
   if (record.timestamp_ms > 0) txn_arrivals_ms_.push_back(record.timestamp_ms);
   ++txn_signals_;
   scratch_.clear();
-  pipeline::Result result = task.pipeline->Process(record, &scratch_);
-  if (result.signal != nullptr) metrics_->SignalsConsumed(topic, result.signal->type()).Increment();
+  pipeline::Result result;
+  if (record.reject.ok()) {
+    result = task.pipeline->ProcessSignal(record.signal, task.partition, &scratch_);
+    metrics_->SignalsConsumed(record.topic, record.signal.type()).Increment();
+  } else {
+    result.outcome = pipeline::Outcome::kRejected;
+    result.reject = record.reject;
+  }
   if (result.outcome == pipeline::Outcome::kRejected) {
-    Send(pipeline::DeadLetter(record, result.reject, config_.runtime.kafka.topics.dlq));
+    Send(pipeline::DeadLetter(record.AsRecord(), result.reject, config_.runtime.kafka.topics.dlq));
     metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
     ++txn_rejected_;
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {

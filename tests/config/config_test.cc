@@ -1,5 +1,6 @@
 #include "demandcenter/config/config.h"
 
+#include <map>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -72,6 +73,33 @@ TEST(ConfigTest, AcceptsTheValidConfig) {
   EXPECT_EQ(c.rules[0].route->sla_ms, 3600 * 1000);
   EXPECT_EQ(c.rules[0].channel.channel, v1::INSIDE_SALES);
   EXPECT_EQ(c.rules_version.substr(0, 4), "sha-");  // derived from the content
+}
+
+TEST(ConfigTest, SignalTopicsByTypeAndMaxTaskIdle) {
+  ParseResult defaults = ParseConfig(kValid, "demandcenter.yaml");
+  ASSERT_TRUE(defaults.errors.empty());
+  const KafkaConfig& d = defaults.config->runtime.kafka;
+  EXPECT_EQ(d.max_task_idle_ms, 0);
+  EXPECT_EQ(d.topics.signals_by_type.at("crm"), "signals.crm");
+
+  std::string yaml = std::string(kValid) + R"(kafka:
+  max_task_idle: 250ms
+  topics:
+    signals: [in.web, in.other]
+    signals_by_type: {web: in.web, product: in.other}
+)";
+  ParseResult result = ParseConfig(yaml, "demandcenter.yaml");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  const KafkaConfig& k = result.config->runtime.kafka;
+  EXPECT_EQ(k.max_task_idle_ms, 250);
+  EXPECT_EQ(k.topics.signals_by_type, (std::map<std::string, std::string>{{"web", "in.web"}, {"product", "in.other"}}));
+
+  ParseResult never = ParseConfig(std::string(kValid) + "kafka: {max_task_idle: -1}\n", "demandcenter.yaml");
+  ASSERT_TRUE(never.errors.empty()) << never.errors[0].ToString();
+  EXPECT_EQ(never.config->runtime.kafka.max_task_idle_ms, -1);
+  ExpectSingleError(std::string(kValid) + "kafka: {max_task_idle: -5}\n", 32, 24, "kafka.max_task_idle");
+  ExpectSingleError(std::string(kValid) + "kafka: {topics: {signals_by_type: [web]}}\n", 32, 35,
+                    "must be a map of type prefix to signal topic");
 }
 
 TEST(ConfigTest, AcceptsTheShippedDefaultConfig) {

@@ -63,11 +63,19 @@ def partition_of(key: str, partitions: int) -> int:
 class App:
     """One application (consumer group, topics, config) isolated by a prefix."""
 
-    def __init__(self, name, partitions=PARTITIONS, json_outputs=True):
+    def __init__(self, name, partitions=PARTITIONS, json_outputs=True, signal_topics=1):
+        """signal_topics: 1 (every signal on one topic) or 3 (web, email and
+        crm signals each on their own topic, as deployed)."""
         self.name = f"{name}-{os.getpid()}-{random.randrange(1 << 30)}"
         self.partitions = partitions
+        self.by_type = {}
+        if signal_topics == 3:
+            self.by_type = {k: f"{self.name}.signals.{k}" for k in ("web", "email", "crm")}
+            self.signal_topics = list(self.by_type.values())
+        else:
+            self.signal_topics = [f"{self.name}.signals"]
         self.topics = {
-            "signals": f"{self.name}.signals",
+            "signals": self.signal_topics[0],
             "dlq": f"{self.name}.dlq",
             "nba": f"{self.name}.nba",
             "routing": f"{self.name}.routing",
@@ -95,7 +103,8 @@ kafka:
   bootstrap_servers: {BOOTSTRAP}
   commit_interval: 100ms
   topics:
-    signals: [{self.topics['signals']}]
+    signals: [{', '.join(self.signal_topics)}]
+    signals_by_type: {{{', '.join(f"{k}: {t}" for k, t in self.by_type.items())}}}
     dlq: {self.topics['dlq']}
     nba: {self.topics['nba']}
     routing: {self.topics['routing']}
@@ -114,7 +123,8 @@ state:
 
     def _create_topics(self):
         admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-        new = [NewTopic(t, self.partitions, 1) for k, t in self.topics.items() if k != "reps"]
+        new = [NewTopic(t, self.partitions, 1) for k, t in self.topics.items() if k not in ("reps", "signals")]
+        new += [NewTopic(t, self.partitions, 1) for t in self.signal_topics]
         new.append(NewTopic(self.topics["reps"], 1, 1, config={"cleanup.policy": "compact"}))
         new.append(NewTopic(self.changelog, self.partitions, 1, config={"cleanup.policy": "compact"}))
         for topic, future in admin.create_topics(new, operation_timeout=30).items():
@@ -141,11 +151,13 @@ state:
                 line = line.rstrip(b"\n")
                 if not line.strip():
                     continue
-                key, event_id = b"", None
+                key, event_id, topic = b"", None, self.signal_topics[0]
                 try:
                     obj = json.loads(line)
                     key = (obj.get("account_id") or "").encode()
                     event_id = obj.get("event_id") or obj.get("eventId")
+                    kind = str(obj.get("type", "")).split(".")[0]
+                    topic = self.by_type.get(kind, topic)
                 except (ValueError, AttributeError):
                     obj = None
                 kwargs = {"value": line}
@@ -156,7 +168,7 @@ state:
                     kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
                 while True:
                     try:
-                        producer.produce(self.topics["signals"], **kwargs)
+                        producer.produce(topic, **kwargs)
                         break
                     except BufferError:
                         producer.poll(0.1)
@@ -255,16 +267,20 @@ state:
         finally:
             c.close()
 
+    def signal_ends(self):
+        """The end offsets of the signal topics, by (topic, partition)."""
+        return {(t, p): end for t in self.signal_topics for p, end in self.end_offsets(t).items()}
+
     def committed(self):
-        """The group's committed offsets on the signal topic (retried while the
-        group coordinator moves or loads)."""
+        """The group's committed offsets on the signal topics, by (topic,
+        partition) (retried while the group coordinator moves or loads)."""
         from confluent_kafka import KafkaException
         for attempt in range(60):
             c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": self.name})
             try:
-                parts = c.committed([TopicPartition(self.topics["signals"], p) for p in range(self.partitions)],
+                parts = c.committed([TopicPartition(t, p) for t in self.signal_topics for p in range(self.partitions)],
                                     timeout=10)
-                return {tp.partition: tp.offset for tp in parts}
+                return {(tp.topic, tp.partition): tp.offset for tp in parts}
             except KafkaException:
                 time.sleep(0.5)
             finally:
@@ -274,7 +290,7 @@ state:
     def wait_consumed(self, timeout=600, check=None):
         """Waits until the group's committed offsets reach the end of the
         signal topic. `check` is called while waiting (e.g. to kill)."""
-        ends = self.end_offsets(self.topics["signals"])
+        ends = self.signal_ends()
         deadline = time.time() + timeout
         while time.time() < deadline:
             committed = self.committed()
@@ -287,7 +303,7 @@ state:
 
     def wait_committed_share(self, share, timeout=600):
         """Waits until the group has committed `share` (0..1) of the signals."""
-        total = sum(self.end_offsets(self.topics["signals"]).values())
+        total = sum(self.signal_ends().values())
         deadline = time.time() + timeout
         while sum(max(0, o) for o in self.committed().values()) < share * total:
             if time.time() > deadline:

@@ -140,6 +140,11 @@ std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
   return std::nullopt;
 }
 
+bool MemorySource::CaughtUp(const std::string& topic, int32_t partition) {
+  auto it = positions_.find({topic, partition});
+  return it != positions_.end() && broker_->ReadCommitted(topic, partition, it->second, 1).empty();
+}
+
 absl::Status MemorySource::Rewind() {
   absl::Status s = faults_->Take(SeamCall::kRewind);
   if (!s.ok()) return s;

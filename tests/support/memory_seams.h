@@ -101,6 +101,7 @@ class MemorySource : public runner::Source {
 
   void SetListener(Listener* listener) override { listener_ = listener; }
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
+  bool CaughtUp(const std::string& topic, int32_t partition) override;
   absl::Status Rewind() override;
   void Close() override { closed_ = true; }
 

@@ -5,6 +5,7 @@
 #define DEMANDCENTER_CONFIG_RUNTIME_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,11 @@ namespace demandcenter::config {
 
 struct KafkaTopics {
   std::vector<std::string> signals = {"signals.web", "signals.email", "signals.crm"};
+  // The signal topic each type prefix is produced to ("web" for
+  // web.page_view): replay places signals by it. Other prefixes, and those
+  // mapped to a topic not in `signals`, go to the first signal topic.
+  std::map<std::string, std::string> signals_by_type = {
+      {"web", "signals.web"}, {"email", "signals.email"}, {"crm", "signals.crm"}};
   std::string dlq = "signals.dlq";
   std::string nba = "actions.nba";
   std::string routing = "actions.routing";
@@ -25,6 +31,11 @@ struct KafkaConfig {
   std::string bootstrap_servers = "127.0.0.1:9092";
   KafkaTopics topics;
   int64_t commit_interval_ms = 100;
+  // How long a task with records buffered waits for a caught-up, empty
+  // input partition before it takes the smallest event time it has (Kafka
+  // Streams' max.task.idle.ms). 0: it waits only for records the broker
+  // already holds; -1: it never waits (arrival order wins).
+  int64_t max_task_idle_ms = 0;
   // Output topics written as JSON instead of protobuf.
   std::vector<std::string> json_topics;
 };

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "demandcenter/config/decision_config.h"
@@ -66,6 +67,11 @@ class Pipeline {
   // Decodes, validates and processes one record on record.partition (or
   // the partition its key maps to); appends its outputs to *out.
   Result Process(const Record& record, std::vector<outputs::Output>* out);
+
+  // Decodes and validates `bytes` into *signal; ok() when accepted.
+  ingest::Reject Decode(std::string_view bytes, v1::Signal* signal) const;
+  // The partition a kPartitionByKey record of `signal` goes to.
+  int32_t PartitionOf(const v1::Signal& signal) const { return pipeline::PartitionOf(signal, options_.partitions); }
 
   // The same for a signal already decoded and validated.
   Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);

@@ -31,6 +31,7 @@
 #include "demandcenter/config/config.h"
 #include "demandcenter/metrics/metrics.h"
 #include "demandcenter/outputs/output.h"
+#include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/runner/seams.h"
 
@@ -99,7 +100,14 @@ class Runner : private Source::Listener {
   absl::Status OpenTask(int32_t partition);
   absl::Status Restore(Task& task);
   void ResetPipeline(Task& task);
-  void Process(const pipeline::Record& record);
+  // Buffers a polled record in its task's input merge.
+  void Buffer(const pipeline::Record& record);
+  // Processes, task by task, the records the merge lets go (event-time
+  // order across the signal topics, pipeline/input_merge.h).
+  absl::Status Drain();
+  // Whether `task` may go on without a record from its empty input `topic`.
+  bool MayPass(Task& task, size_t topic, int64_t now_ms);
+  void Process(Task& task, const pipeline::PendingRecord& record);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   absl::Status BeginIfNeeded();
   // Commits the open transaction. Returns a non-OK status only for errors
@@ -125,6 +133,7 @@ class Runner : private Source::Listener {
   metrics::Metrics* metrics_;
   RunnerOptions options_;
   pipeline::OutputEncoder encoder_;
+  pipeline::SignalTopics topics_;
   std::string changelog_topic_;
 
   std::map<int32_t, std::unique_ptr<Task>> tasks_;

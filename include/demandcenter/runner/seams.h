@@ -58,6 +58,10 @@ class Source {
   // The next record, waiting at most `timeout_ms`; nullopt when none came.
   // The record's views stay valid until the next Poll.
   virtual std::optional<pipeline::Record> Poll(int timeout_ms) = 0;
+  // True when every record the broker holds for (topic, partition) has
+  // been handed out; false while the source does not know (nothing fetched
+  // yet). A task waits for an empty input that is not caught up.
+  virtual bool CaughtUp(const std::string& topic, int32_t partition) = 0;
   // Moves every assigned partition back to the group's committed offset
   // (after an abort): the next records are the first uncommitted ones.
   virtual absl::Status Rewind() = 0;

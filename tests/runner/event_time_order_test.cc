@@ -1,0 +1,198 @@
+// Event-time order across the three signal topics: a task takes its next
+// record by event time from signals.web, signals.email and signals.crm, so
+// what `run` commits equals what `replay --partitions N` writes, whatever
+// order the records arrive in. In memory: the source hands out one record
+// per topic-partition in turn, far from event-time order.
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "demandcenter/generate/generator.h"
+#include "demandcenter/pipeline/input_merge.h"
+#include "demandcenter/pipeline/output_encoder.h"
+#include "demandcenter/common/proto_json.h"
+#include "demandcenter/pipeline/partitions.h"
+#include "demandcenter/replay/replay.h"
+#include "demandcenter/runner/runner.h"
+#include "gtest/gtest.h"
+#include "support/manual_clock.h"
+#include "support/memory_seams.h"
+#include "../testing.h"
+
+namespace demandcenter::runner {
+namespace {
+
+constexpr int32_t kPartitions = 3;
+
+// Per (topic, key): the output lines in order, as replay writes them.
+using LinesByKey = std::map<std::pair<std::string, std::string>, std::vector<std::string>>;
+
+class EventTimeOrderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = testing::DefaultConfig();
+    config_.runtime.application_id = "merge";
+    const auto& t = config_.runtime.kafka.topics;
+    ASSERT_EQ(t.signals.size(), 3u);
+    config_.runtime.kafka.json_topics = {t.nba, t.routing, t.prompts, t.transitions};
+  }
+
+  void CreateTopics(int32_t partitions) {
+    const auto& t = config_.runtime.kafka.topics;
+    for (const auto& topic : t.signals) broker_.CreateTopic(topic, partitions);
+    broker_.CreateTopic("merge-state-changelog", partitions);
+    for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions}) broker_.CreateTopic(topic, 1);
+  }
+
+  void GenerateStream() {
+    CreateTopics(kPartitions);
+    const auto& t = config_.runtime.kafka.topics;
+    // A generated stream, each signal on the topic of its type and the
+    // partition replay --partitions 3 gives it (keyless ones included).
+    pipeline::SignalTopics topics(t);
+    pipeline::PartitionModel model{kPartitions, Partitioner::kMurmur2};
+    generate::GeneratorOptions g;
+    g.accounts = 120;
+    g.signals = 2000;
+    g.seed = 9;
+    g.malformed_share = 0.01;
+    v1::Signal signal;
+    ASSERT_TRUE(generate::Generate(g,
+                                   [&](const generate::GeneratedRecord& r) {
+                                     jsonl_ += r.value + "\n";
+                                     size_t topic = 0;
+                                     int32_t p = 0;
+                                     if (ingest::DecodeSignal(r.value, {}, &signal).ok()) {
+                                       topic = topics.IndexOfType(signal.type());
+                                       p = pipeline::PartitionOf(signal, model);
+                                     }
+                                     broker_.Append(t.signals[topic], p, {r.key, r.value, {}, r.occurred_ms, 0});
+                                   },
+                                   nullptr)
+                    .ok());
+  }
+
+  std::unique_ptr<Runner> NewRunner() {
+    Seams seams;
+    auto source = std::make_unique<testing::MemorySource>(&broker_, config_.runtime.kafka.topics.signals, &clock_,
+                                                          &faults_);
+    source_ = source.get();
+    seams.source = std::move(source);
+    seams.sink = std::make_unique<testing::MemorySink>(&broker_, "merge-0", &faults_);
+    seams.changelog = std::make_unique<testing::MemoryChangelog>(&broker_, "merge-state-changelog");
+    seams.stores = disks_.Factory(/*cache_accounts=*/50);
+    seams.clock = &clock_;
+    return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
+  }
+
+  // Steps until every record is read and the buffered ones are processed.
+  void RunToEnd(Runner& runner) {
+    ASSERT_TRUE(runner.Start().ok());
+    for (int i = 0; i < 100000 && !source_->Drained(); ++i) ASSERT_TRUE(runner.Step().ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(runner.Step().ok());
+    ASSERT_TRUE(runner.Stop().ok());
+  }
+
+  LinesByKey Committed() const {
+    LinesByKey lines;
+    const auto& t = config_.runtime.kafka.topics;
+    for (const auto& topic : {t.nba, t.routing, t.prompts, t.transitions}) {
+      for (const auto& [offset, m] : broker_.ReadCommitted(topic, 0, 0)) {
+        lines[{topic, m->key}].push_back(pipeline::JsonLine({topic, -1, m->key, m->value, {}}));
+      }
+    }
+    return lines;
+  }
+
+  LinesByKey Replayed(int64_t* rejected) const {
+    std::istringstream in(jsonl_);
+    std::ostringstream out, errors;
+    replay::ReplayOptions options;
+    options.partitions = {kPartitions, Partitioner::kMurmur2};
+    replay::ReplaySummary summary = replay::Replay(config_, in, out, errors, options);
+    *rejected = summary.rejected;
+    LinesByKey lines;
+    std::istringstream text(out.str());
+    for (std::string line; std::getline(text, line);) {
+      // {"topic":"<t>","key":"<k>","value":...}
+      size_t topic_end = line.find('"', 10);
+      size_t key_start = line.find("\"key\":\"", topic_end) + 7;
+      lines[{line.substr(10, topic_end - 10), line.substr(key_start, line.find('"', key_start) - key_start)}]
+          .push_back(line);
+    }
+    return lines;
+  }
+
+  int64_t CommittedOffsets() const {
+    int64_t total = 0;
+    for (const auto& topic : config_.runtime.kafka.topics.signals) {
+      for (int32_t p = 0; p < kPartitions; ++p) {
+        EXPECT_EQ(broker_.CommittedOffset(topic, p).value_or(0), broker_.EndOffset(topic, p)) << topic << "/" << p;
+        total += broker_.CommittedOffset(topic, p).value_or(0);
+      }
+    }
+    return total;
+  }
+
+  config::Config config_;
+  std::string jsonl_;
+  testing::MemoryBroker broker_;
+  testing::ManualClock clock_;
+  testing::Faults faults_;
+  testing::MemoryDisks disks_;
+  metrics::Metrics metrics_{{}};
+  testing::MemorySource* source_ = nullptr;
+};
+
+TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithThreeSignalTopics) {
+  GenerateStream();
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  int64_t rejected = 0;
+  LinesByKey expected = Replayed(&rejected);
+  LinesByKey got = Committed();
+  size_t lines = 0;
+  for (const auto& [key, v] : expected) lines += v.size();
+  EXPECT_GT(lines, 1000u);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "run and replay differ";
+  EXPECT_EQ(CommittedOffsets(), 2000);
+  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+}
+
+TEST_F(EventTimeOrderTest, NeverWaitingTakesArrivalOrderAndDiffersFromReplay) {
+  // The same stream with max_task_idle -1: records go as they arrive, so
+  // stream time and decisions follow the fetch order (the failure the
+  // merge exists for).
+  config_.runtime.kafka.max_task_idle_ms = -1;
+  GenerateStream();
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  int64_t rejected = 0;
+  EXPECT_FALSE(Committed() == Replayed(&rejected));
+  EXPECT_EQ(CommittedOffsets(), 2000);
+}
+
+TEST_F(EventTimeOrderTest, ACaughtUpEmptyInputIsWaitedForUpToMaxTaskIdle) {
+  // Only partition 0 of signals.web holds records: the task's two other
+  // inputs are caught up and empty, and it waits max_task_idle for them.
+  config_.runtime.kafka.max_task_idle_ms = 500;
+  CreateTopics(1);
+  v1::Signal s = testing::MakeSignal("e1", "web.page_view", "acct-1", 0);
+  broker_.Append("signals.web", 0, {"acct-1", SerializeDeterministic(s), {}, testing::kT0, 0});
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  ASSERT_TRUE(runner->Step().ok());  // read, buffered: waiting starts
+  int64_t waiting_from = clock_.NowMs();
+  while (clock_.NowMs() - waiting_from < 480) {
+    ASSERT_TRUE(runner->Step().ok());  // 20 ms each
+    ASSERT_FALSE(broker_.CommittedOffset("signals.web", 0).has_value()) << "processed before max_task_idle";
+  }
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(runner->Step().ok());
+  ASSERT_TRUE(runner->Stop().ok());
+  EXPECT_EQ(broker_.CommittedOffset("signals.web", 0), 1);
+}
+
+}  // namespace
+}  // namespace demandcenter::runner
