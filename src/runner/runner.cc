@@ -20,6 +20,8 @@ namespace {
 // How long one Step waits for a record.
 constexpr int kPollMs = 20;
 constexpr int64_t kDirectoryPollMs = 1000;
+// A task waiting this long for one of its inputs says so in the log.
+constexpr int64_t kWaitReportMs = 10000;
 
 
 }  // namespace
@@ -32,6 +34,7 @@ struct Runner::Task {
   std::unique_ptr<pipeline::InputMerge> merge;
   // When the task began to wait for an empty input (-1: not waiting).
   int64_t waiting_since_ms = -1;
+  int64_t next_wait_report_ms = 0;
   state::Checkpoint checkpoint;
   // Next input offset per topic consumed in the open transaction.
   std::map<std::string, int64_t> consumed;
@@ -245,12 +248,16 @@ absl::Status Runner::Drain() {
     pipeline::InputMerge& merge = *task->merge;
     while (merge.buffered() > 0) {
       bool passed_empty = false;
+      std::optional<size_t> blocked_by;
       std::optional<size_t> next = merge.Next([&](size_t t) {
         passed_empty = true;
-        return MayPass(*task, t, now);
+        bool pass = MayPass(*task, t, now);
+        if (!pass) blocked_by = t;
+        return pass;
       });
       if (!next) {
         if (task->waiting_since_ms < 0) task->waiting_since_ms = now;
+        if (blocked_by) ReportWait(*task, *blocked_by, now);
         break;
       }
       if (!passed_empty) task->waiting_since_ms = -1;
@@ -262,6 +269,15 @@ absl::Status Runner::Drain() {
     }
   }
   return absl::OkStatus();
+}
+
+void Runner::ReportWait(Task& task, size_t topic, int64_t now_ms) {
+  if (now_ms - task.waiting_since_ms < kWaitReportMs || now_ms < task.next_wait_report_ms) return;
+  task.next_wait_report_ms = now_ms + kWaitReportMs;
+  bool caught_up = seams_.source->CaughtUp(topics_.name(topic), task.partition);
+  LogLine(StrCat("partition ", task.partition, ": ", task.merge->buffered(), " records wait for ",
+                 topics_.name(topic), " since ", (now_ms - task.waiting_since_ms) / 1000, " s (",
+                 caught_up ? "caught up; max_task_idle" : "records on the broker not fetched yet", ")"));
 }
 
 bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {

@@ -107,6 +107,8 @@ class Runner : private Source::Listener {
   absl::Status Drain();
   // Whether `task` may go on without a record from its empty input `topic`.
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
+  // Logs (every 10 s) that `task` has long waited for its input `topic`.
+  void ReportWait(Task& task, size_t topic, int64_t now_ms);
   void Process(Task& task, const pipeline::PendingRecord& record);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   absl::Status BeginIfNeeded();
