@@ -37,7 +37,7 @@ void ParseSections(YamlReader& reader, const YAML::Node& root, std::string_view 
   reader.ExpectMap(root, "the config",
                    {"application_id", "rules_version", "journey", "scoring", "committee", "rules",
                     "pools", "arbitration", "contact_policy", "routing", "sla", "feedback",
-                    "experiments", "kafka", "state", "http"});
+                    "experiments", "identity", "kafka", "state", "http"});
   if (auto n = root["application_id"]) {
     if (auto s = reader.String(n, "application_id")) whole->runtime.application_id = *s;
   }
@@ -61,6 +61,7 @@ void ParseSections(YamlReader& reader, const YAML::Node& root, std::string_view 
   if (auto n = root["sla"]) internal::ParseSla(reader, n, &config);
   if (auto n = root["feedback"]) internal::ParseFeedback(reader, n, &config);
   if (auto n = root["experiments"]) internal::ParseExperiments(reader, n, &config);
+  if (auto n = root["identity"]) internal::ParseIdentity(reader, n, &config);
 }
 
 }  // namespace

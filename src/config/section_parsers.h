@@ -55,6 +55,8 @@ void ParseRouting(YamlReader& reader, const YAML::Node& node, DecisionConfig* co
 
 // sla and feedback (parse_sla_feedback.cc).
 void ParseSla(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
+// identity: blocklist, domains, free_mail.
+void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
 void ParseFeedback(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
 
 // experiments (parse_experiments.cc). Needs the rules parsed: it marks each

@@ -1,8 +1,10 @@
-// Resolver: identifiers of a partition -> account.
+// Resolver: identifiers of a partition -> account, with guard rails.
 #include "demandcenter/identity/identity.h"
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "demandcenter/common/strings.h"
 
 namespace demandcenter::identity {
@@ -26,22 +28,61 @@ void ForEachIdentifier(const v1::Signal& signal, Visit visit) {
 
 }  // namespace
 
-std::string Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
-  if (!signal.account_id().empty()) return signal.account_id();
-  std::string account;
-  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
-    if (auto found = store_->ResolveIdentity(IdentityKey(partition, kind, value))) account = std::move(*found);
-    return !account.empty();
-  });
-  return account;
+IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
+  by_link += o.by_link;
+  by_domain += o.by_domain;
+  conflicts += o.conflicts;
+  blocked += o.blocked;
+  return *this;
 }
 
-void Resolver::Learn(const v1::Signal& signal, int32_t partition) {
-  if (signal.account_id().empty()) return;
+bool Resolver::Blocked(const std::string& value) {
+  if (!config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
+  ++counters_.blocked;
+  return true;
+}
+
+Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
+  if (!signal.account_id().empty()) return {signal.account_id(), How::kCarried};
+  Resolution r;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    if (Blocked(value)) return false;
+    if (auto found = store_->ResolveIdentity(IdentityKey(partition, kind, value))) r = {std::move(*found), How::kLinked};
+    return !r.account_id.empty();
+  });
+  if (r.how == How::kLinked) {
+    ++counters_.by_link;
+    return r;
+  }
+  const std::string& email = signal.email();
+  size_t at = email.rfind('@');
+  if (at == std::string::npos || config_.domains.empty() || config_.blocklist.count(absl::AsciiStrToLower(email))) {
+    return r;
+  }
+  std::string domain = absl::AsciiStrToLower(email.substr(at + 1));
+  auto it = config_.domains.find(domain);
+  if (it == config_.domains.end()) return r;
+  ++counters_.by_domain;
+  return {it->second, How::kDomain};
+}
+
+void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition) {
+  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return;
+  const std::string& account = resolution.account_id;
+  bool crm_says = resolution.how == How::kCarried && absl::StartsWith(signal.type(), "crm.");
+  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    if (config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
     std::string key = IdentityKey(partition, kind, value);
     auto known = store_->ResolveIdentity(key);
-    if (!known || *known != signal.account_id()) store_->PutIdentity(key, signal.account_id());
+    if (!known) {
+      store_->PutIdentity(key, account);
+    } else if (*known != account) {
+      if (crm_says && kind[0] == 'c') {
+        store_->PutIdentity(key, account);
+      } else {
+        ++counters_.conflicts;
+      }
+    }
     return false;
   });
 }

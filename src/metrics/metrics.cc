@@ -32,6 +32,11 @@ Metrics::Metrics(std::set<std::string> known_types)
                        .Name("demandcenter_kafka_errors_total")
                        .Help("Kafka client errors seen, by kind")
                        .Register(r);
+  identity_ = &prometheus::BuildCounter()
+                   .Name("demandcenter_identity_events_total")
+                   .Help("Identity resolution: resolved_by_link, resolved_by_domain, link_conflict (the first link "
+                         "kept), blocked_identifier (a junk value ignored)")
+                   .Register(r);
   duplicates_ = &prometheus::BuildCounter()
                      .Name("demandcenter_duplicate_signals_total")
                      .Help("Signals ignored because their event_id was seen within the dedup window")
@@ -128,6 +133,10 @@ prometheus::Counter& Metrics::Outputs(std::string_view kind) {
 
 prometheus::Counter& Metrics::Restores(std::string_view kind) {
   return restores_->Add({{"kind", std::string(kind)}});
+}
+
+prometheus::Counter& Metrics::Identity(std::string_view event) {
+  return identity_->Add({{"event", std::string(event)}});
 }
 
 prometheus::Counter& Metrics::KafkaErrors(std::string_view kind) {

@@ -23,7 +23,7 @@ OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const s
 }
 
 Pipeline::Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options)
-    : options_(options), identities_(store), engine_(config, store) {}
+    : options_(options), identities_(config.identity, store), engine_(config, store) {}
 
 ingest::Reject Pipeline::Decode(std::string_view bytes, v1::Signal* signal) const {
   return ingest::DecodeSignal(bytes, options_.decode, signal);
@@ -44,14 +44,14 @@ Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out
 Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
   Result r;
   r.signal = &signal;
-  std::string account_id = identities_.Resolve(signal, partition);
-  if (account_id.empty()) {
+  identity::Resolution resolution = identities_.Resolve(signal, partition);
+  if (resolution.how == identity::How::kNone) {
     r.outcome = Outcome::kRejected;
     r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
     return r;
   }
-  identities_.Learn(signal, partition);
-  engine::SignalOutcome outcome = engine_.Process(signal, account_id, partition, out);
+  identities_.Learn(signal, resolution, partition);
+  engine::SignalOutcome outcome = engine_.Process(signal, resolution.account_id, partition, out);
   r.outcome = outcome == engine::SignalOutcome::kDuplicate ? Outcome::kDuplicate : Outcome::kApplied;
   return r;
 }

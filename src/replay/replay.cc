@@ -170,6 +170,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   summary.emitted_by_rule = c.emitted_by_rule;
   summary.transitions_by_id = c.transitions_by_id;
   summary.counters = c;
+  summary.identity = pipe.identity_counters();
   summary.audit = audit.Finish();
   return summary;
 }
@@ -178,6 +179,11 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   std::string out = StrCat("replay: ", s.lines, " lines, ", s.applied, " signals applied, ",
                            s.duplicates, " duplicates ignored, ", s.rejected, " rejected\n");
   if (!s.rejects_by_reason.empty()) out += StrCat("rejects:", JoinCounts(s.rejects_by_reason), '\n');
+  auto unresolved = s.rejects_by_reason.find("UNRESOLVED_ACCOUNT");
+  out += StrCat("identity: resolved through a link=", s.identity.by_link, " by e-mail domain=", s.identity.by_domain,
+                " unresolved=", unresolved == s.rejects_by_reason.end() ? 0 : unresolved->second,
+                "; conflicting links refused (first kept)=", s.identity.conflicts,
+                "; junk identifiers ignored=", s.identity.blocked, '\n');
   out += StrCat("outputs:", JoinCounts(s.outputs_by_kind), " (inactivity timers fired: ", s.timers_fired, ")\n");
   std::vector<std::string> rule_ids, transition_ids;
   for (const auto& rule : config.decision.rules) rule_ids.push_back(rule.id);

@@ -1,6 +1,7 @@
 #include "demandcenter/runner/decision_metrics.h"
 
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,18 @@ void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::Decis
     std::vector<std::string> p = SplitKey(k, 3);  // experiment/arm/stage
     m->ExperimentStages({{"experiment", p[0]}, {"arm", p[1]}, {"stage", p[2]}}).Increment(d);
   });
+  *exported = now;
+}
+
+void ExportIdentityCounters(const identity::IdentityCounters& now, identity::IdentityCounters* exported,
+                            metrics::Metrics* metrics) {
+  for (auto [event, field] : {std::pair{"resolved_by_link", &identity::IdentityCounters::by_link},
+                              {"resolved_by_domain", &identity::IdentityCounters::by_domain},
+                              {"link_conflict", &identity::IdentityCounters::conflicts},
+                              {"blocked_identifier", &identity::IdentityCounters::blocked}}) {
+    int64_t delta = now.*field - exported->*field;
+    if (delta > 0) metrics->Identity(event).Increment(static_cast<double>(delta));
+  }
   *exported = now;
 }
 

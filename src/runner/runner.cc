@@ -45,6 +45,7 @@ struct Runner::Task {
   int64_t exported_cache_hits = 0;
   int64_t exported_cache_misses = 0;
   outputs::DecisionCounters exported_counters;
+  identity::IdentityCounters exported_identity;
 };
 
 Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metrics, RunnerOptions options)
@@ -200,6 +201,7 @@ absl::Status Runner::Restore(Task& task) {
 void Runner::ResetPipeline(Task& task) {
   task.pipeline = std::make_unique<pipeline::Pipeline>(config_.decision, task.store.get());
   task.exported_counters = outputs::DecisionCounters{};
+  task.exported_identity = identity::IdentityCounters{};
   engine::Engine& engine = task.pipeline->engine();
   for (const auto& [key, update] : directory_records_) (void)engine.ApplyPoolUpdate(update);
   engine.RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
@@ -395,6 +397,7 @@ void Runner::ExportMetrics(int64_t started_ms) {
     task->exported_cache_hits = store.cache_hits();
     task->exported_cache_misses = store.cache_misses();
     ExportDecisionCounters(task->pipeline->engine().counters(), &task->exported_counters, metrics_);
+    ExportIdentityCounters(task->pipeline->identity_counters(), &task->exported_identity, metrics_);
   }
   metrics_->CachedAccounts().Set(cached);
   metrics_->StateBytes().Set(bytes);

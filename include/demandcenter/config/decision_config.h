@@ -8,7 +8,9 @@
 #define DEMANDCENTER_CONFIG_DECISION_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -333,6 +335,24 @@ struct CountSeries {
 };
 
 
+// Identity resolution's guard rails and e-mail domains (`identity:`).
+struct IdentityConfig {
+  // Identifier values never used to resolve or link (compared lower-case):
+  // junk that would merge unrelated people.
+  std::set<std::string> blocklist = {"",          "null",      "undefined", "none",     "nil",
+                                     "anonymous", "unknown",   "n/a",       "na",       "0",
+                                     "-1",        "test",      "guest",     "test@test.com",
+                                     "test@example.com",       "noreply@example.com"};
+  // E-mail domain -> account, for addresses no contact or link knows.
+  std::map<std::string, std::string> domains;
+  // Domains that never map to an account (people's private addresses).
+  std::set<std::string> free_mail = {"gmail.com",   "googlemail.com", "yahoo.com",  "hotmail.com",
+                                     "outlook.com", "live.com",       "aol.com",    "icloud.com",
+                                     "me.com",      "proton.me",      "protonmail.com", "gmx.com",
+                                     "gmx.de",      "web.de",         "mail.com",   "yandex.com",
+                                     "qq.com",      "163.com"};
+};
+
 struct DecisionConfig {
   // Stamped on every output.
   std::string rules_version;
@@ -347,6 +367,7 @@ struct DecisionConfig {
   SlaConfig sla;
   FeedbackConfig feedback;
   std::vector<Experiment> experiments;
+  IdentityConfig identity;
   // Repeated event_ids within this window are ignored (`state.dedup_window`
   // in the file). Default: 7d.
   int64_t dedup_window_ms = 7LL * 24 * 3600 * 1000;

@@ -1,39 +1,77 @@
 // Identity: which account a signal belongs to. A signal that carries an
-// account_id names it, and teaches the resolver its contact id, e-mail
-// address and visitor id; a signal without one is resolved through those.
+// account_id names it; one without is resolved through its contact id,
+// e-mail address or visitor id, linked to an account by an earlier signal,
+// else through its address's domain (identity.domains; never a free-mail
+// provider's). Every resolved signal links its identifiers to its account,
+// so a form fill (visitor id + address) teaches the visitor id.
+//
+// Guard rails: junk values (identity.blocklist: "null", "anonymous", "0",
+// test addresses...) never resolve or link anything. A visitor id or address
+// linked to one account stays with it: a signal tying it to another is a
+// conflict, counted, and the first link stands. A contact id moves when a
+// CRM record puts it on another account (the CRM says who works where).
 // Identities are scoped to the partition: state, identities included, lives
 // with its partition, in replay as on Kafka.
 //
-// Takes: a decoded signal and its partition. Gives: the account id, or ""
-// when none is known. Depends on: the StateStore (identities persist with
-// the partition's state and its changelog).
+// Takes: a decoded signal and its partition. Gives: the account id and how
+// it was found, or none. Depends on: the identity config, the StateStore
+// (identities persist with the partition's state and its changelog).
 #ifndef DEMANDCENTER_IDENTITY_IDENTITY_H_
 #define DEMANDCENTER_IDENTITY_IDENTITY_H_
 
 #include <cstdint>
 #include <string>
 
+#include "demandcenter/config/decision_config.h"
 #include "demandcenter/state/state_store.h"
 #include "demandcenter/v1/signal.pb.h"
 
 namespace demandcenter::identity {
 
-// Not thread safe; `store` must outlive the resolver.
+enum class How {
+  kNone,     // not resolved
+  kCarried,  // the signal's own account_id
+  kLinked,   // a contact id, address or visitor id linked earlier
+  kDomain,   // the address's domain (identity.domains)
+};
+
+struct Resolution {
+  std::string account_id;  // "" when kNone
+  How how = How::kNone;
+};
+
+// What resolution did, for the metrics and replay's summary.
+struct IdentityCounters {
+  int64_t by_link = 0;
+  int64_t by_domain = 0;
+  int64_t conflicts = 0;  // links refused: the identifier belongs to another account
+  int64_t blocked = 0;    // junk identifier values ignored
+
+  IdentityCounters& operator+=(const IdentityCounters& o);
+};
+
+// Not thread safe; `config` and `store` must outlive the resolver.
 class Resolver {
  public:
-  explicit Resolver(state::StateStore* store) : store_(store) {}
+  Resolver(const config::IdentityConfig& config, state::StateStore* store) : config_(config), store_(store) {}
 
-  // The signal's account_id, else the account its contact id, e-mail
-  // address or visitor id (in that order) belongs to on `partition`; ""
-  // when none is known.
-  std::string Resolve(const v1::Signal& signal, int32_t partition);
+  // The signal's account_id, else the account its contact id, address or
+  // visitor id (in that order) is linked to on `partition`, else its
+  // address's domain's.
+  Resolution Resolve(const v1::Signal& signal, int32_t partition);
 
-  // Records the identifiers of a signal that carries an account_id (others
-  // teach nothing).
-  void Learn(const v1::Signal& signal, int32_t partition);
+  // Links the identifiers of a signal resolved to `resolution` (not by
+  // domain: a guess teaches nothing).
+  void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition);
+
+  const IdentityCounters& counters() const { return counters_; }
 
  private:
+  bool Blocked(const std::string& value);
+
+  const config::IdentityConfig& config_;
   state::StateStore* store_;
+  IdentityCounters counters_;
 };
 
 }  // namespace demandcenter::identity

@@ -29,6 +29,9 @@ class Metrics {
   prometheus::Counter& SignalsConsumed(const std::string& topic, std::string_view type);
   prometheus::Counter& Rejected(std::string_view reason);  // also counted as DLQ'd
   prometheus::Counter& Duplicates() { return *duplicates_; }
+  // Identity resolution: resolved_by_link, resolved_by_domain, link_conflict
+  // (first link kept), blocked_identifier.
+  prometheus::Counter& Identity(std::string_view event);
   prometheus::Counter& Outputs(std::string_view kind);
   // Timers fired, by kind: inactivity, sla, snooze, expiry.
   prometheus::Counter& TimersFired(const std::string& kind);
@@ -69,6 +72,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* outputs_;
   prometheus::Family<prometheus::Counter>* restores_;
+  prometheus::Family<prometheus::Counter>* identity_ = nullptr;
   prometheus::Family<prometheus::Counter>* kafka_errors_;
   prometheus::Family<prometheus::Counter>* timers_fired_;
   prometheus::Family<prometheus::Counter>* candidates_;

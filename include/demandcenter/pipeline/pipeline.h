@@ -81,6 +81,7 @@ class Pipeline {
     engine_.AdvanceStreamTime(partition, now_ms, out);
   }
 
+  const identity::IdentityCounters& identity_counters() const { return identities_.counters(); }
   engine::Engine& engine() { return engine_; }
   const engine::Engine& engine() const { return engine_; }
 

@@ -16,6 +16,7 @@
 
 #include "demandcenter/config/config.h"
 #include "demandcenter/ingest/decoder.h"
+#include "demandcenter/identity/identity.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/pipeline/partitions.h"
 #include "demandcenter/replay/policy_audit.h"
@@ -38,6 +39,7 @@ struct ReplaySummary {
   std::map<std::string, int64_t> transitions_by_id;
   int64_t timers_fired = 0;
   int64_t pool_updates = 0;
+  identity::IdentityCounters identity;
   // The engine's counters at the end (policies, routing, SLAs, experiments).
   outputs::DecisionCounters counters;
   // The independent contact-policy audit of every output.

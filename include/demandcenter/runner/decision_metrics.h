@@ -3,8 +3,9 @@
 #ifndef DEMANDCENTER_RUNNER_DECISION_METRICS_H_
 #define DEMANDCENTER_RUNNER_DECISION_METRICS_H_
 
-#include "demandcenter/outputs/counters.h"
+#include "demandcenter/identity/identity.h"
 #include "demandcenter/metrics/metrics.h"
+#include "demandcenter/outputs/counters.h"
 
 namespace demandcenter::runner {
 
@@ -14,6 +15,10 @@ namespace demandcenter::runner {
 // its counters), so it is never counted, and the metrics agree with the
 // committed outputs.
 void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::DecisionCounters* exported,
+                            metrics::Metrics* metrics);
+
+// The same for identity resolution's counters.
+void ExportIdentityCounters(const identity::IdentityCounters& now, identity::IdentityCounters* exported,
                             metrics::Metrics* metrics);
 
 }  // namespace demandcenter::runner

@@ -1,0 +1,52 @@
+// The identity section: the blocklist of junk identifiers, e-mail domains
+// that map to an account, and the free-mail providers that never do.
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "demandcenter/common/strings.h"
+#include "src/config/section_parsers.h"
+
+namespace demandcenter::config::internal {
+namespace {
+
+// A list of values, lower-cased, replacing *into.
+void ParseLowerSet(YamlReader& reader, const YAML::Node& n, const std::string& what, std::set<std::string>* into) {
+  std::vector<std::string> values = reader.StringList(n, what);
+  into->clear();
+  for (auto& v : values) into->insert(absl::AsciiStrToLower(v));
+}
+
+}  // namespace
+
+void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
+  if (!reader.ExpectMap(node, "identity", {"blocklist", "domains", "free_mail"})) return;
+  IdentityConfig& identity = config->identity;
+  if (auto n = node["blocklist"]) {
+    ParseLowerSet(reader, n, "identity.blocklist", &identity.blocklist);
+    identity.blocklist.insert("");  // an empty identifier is never one
+  }
+  if (auto n = node["free_mail"]) ParseLowerSet(reader, n, "identity.free_mail", &identity.free_mail);
+  if (auto n = node["domains"]) {
+    if (!n.IsMap()) {
+      reader.Error(n, "identity.domains must be a map of e-mail domain to account id, e.g. {acme.com: acct-42}");
+      return;
+    }
+    for (const auto& entry : n) {
+      std::string domain = absl::AsciiStrToLower(entry.first.as<std::string>());
+      auto account = reader.String(entry.second, StrCat("identity.domains.", domain));
+      if (!account) continue;
+      if (account->empty()) {
+        reader.Error(entry.second, StrCat("identity.domains.", domain, ": the account id is empty"));
+      } else if (domain.find('@') != std::string::npos || domain.find('.') == std::string::npos) {
+        reader.Error(entry.first, StrCat("identity.domains: '", domain, "' is not an e-mail domain (write acme.com)"));
+      } else if (identity.free_mail.count(domain)) {
+        reader.Error(entry.first, StrCat("identity.domains: '", domain,
+                                         "' is a free-mail provider (identity.free_mail); its addresses are people's own"));
+      } else {
+        identity.domains[domain] = *account;
+      }
+    }
+  }
+}
+
+}  // namespace demandcenter::config::internal
