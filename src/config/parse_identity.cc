@@ -19,8 +19,18 @@ void ParseLowerSet(YamlReader& reader, const YAML::Node& n, const std::string& w
 }  // namespace
 
 void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
-  if (!reader.ExpectMap(node, "identity", {"blocklist", "domains", "free_mail"})) return;
+  if (!reader.ExpectMap(node, "identity", {"blocklist", "domains", "free_mail", "wait"})) return;
   IdentityConfig& identity = config->identity;
+  if (auto w = node["wait"]) {
+    if (reader.ExpectMap(w, "identity.wait", {"max_signals", "max_age"})) {
+      if (auto n = w["max_signals"]) {
+        if (auto v = reader.Integer(n, "identity.wait.max_signals", 0, 100000)) identity.wait_max_signals = *v;
+      }
+      if (auto n = w["max_age"]) {
+        if (auto d = reader.Duration(n, "identity.wait.max_age")) identity.wait_max_age_ms = *d;
+      }
+    }
+  }
   if (auto n = node["blocklist"]) {
     ParseLowerSet(reader, n, "identity.blocklist", &identity.blocklist);
     identity.blocklist.insert("");  // an empty identifier is never one

@@ -66,8 +66,9 @@ Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   return {it->second, How::kDomain};
 }
 
-void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition) {
-  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return;
+std::vector<std::string> Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition) {
+  std::vector<std::string> linked;
+  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return linked;
   const std::string& account = resolution.account_id;
   bool crm_says = resolution.how == How::kCarried && absl::StartsWith(signal.type(), "crm.");
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
@@ -77,14 +78,26 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
     if (!known) {
       store_->PutIdentity(key, account);
     } else if (*known != account) {
-      if (crm_says && kind[0] == 'c') {
-        store_->PutIdentity(key, account);
-      } else {
+      if (!crm_says || kind[0] != 'c') {
         ++counters_.conflicts;
+        return false;
       }
+      store_->PutIdentity(key, account);
     }
+    linked.push_back(StrCat(kind, value));
     return false;
   });
+  return linked;
+}
+
+std::string Resolver::WaitKey(const v1::Signal& signal) {
+  std::string key;
+  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    if (config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
+    key = StrCat(kind, value);
+    return true;
+  });
+  return key;
 }
 
 }  // namespace demandcenter::identity

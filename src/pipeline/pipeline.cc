@@ -1,6 +1,13 @@
 // Pipeline: decode -> validate -> resolve -> dedup -> core, one reject path.
 #include "demandcenter/pipeline/pipeline.h"
 
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+
 namespace demandcenter::pipeline {
 namespace {
 
@@ -8,6 +15,17 @@ constexpr char kUnresolvedMessage[] =
     "no account_id, and no contact, email or visitor id seen with an account on this partition";
 
 }  // namespace
+
+OutRecord DeadLetter(const LateReject& late, const std::string& dlq_topic) {
+  Record r;
+  r.value = late.waiting.value();
+  r.key = late.waiting.key();
+  r.topic = late.waiting.topic();
+  r.partition = late.waiting.partition();
+  r.offset = late.waiting.offset();
+  r.timestamp_ms = late.waiting.timestamp_ms();
+  return DeadLetter(r, late.reject, dlq_topic);
+}
 
 OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const std::string& dlq_topic) {
   OutRecord r;
@@ -23,7 +41,8 @@ OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const s
 }
 
 Pipeline::Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options)
-    : options_(options), identities_(config.identity, store), engine_(config, store) {}
+    : config_(config), options_(options), identities_(config.identity, store), waiting_(config.identity, store),
+      engine_(config, store) {}
 
 ingest::Reject Pipeline::Decode(std::string_view bytes, v1::Signal* signal) const {
   return ingest::DecodeSignal(bytes, options_.decode, signal);
@@ -38,22 +57,83 @@ Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out
     return r;
   }
   int32_t partition = record.partition == kPartitionByKey ? PartitionOf(signal_) : record.partition;
-  return ProcessSignal(signal_, partition, out);
+  return ProcessSignal(signal_, partition, out, &record);
 }
 
-Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
+Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
+                               const Record* source) {
   Result r;
   r.signal = &signal;
   identity::Resolution resolution = identities_.Resolve(signal, partition);
   if (resolution.how == identity::How::kNone) {
-    r.outcome = Outcome::kRejected;
-    r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
+    if (!Park(signal, partition, source, &r)) {
+      r.outcome = Outcome::kRejected;
+      r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
+    }
     return r;
   }
-  identities_.Learn(signal, resolution, partition);
+  std::vector<std::string> linked = identities_.Learn(signal, resolution, partition);
   engine::SignalOutcome outcome = engine_.Process(signal, resolution.account_id, partition, out);
   r.outcome = outcome == engine::SignalOutcome::kDuplicate ? Outcome::kDuplicate : Outcome::kApplied;
+  Release(std::move(linked), resolution.account_id, partition, out, &r);
+  Expire(partition, &r);
   return r;
+}
+
+bool Pipeline::Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result) {
+  std::string key = identities_.WaitKey(signal);
+  if (key.empty() || config_.identity.wait_max_signals == 0) return false;
+  v1::WaitingSignal waiting;
+  *waiting.mutable_signal() = signal;
+  if (source != nullptr) {
+    waiting.set_value(std::string(source->value));
+    waiting.set_key(std::string(source->key));
+    waiting.set_topic(std::string(source->topic));
+    waiting.set_offset(source->offset);
+    waiting.set_timestamp_ms(source->timestamp_ms);
+  }
+  waiting.set_partition(partition);
+  for (auto& pushed : waiting_.Park(partition, key, std::move(waiting))) {
+    std::string message = StrCat("waited for ", key, " to be linked to an account, and more than ",
+                                 config_.identity.wait_max_signals,
+                                 " signals (identity.wait.max_signals) came to wait for it: the oldest goes");
+    result->late_rejects.push_back({std::move(pushed), {ingest::RejectCode::kUnresolvedAccount, std::move(message)}});
+  }
+  result->outcome = Outcome::kWaiting;
+  return true;
+}
+
+void Pipeline::Release(std::vector<std::string> linked, const std::string& account_id, int32_t partition,
+                       std::vector<outputs::Output>* out, Result* result) {
+  // Each round releases what the identifiers linked so far hold; released
+  // signals may link more identifiers (a form fill that waited).
+  std::set<std::string> seen(linked.begin(), linked.end());
+  while (!linked.empty()) {
+    std::vector<v1::WaitingSignal> released;
+    for (const auto& key : linked) {
+      for (auto& w : waiting_.Release(partition, key)) released.push_back(std::move(w));
+    }
+    linked.clear();
+    std::stable_sort(released.begin(), released.end(), [](const v1::WaitingSignal& a, const v1::WaitingSignal& b) {
+      return ToMillis(a.signal().occurred_at()) < ToMillis(b.signal().occurred_at());
+    });
+    for (const auto& w : released) {
+      for (auto& key : identities_.Learn(w.signal(), {account_id, identity::How::kLinked}, partition)) {
+        if (seen.insert(key).second) linked.push_back(std::move(key));
+      }
+      engine_.Process(w.signal(), account_id, partition, out);
+      ++result->released;
+    }
+  }
+}
+
+void Pipeline::Expire(int32_t partition, Result* result) {
+  if (config_.identity.wait_max_signals == 0) return;
+  for (auto& expired : waiting_.Expire(partition, engine_.StreamTime(partition))) {
+    std::string message = StrCat("waited longer than identity.wait.max_age (", FormatDuration(config_.identity.wait_max_age_ms),
+                                 ") for its contact, address or visitor id to be linked to an account");
+    result->late_rejects.push_back({std::move(expired), {ingest::RejectCode::kUnresolvedAccount, std::move(message)}});
+  }
 }
 
 }  // namespace demandcenter::pipeline

@@ -94,13 +94,17 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     errors << "line " << line << ": " << code << ": " << message << '\n';
   };
   auto apply = [&](int32_t partition, const pipeline::PendingRecord& item) {
-    pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs);
+    pipeline::Record source = item.AsRecord();
+    pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs, &source);
     if (result.outcome == pipeline::Outcome::kRejected) {
       reject(item.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
     }
+    for (const auto& late : result.late_rejects) {
+      reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
+    }
     // The audit sees the signal after the timer outputs it set off and
-    // before its own outputs (a rejected signal has none).
-    bool fed = result.outcome == pipeline::Outcome::kRejected;
+    // before its own outputs (a rejected or waiting signal has none).
+    bool fed = result.outcome == pipeline::Outcome::kRejected || result.outcome == pipeline::Outcome::kWaiting;
     for (const auto& o : outputs) {
       if (!fed && FirstTrigger(o) == item.signal.event_id()) {
         audit.OnSignal(item.signal);
@@ -155,6 +159,8 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     item->event_time_ms = ToMillis(item->signal.occurred_at());
     int32_t partition = pipe.PartitionOf(item->signal);
     size_t topic = topics.IndexOfType(item->signal.type());
+    item->topic = topics.name(topic);
+    item->partition = partition;
     merges[partition].Push(topic, std::move(item));
     drain(partition, /*input_ended=*/false);
   }
@@ -171,6 +177,8 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   summary.transitions_by_id = c.transitions_by_id;
   summary.counters = c;
   summary.identity = pipe.identity_counters();
+  summary.waiting = pipe.waiting_counters();
+  for (int32_t p = 0; p < static_cast<int32_t>(merges.size()); ++p) summary.still_waiting += pipe.Waiting(p);
   summary.audit = audit.Finish();
   return summary;
 }
@@ -184,6 +192,9 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
                 " unresolved=", unresolved == s.rejects_by_reason.end() ? 0 : unresolved->second,
                 "; conflicting links refused (first kept)=", s.identity.conflicts,
                 "; junk identifiers ignored=", s.identity.blocked, '\n');
+  out += StrCat("late binding: waited=", s.waiting.parked, " released to their account=", s.waiting.released,
+                " past the wait bound (dead-lettered)=", s.waiting.expired, " still waiting at the end=", s.still_waiting,
+                '\n');
   out += StrCat("outputs:", JoinCounts(s.outputs_by_kind), " (inactivity timers fired: ", s.timers_fired, ")\n");
   std::vector<std::string> rule_ids, transition_ids;
   for (const auto& rule : config.decision.rules) rule_ids.push_back(rule.id);

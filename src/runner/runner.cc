@@ -296,7 +296,8 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& record) {
   scratch_.clear();
   pipeline::Result result;
   if (record.reject.ok()) {
-    result = task.pipeline->ProcessSignal(record.signal, task.partition, &scratch_);
+    pipeline::Record source = record.AsRecord();
+    result = task.pipeline->ProcessSignal(record.signal, task.partition, &scratch_, &source);
     metrics_->SignalsConsumed(record.topic, record.signal.type()).Increment();
   } else {
     result.outcome = pipeline::Outcome::kRejected;
@@ -308,6 +309,11 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& record) {
     ++txn_rejected_;
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
+  }
+  for (const auto& late : result.late_rejects) {
+    Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
+    metrics_->Rejected(ingest::RejectCodeName(late.reject.code)).Increment();
+    ++txn_rejected_;
   }
   for (auto& o : scratch_) {
     Send(encoder_.Encode(o));

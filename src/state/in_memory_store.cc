@@ -23,6 +23,13 @@ void InMemoryStateStore::PutIdentity(const std::string& key, const std::string& 
   identities_[key] = account_id;
 }
 
+void InMemoryStateStore::ForEachIdentity(
+    const std::string& prefix, const std::function<void(const std::string& key, const std::string& value)>& visit) {
+  for (const auto& [key, value] : identities_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) visit(key, value);
+  }
+}
+
 void InMemoryStateStore::ForEachAccount(
     const std::function<void(const v1::AccountState&)>& visit) const {
   for (const auto& [id, state] : accounts_) visit(state);

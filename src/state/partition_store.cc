@@ -82,7 +82,26 @@ std::optional<std::string> PartitionStore::ResolveIdentity(const std::string& ke
 
 void PartitionStore::PutIdentity(const std::string& key, const std::string& account_id) {
   identities_[key] = account_id;
-  dirty_identities_.emplace_back(key, account_id);
+  auto [slot, fresh] = dirty_identity_slot_.emplace(key, dirty_identities_.size());
+  if (fresh) {
+    dirty_identities_.emplace_back(key, account_id);
+  } else {
+    dirty_identities_[slot->second].second = account_id;
+  }
+}
+
+void PartitionStore::ForEachIdentity(
+    const std::string& prefix, const std::function<void(const std::string& key, const std::string& value)>& visit) {
+  // The cache holds every uncommitted value and some committed ones; the
+  // KvStore the rest.
+  std::string store_prefix = IdentityStoreKey(prefix);
+  kv_->ForEach(store_prefix, [&](std::string_view key, std::string_view value) {
+    std::string identity(key.substr(sizeof(kIdentityPrefix) - 1));
+    if (!identities_.count(identity)) visit(identity, std::string(value));
+  });
+  for (const auto& [key, value] : identities_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) visit(key, value);
+  }
 }
 
 size_t PartitionStore::AccountCount() const { return static_cast<size_t>(kv_->ApproximateKeys()); }
@@ -118,6 +137,7 @@ absl::Status PartitionStore::Commit(const std::vector<ChangeRecord>& changes, co
   }
   dirty_.clear();
   dirty_identities_.clear();
+  dirty_identity_slot_.clear();
   Evict();
   return absl::OkStatus();
 }
@@ -129,6 +149,7 @@ void PartitionStore::Discard() {
   for (const auto& [key, account] : dirty_identities_) identities_.erase(key);
   dirty_.clear();
   dirty_identities_.clear();
+  dirty_identity_slot_.clear();
   error_ = absl::OkStatus();
 }
 

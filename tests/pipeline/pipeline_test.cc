@@ -70,18 +70,39 @@ TEST_F(PipelineTest, UndecodableBytesAreRejectedWithTheDecodersCode) {
   EXPECT_TRUE(out_.empty());
 }
 
-TEST_F(PipelineTest, ASignalWithNoKnownIdentityIsRejectedAsUnresolved) {
+TEST_F(PipelineTest, ASignalWithNoKnownIdentityWaitsForItAndThenReachesItsAccount) {
   std::string json = R"({"event_id":"e1","type":"web.page_view","anonymous_id":"cookie-1",)"
+                     R"("occurred_at":"2026-03-02T09:00:00Z"})";
+  Result r = pipeline_.Process(JsonRecord(json), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kWaiting);
+  ASSERT_NE(r.signal, nullptr);  // decoded: the caller may count its type
+  EXPECT_TRUE(out_.empty());
+  // Nothing moved: the partition's stream time is untouched.
+  EXPECT_EQ(pipeline_.engine().StreamTime(0), 0);
+  int32_t partition = 0;  // the record's
+  EXPECT_EQ(pipeline_.Waiting(partition), 1);
+
+  // A signal with an account and the cookie, on the same partition, links
+  // it: the waiting view is applied to that account after it.
+  v1::Signal link = testing::MakeSignal("e2", "web.form_submit", "acct-9", 3600 * 1000);
+  link.set_anonymous_id("cookie-1");
+  Result linked = pipeline_.ProcessSignal(link, partition, &out_);
+  EXPECT_EQ(linked.outcome, Outcome::kApplied);
+  EXPECT_EQ(linked.released, 1);
+  EXPECT_EQ(pipeline_.Waiting(partition), 0);
+  ASSERT_NE(store_.Find("acct-9"), nullptr);
+  EXPECT_EQ(store_.Find("acct-9")->signals_applied(), 2);
+}
+
+TEST_F(PipelineTest, ASignalWithOnlyJunkIdentifiersIsRejectedAsUnresolved) {
+  std::string json = R"({"event_id":"e1","type":"web.page_view","anonymous_id":"anonymous",)"
                      R"("occurred_at":"2026-03-02T09:00:00Z"})";
   Result r = pipeline_.Process(JsonRecord(json), &out_);
   EXPECT_EQ(r.outcome, Outcome::kRejected);
   EXPECT_EQ(r.reject.code, ingest::RejectCode::kUnresolvedAccount);
   EXPECT_EQ(r.reject.message,
             "no account_id, and no contact, email or visitor id seen with an account on this partition");
-  ASSERT_NE(r.signal, nullptr);  // decoded: the caller may count its type
   EXPECT_TRUE(out_.empty());
-  // Nothing moved: the partition's stream time is untouched.
-  EXPECT_EQ(pipeline_.engine().StreamTime(0), 0);
 }
 
 TEST_F(PipelineTest, ARecordWithoutAPartitionGoesWhereItsKeyMaps) {

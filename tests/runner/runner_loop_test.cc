@@ -116,6 +116,10 @@ class RunnerLoopTest : public ::testing::Test {
         if (result.outcome == pipeline::Outcome::kRejected) {
           c.dead_letters.emplace_back(m->key, m->value, std::string(ingest::RejectCodeName(result.reject.code)));
         }
+        for (const auto& late : result.late_rejects) {
+          c.dead_letters.emplace_back(late.waiting.key(), late.waiting.value(),
+                                      std::string(ingest::RejectCodeName(late.reject.code)));
+        }
         for (const auto& o : out) {
           pipeline::OutRecord rec = encoder.Encode(o);
           c.by_topic[rec.topic][rec.key].push_back(rec.value);

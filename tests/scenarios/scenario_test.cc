@@ -195,6 +195,8 @@ class Scenario {
       if (::testing::Test::HasFatalFailure()) return;
     }
     Drain();
+    EXPECT_TRUE(late_rejects_.empty()) << "dead letters no expect_dead_letters step checked, the first: "
+                                       << (late_rejects_.empty() ? "" : late_rejects_.front().waiting.signal().event_id());
     EXPECT_TRUE(unchecked_.empty()) << "outputs no expect step checked, the first: "
                                     << (unchecked_.empty() ? "" : unchecked_.front().second);
   }
@@ -238,6 +240,10 @@ class Scenario {
       } else {
         EXPECT_TRUE(r.ok()) << ingest::RejectCodeName(r.code) << ": " << r.message;
       }
+      bool waits = step["waits"] && step["waits"].as<bool>();
+      EXPECT_EQ(driver_->last_outcome() == pipeline::Outcome::kWaiting, waits)
+          << "step " << index << (waits ? " should wait for its account" : " waits for its account");
+      for (auto& late : driver_->ReadLateRejects()) late_rejects_.push_back(std::move(late));
     } else if (step["raw"]) {
       ingest::Reject r = driver_->PipeBytes(step["raw"].Scalar());
       ASSERT_TRUE(step["rejected"]) << "a raw step needs `rejected: CODE`";
@@ -271,6 +277,21 @@ class Scenario {
       ASSERT_EQ(expected.size(), unchecked_.size()) << "outputs were:" << got;
       for (size_t i = 0; i < expected.size(); ++i) MatchOutput(expected[i], unchecked_[i], i);
       unchecked_.clear();
+    } else if (step["expect_dead_letters"]) {
+      // Waiting signals dead-lettered since the last check: event ids, in
+      // order, each with a piece of its message.
+      const YAML::Node& expected = step["expect_dead_letters"];
+      std::string got;
+      for (const auto& late : late_rejects_) got += StrCat("\n  ", late.waiting.signal().event_id(), ": ", late.reject.message);
+      ASSERT_EQ(expected.size(), late_rejects_.size()) << "dead letters were:" << got;
+      for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(late_rejects_[i].waiting.signal().event_id(), expected[i]["event_id"].Scalar()) << got;
+        EXPECT_EQ(ingest::RejectCodeName(late_rejects_[i].reject.code), "UNRESOLVED_ACCOUNT");
+        if (expected[i]["message~"]) {
+          EXPECT_NE(late_rejects_[i].reject.message.find(expected[i]["message~"].Scalar()), std::string::npos) << got;
+        }
+      }
+      late_rejects_.clear();
     } else if (step["expect_state"]) {
       const YAML::Node& e = step["expect_state"];
       const v1::AccountState* account = driver_->Account(e["account"].Scalar());
@@ -283,7 +304,8 @@ class Scenario {
       }
     } else {
       FAIL() << "unknown step " << Describe(step)
-             << "; steps are signal, raw, advance, pool_update, expect, expect_state, expect_counters";
+             << "; steps are signal, raw, advance, pool_update, expect, expect_dead_letters, expect_state, "
+                "expect_counters";
     }
   }
 
@@ -325,6 +347,7 @@ class Scenario {
   std::unique_ptr<testing::TestDriver> driver_;
   int64_t start_ms_ = 0;
   std::vector<std::pair<YAML::Node, std::string>> unchecked_;
+  std::vector<pipeline::LateReject> late_rejects_;
 };
 
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};

@@ -7,7 +7,10 @@ TestDriver::TestDriver(const config::Config& config, pipeline::PartitionModel mo
     : model_(model), pipeline_(config.decision, &store_, {{}, model}) {}
 
 pipeline::Outcome TestDriver::Pipe(const v1::Signal& signal) {
-  return pipeline_.ProcessSignal(signal, pipeline::PartitionOf(signal, model_), &pending_).outcome;
+  pipeline::Result result = pipeline_.ProcessSignal(signal, pipeline::PartitionOf(signal, model_), &pending_);
+  for (auto& late : result.late_rejects) late_rejects_.push_back(std::move(late));
+  last_outcome_ = result.outcome;
+  return result.outcome;
 }
 
 ingest::Reject TestDriver::PipeBytes(std::string_view bytes) {
@@ -15,6 +18,8 @@ ingest::Reject TestDriver::PipeBytes(std::string_view bytes) {
   record.value = bytes;
   record.partition = pipeline::kPartitionByKey;
   pipeline::Result result = pipeline_.Process(record, &pending_);
+  for (auto& late : result.late_rejects) late_rejects_.push_back(std::move(late));
+  last_outcome_ = result.outcome;
   return result.reject;
 }
 
@@ -24,6 +29,12 @@ void TestDriver::AdvanceStreamTime(int64_t now_ms, int32_t partition) {
     return;
   }
   for (int32_t p = 0; p < model_.partitions; ++p) pipeline_.AdvanceStreamTime(p, now_ms, &pending_);
+}
+
+std::vector<pipeline::LateReject> TestDriver::ReadLateRejects() {
+  std::vector<pipeline::LateReject> out;
+  out.swap(late_rejects_);
+  return out;
 }
 
 std::vector<outputs::Output> TestDriver::ReadOutputs() {

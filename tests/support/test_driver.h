@@ -40,6 +40,10 @@ class TestDriver {
 
   // Outputs produced since the last call, in emission order.
   std::vector<outputs::Output> ReadOutputs();
+  // The outcome of the last signal piped.
+  pipeline::Outcome last_outcome() const { return last_outcome_; }
+  // Waiting signals dead-lettered since the last call (past their bound).
+  std::vector<pipeline::LateReject> ReadLateRejects();
   const v1::AccountState* Account(const std::string& account_id) { return store_.Find(account_id); }
   const engine::Engine& engine() const { return pipeline_.engine(); }
 
@@ -48,6 +52,8 @@ class TestDriver {
   state::InMemoryStateStore store_;
   pipeline::Pipeline pipeline_;
   std::vector<outputs::Output> pending_;
+  pipeline::Outcome last_outcome_ = pipeline::Outcome::kApplied;
+  std::vector<pipeline::LateReject> late_rejects_;
 };
 
 }  // namespace demandcenter::testing

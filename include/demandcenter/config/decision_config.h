@@ -343,6 +343,11 @@ struct IdentityConfig {
                                      "anonymous", "unknown",   "n/a",       "na",       "0",
                                      "-1",        "test",      "guest",     "test@test.com",
                                      "test@example.com",       "noreply@example.com"};
+  // Late binding: a signal no identifier of which is linked yet waits, per
+  // identifier, for at most this many signals (the oldest goes to the
+  // dead-letter topic when one more comes) and this long in event time.
+  int64_t wait_max_signals = 200;
+  int64_t wait_max_age_ms = 30LL * 24 * 3600 * 1000;
   // E-mail domain -> account, for addresses no contact or link knows.
   std::map<std::string, std::string> domains;
   // Domains that never map to an account (people's private addresses).

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "demandcenter/config/decision_config.h"
 #include "demandcenter/state/state_store.h"
@@ -61,8 +62,13 @@ class Resolver {
   Resolution Resolve(const v1::Signal& signal, int32_t partition);
 
   // Links the identifiers of a signal resolved to `resolution` (not by
-  // domain: a guess teaches nothing).
-  void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition);
+  // domain: a guess teaches nothing). Returns the identifiers ("c:…",
+  // "e:…", "a:…") now linked to its account, for late binding.
+  std::vector<std::string> Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition);
+
+  // The identifier an unresolved signal waits under: its first usable one
+  // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).
+  std::string WaitKey(const v1::Signal& signal);
 
   const IdentityCounters& counters() const { return counters_; }
 

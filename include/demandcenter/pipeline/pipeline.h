@@ -19,6 +19,7 @@
 #include "demandcenter/config/decision_config.h"
 #include "demandcenter/engine/engine.h"
 #include "demandcenter/identity/identity.h"
+#include "demandcenter/identity/waiting_room.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/partitions.h"
@@ -32,6 +33,14 @@ enum class Outcome {
   kApplied,    // the signal changed its account's state
   kDuplicate,  // its event_id was seen within the dedup window: ignored
   kRejected,   // not decodable, not valid, or no account: dead-letter it
+  kWaiting,    // no account yet: it waits for its identifier to be linked
+};
+
+// A record to dead-letter that is not the one just processed: a waiting
+// signal past its bound (identity.wait).
+struct LateReject {
+  v1::WaitingSignal waiting;
+  ingest::Reject reject;
 };
 
 struct Result {
@@ -41,12 +50,18 @@ struct Result {
   // The decoded signal, or null when the bytes did not decode. Valid until
   // the next call.
   const v1::Signal* signal = nullptr;
+  // Waiting signals this one released to their account (their outputs are
+  // in *out after its own).
+  int64_t released = 0;
+  // Waiting signals past their bound, to dead-letter as well.
+  std::vector<LateReject> late_rejects;
 };
 
 // A dead letter for a rejected record: the original key and bytes, with the
 // reject code and message and the source topic/partition/offset in headers
 // (error.code, error.message, source.topic, source.partition, source.offset).
 OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const std::string& dlq_topic);
+OutRecord DeadLetter(const LateReject& late, const std::string& dlq_topic);
 
 // Record::partition for a source that is not partitioned (a replay file):
 // the pipeline places the record as a producer would, by the decoded
@@ -73,8 +88,14 @@ class Pipeline {
   // The partition a kPartitionByKey record of `signal` goes to.
   int32_t PartitionOf(const v1::Signal& signal) const { return pipeline::PartitionOf(signal, options_.partitions); }
 
-  // The same for a signal already decoded and validated.
-  Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);
+  // The same for a signal already decoded and validated; `source` (may be
+  // null) is its record, kept should the signal wait for its account.
+  Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
+                       const Record* source = nullptr);
+
+  // Signals waiting for their identifier on `partition`.
+  int64_t Waiting(int32_t partition) { return waiting_.Waiting(partition); }
+  const identity::WaitingCounters& waiting_counters() const { return waiting_.counters(); }
 
   // Moves a partition's stream time forward, firing the timers now due.
   void AdvanceStreamTime(int32_t partition, int64_t now_ms, std::vector<outputs::Output>* out) {
@@ -86,8 +107,18 @@ class Pipeline {
   const engine::Engine& engine() const { return engine_; }
 
  private:
+  const config::DecisionConfig& config_;
   Options options_;
+  // Parks an unresolved signal; false when it cannot wait.
+  bool Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result);
+  // Processes the signals waiting under `linked` (and under what they link
+  // in turn) for `account_id`, in event-time order.
+  void Release(std::vector<std::string> linked, const std::string& account_id, int32_t partition,
+               std::vector<outputs::Output>* out, Result* result);
+  void Expire(int32_t partition, Result* result);
+
   identity::Resolver identities_;
+  identity::WaitingRoom waiting_;
   engine::Engine engine_;
   v1::Signal signal_;
 };

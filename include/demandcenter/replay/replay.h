@@ -17,6 +17,7 @@
 #include "demandcenter/config/config.h"
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/identity/identity.h"
+#include "demandcenter/identity/waiting_room.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/pipeline/partitions.h"
 #include "demandcenter/replay/policy_audit.h"
@@ -40,6 +41,8 @@ struct ReplaySummary {
   int64_t timers_fired = 0;
   int64_t pool_updates = 0;
   identity::IdentityCounters identity;
+  identity::WaitingCounters waiting;
+  int64_t still_waiting = 0;
   // The engine's counters at the end (policies, routing, SLAs, experiments).
   outputs::DecisionCounters counters;
   // The independent contact-policy audit of every output.

@@ -59,6 +59,8 @@ class PartitionStore : public StateStore {
   void MarkDirty(const std::string& account_id) override;
   std::optional<std::string> ResolveIdentity(const std::string& key) override;
   void PutIdentity(const std::string& key, const std::string& account_id) override;
+  void ForEachIdentity(const std::string& prefix,
+                       const std::function<void(const std::string& key, const std::string& value)>& visit) override;
   size_t AccountCount() const override;
   void ForEachAccount(const std::function<void(const v1::AccountState&)>& visit) const override;
 
@@ -109,6 +111,8 @@ class PartitionStore : public StateStore {
   std::vector<std::string> dirty_;  // account ids, in first-dirtied order
   std::unordered_map<std::string, std::string> identities_;  // cache
   std::vector<std::pair<std::string, std::string>> dirty_identities_;
+  // Key -> its entry in dirty_identities_ (a key written twice is sent once).
+  std::unordered_map<std::string, size_t> dirty_identity_slot_;
   absl::Status error_;
   int64_t cache_hits_ = 0;
   int64_t cache_misses_ = 0;

@@ -36,6 +36,10 @@ class StateStore {
   // -> account id.
   virtual std::optional<std::string> ResolveIdentity(const std::string& key) = 0;
   virtual void PutIdentity(const std::string& key, const std::string& account_id) = 0;
+  // Visits every identity entry whose key starts with `prefix` (in no
+  // particular order; an entry whose value is "" is gone).
+  virtual void ForEachIdentity(const std::string& prefix,
+                               const std::function<void(const std::string& key, const std::string& value)>& visit) = 0;
 
   virtual size_t AccountCount() const = 0;
 
@@ -51,6 +55,8 @@ class InMemoryStateStore : public StateStore {
   void MarkDirty(const std::string& account_id) override {}
   std::optional<std::string> ResolveIdentity(const std::string& key) override;
   void PutIdentity(const std::string& key, const std::string& account_id) override;
+  void ForEachIdentity(const std::string& prefix,
+                       const std::function<void(const std::string& key, const std::string& value)>& visit) override;
   size_t AccountCount() const override { return accounts_.size(); }
   void ForEachAccount(const std::function<void(const v1::AccountState&)>& visit) const override;
 

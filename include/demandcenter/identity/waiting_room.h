@@ -1,0 +1,76 @@
+// Late binding: a signal none of whose identifiers is linked to an account
+// yet waits in its partition's state, under its first usable identifier,
+// until a later signal links that identifier; then the waiting signals go to
+// the account in event-time order, once each. A wait is bounded per
+// identifier by count (the oldest is pushed out when one more comes) and by
+// age in stream time; what outlives its bound goes back to the caller to be
+// dead-lettered as UNRESOLVED_ACCOUNT.
+//
+// Takes: waiting signals (with their original record), identifier keys,
+// stream time. Gives: released and expired signals. Depends on: the
+// identity config, the StateStore (waiting lists persist with the
+// partition's state and its changelog).
+#ifndef DEMANDCENTER_IDENTITY_WAITING_ROOM_H_
+#define DEMANDCENTER_IDENTITY_WAITING_ROOM_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "demandcenter/config/decision_config.h"
+#include "demandcenter/state/state_store.h"
+#include "demandcenter/v1/state.pb.h"
+
+namespace demandcenter::identity {
+
+struct WaitingCounters {
+  int64_t parked = 0;
+  int64_t released = 0;
+  int64_t expired = 0;  // past the age or count bound: dead-lettered
+};
+
+// Not thread safe; `config` and `store` must outlive it.
+class WaitingRoom {
+ public:
+  WaitingRoom(const config::IdentityConfig& config, state::StateStore* store) : config_(config), store_(store) {}
+
+  // Parks `waiting` under `identifier` ("c:…", "e:…", "a:…"). Returns the
+  // signals the count bound pushes out (oldest first), for dead letters.
+  std::vector<v1::WaitingSignal> Park(int32_t partition, const std::string& identifier, v1::WaitingSignal waiting);
+
+  // Removes and returns the signals waiting under `identifier`, in event
+  // time order.
+  std::vector<v1::WaitingSignal> Release(int32_t partition, const std::string& identifier);
+
+  // Removes and returns the signals that have waited longer than the age
+  // bound at stream time `now_ms`.
+  std::vector<v1::WaitingSignal> Expire(int32_t partition, int64_t now_ms);
+
+  // Signals waiting on `partition` now.
+  int64_t Waiting(int32_t partition);
+  const WaitingCounters& counters() const { return counters_; }
+
+ private:
+  struct Partition {
+    bool loaded = false;
+    // (event time of the oldest waiting signal, identifier)
+    std::set<std::pair<int64_t, std::string>> by_oldest;
+    std::map<std::string, int64_t> oldest_of;
+    int64_t waiting = 0;
+  };
+  Partition& Load(int32_t partition);
+  v1::WaitingList Read(int32_t partition, const std::string& identifier);
+  void Write(int32_t partition, const std::string& identifier, const v1::WaitingList& list);
+
+  const config::IdentityConfig& config_;
+  state::StateStore* store_;
+  std::map<int32_t, Partition> partitions_;
+  WaitingCounters counters_;
+};
+
+}  // namespace demandcenter::identity
+
+#endif  // DEMANDCENTER_IDENTITY_WAITING_ROOM_H_
