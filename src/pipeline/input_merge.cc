@@ -26,17 +26,6 @@ size_t SignalTopics::IndexOfType(std::string_view type) const {
   return 0;
 }
 
-Record PendingRecord::AsRecord() const {
-  Record r;
-  r.value = value;
-  r.key = key;
-  r.topic = topic;
-  r.partition = partition;
-  r.offset = offset;
-  r.timestamp_ms = timestamp_ms;
-  return r;
-}
-
 std::unique_ptr<PendingRecord> InputMerge::Take() {
   if (free_.empty()) return std::make_unique<PendingRecord>();
   std::unique_ptr<PendingRecord> item = std::move(free_.back());

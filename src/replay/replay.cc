@@ -94,10 +94,10 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
     errors << "line " << line << ": " << code << ": " << message << '\n';
   };
   auto apply = [&](int32_t partition, const pipeline::PendingRecord& item) {
-    pipeline::Record source = item.AsRecord();
+    pipeline::Record source = item.record.View();
     pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs, &source);
     if (result.outcome == pipeline::Outcome::kRejected) {
-      reject(item.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
+      reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
     }
     for (const auto& late : result.late_rejects) {
       reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
@@ -155,12 +155,12 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
       merges[0].Release(std::move(item));
       continue;
     }
-    item->offset = summary.lines;
+    item->record.offset = summary.lines;
     item->event_time_ms = ToMillis(item->signal.occurred_at());
     int32_t partition = pipe.PartitionOf(item->signal);
     size_t topic = topics.IndexOfType(item->signal.type());
-    item->topic = topics.name(topic);
-    item->partition = partition;
+    item->record.topic = topics.name(topic);
+    item->record.partition = partition;
     merges[partition].Push(topic, std::move(item));
     drain(partition, /*input_ended=*/false);
   }

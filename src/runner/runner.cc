@@ -233,12 +233,7 @@ void Runner::Buffer(const pipeline::Record& record) {
   if (!topic) return;  // the source reads only the signal topics
   Task& task = *it->second;
   std::unique_ptr<pipeline::PendingRecord> item = task.merge->Take();
-  item->value.assign(record.value);
-  item->key.assign(record.key);
-  item->topic.assign(record.topic);
-  item->partition = record.partition;
-  item->offset = record.offset;
-  item->timestamp_ms = record.timestamp_ms;
+  item->record.Assign(record);
   item->reject = task.pipeline->Decode(record.value, &item->signal);
   if (item->reject.ok()) item->event_time_ms = ToMillis(item->signal.occurred_at());
   task.merge->Push(*topic, std::move(item));
@@ -289,22 +284,23 @@ bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {
   return idle == 0 || (task.waiting_since_ms >= 0 && now_ms - task.waiting_since_ms >= idle);
 }
 
-void Runner::Process(Task& task, const pipeline::PendingRecord& record) {
+void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
+  const pipeline::OwnedRecord& record = pending.record;
   task.consumed[record.topic] = record.offset + 1;
   if (record.timestamp_ms > 0) txn_arrivals_ms_.push_back(record.timestamp_ms);
   ++txn_signals_;
   scratch_.clear();
   pipeline::Result result;
-  if (record.reject.ok()) {
-    pipeline::Record source = record.AsRecord();
-    result = task.pipeline->ProcessSignal(record.signal, task.partition, &scratch_, &source);
-    metrics_->SignalsConsumed(record.topic, record.signal.type()).Increment();
+  pipeline::Record source = record.View();
+  if (pending.reject.ok()) {
+    result = task.pipeline->ProcessSignal(pending.signal, task.partition, &scratch_, &source);
+    metrics_->SignalsConsumed(record.topic, pending.signal.type()).Increment();
   } else {
     result.outcome = pipeline::Outcome::kRejected;
-    result.reject = record.reject;
+    result.reject = pending.reject;
   }
   if (result.outcome == pipeline::Outcome::kRejected) {
-    Send(pipeline::DeadLetter(record.AsRecord(), result.reject, config_.runtime.kafka.topics.dlq));
+    Send(pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
     metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
     ++txn_rejected_;
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {

@@ -14,7 +14,7 @@ namespace {
 // t < 0) on `topic`.
 void Push(InputMerge& merge, size_t topic, int64_t t, const std::string& id) {
   auto item = merge.Take();
-  item->offset = t;
+  item->record.offset = t;
   item->signal.set_event_id(id);
   if (t < 0) {
     item->reject = {ingest::RejectCode::kBadJson, "not JSON"};

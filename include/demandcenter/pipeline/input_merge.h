@@ -50,18 +50,10 @@ class SignalTopics {
 // One buffered input record: its bytes and coordinates (for a dead letter),
 // and its decoded signal or why it did not decode.
 struct PendingRecord {
-  std::string value;
-  std::string key;
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = -1;
-  int64_t timestamp_ms = 0;
+  OwnedRecord record;
   ingest::Reject reject;  // not ok: undecodable, dead-lettered when taken
   v1::Signal signal;      // when decoded
   int64_t event_time_ms = 0;
-
-  // A Record viewing this one's bytes.
-  Record AsRecord() const;
 };
 
 // Not thread safe. Items are recycled: Take() hands out a cleared one to

@@ -23,6 +23,27 @@ struct Record {
   int64_t timestamp_ms = 0;
 };
 
+// A Record that owns its bytes: one kept past the source's next Poll.
+struct OwnedRecord {
+  std::string value;
+  std::string key;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int64_t timestamp_ms = 0;
+
+  // Copies `r` in, reusing this one's buffers.
+  void Assign(const Record& r) {
+    value.assign(r.value);
+    key.assign(r.key);
+    topic.assign(r.topic);
+    partition = r.partition;
+    offset = r.offset;
+    timestamp_ms = r.timestamp_ms;
+  }
+  Record View() const { return {value, key, topic, partition, offset, timestamp_ms}; }
+};
+
 // One record to write. Partition -1: by key, as the producer's partitioner
 // places it.
 struct OutRecord {

@@ -109,7 +109,7 @@ class Runner : private Source::Listener {
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
   // Logs (every 10 s) that `task` has long waited for its input `topic`.
   void ReportWait(Task& task, size_t topic, int64_t now_ms);
-  void Process(Task& task, const pipeline::PendingRecord& record);
+  void Process(Task& task, const pipeline::PendingRecord& pending);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   absl::Status BeginIfNeeded();
   // Commits the open transaction. Returns a non-OK status only for errors
