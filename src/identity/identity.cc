@@ -1,6 +1,7 @@
 // Resolver: identifiers of a partition -> account, with guard rails.
 #include "demandcenter/identity/identity.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -28,6 +29,10 @@ void ForEachIdentifier(const v1::Signal& signal, Visit visit) {
 
 }  // namespace
 
+Resolver::Resolver(const config::IdentityConfig& config, state::StateStore* store) : config_(config), store_(store) {
+  for (const auto& value : config.blocklist) longest_blocked_ = std::max(longest_blocked_, value.size());
+}
+
 IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
   by_link += o.by_link;
   by_domain += o.by_domain;
@@ -36,8 +41,13 @@ IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
   return *this;
 }
 
+bool Resolver::IsJunk(const std::string& value) const {
+  // Ids are mostly longer than any blocklisted value: no lower-cased copy.
+  return value.size() <= longest_blocked_ && config_.blocklist.count(absl::AsciiStrToLower(value)) > 0;
+}
+
 bool Resolver::Blocked(const std::string& value) {
-  if (!config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
+  if (!IsJunk(value)) return false;
   ++counters_.blocked;
   return true;
 }
@@ -56,7 +66,7 @@ Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   }
   const std::string& email = signal.email();
   size_t at = email.rfind('@');
-  if (at == std::string::npos || config_.domains.empty() || config_.blocklist.count(absl::AsciiStrToLower(email))) {
+  if (at == std::string::npos || config_.domains.empty() || IsJunk(email)) {
     return r;
   }
   std::string domain = absl::AsciiStrToLower(email.substr(at + 1));
@@ -66,13 +76,13 @@ Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   return {it->second, How::kDomain};
 }
 
-std::vector<std::string> Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition) {
-  std::vector<std::string> linked;
-  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return linked;
+void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
+                     std::vector<std::string>* linked) {
+  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return;
   const std::string& account = resolution.account_id;
   bool crm_says = resolution.how == How::kCarried && absl::StartsWith(signal.type(), "crm.");
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
-    if (config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
+    if (IsJunk(value)) return false;
     std::string key = IdentityKey(partition, kind, value);
     auto known = store_->ResolveIdentity(key);
     if (!known) {
@@ -84,16 +94,15 @@ std::vector<std::string> Resolver::Learn(const v1::Signal& signal, const Resolut
       }
       store_->PutIdentity(key, account);
     }
-    linked.push_back(StrCat(kind, value));
+    if (linked != nullptr) linked->push_back(StrCat(kind, value));
     return false;
   });
-  return linked;
 }
 
 std::string Resolver::WaitKey(const v1::Signal& signal) {
   std::string key;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
-    if (config_.blocklist.count(absl::AsciiStrToLower(value))) return false;
+    if (IsJunk(value)) return false;
     key = StrCat(kind, value);
     return true;
   });

@@ -72,11 +72,16 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
     }
     return r;
   }
-  std::vector<std::string> linked = identities_.Learn(signal, resolution, partition);
+  // Which identifiers it links matters only while signals wait.
+  bool waiting = waiting_.Waiting(partition) > 0;
+  std::vector<std::string> linked;
+  identities_.Learn(signal, resolution, partition, waiting ? &linked : nullptr);
   engine::SignalOutcome outcome = engine_.Process(signal, resolution.account_id, partition, out);
   r.outcome = outcome == engine::SignalOutcome::kDuplicate ? Outcome::kDuplicate : Outcome::kApplied;
-  Release(std::move(linked), resolution.account_id, partition, out, &r);
-  Expire(partition, &r);
+  if (waiting) {
+    Release(std::move(linked), resolution.account_id, partition, out, &r);
+    Expire(partition, &r);
+  }
   return r;
 }
 
@@ -118,7 +123,9 @@ void Pipeline::Release(std::vector<std::string> linked, const std::string& accou
       return ToMillis(a.signal().occurred_at()) < ToMillis(b.signal().occurred_at());
     });
     for (const auto& w : released) {
-      for (auto& key : identities_.Learn(w.signal(), {account_id, identity::How::kLinked}, partition)) {
+      std::vector<std::string> more;
+      identities_.Learn(w.signal(), {account_id, identity::How::kLinked}, partition, &more);
+      for (auto& key : more) {
         if (seen.insert(key).second) linked.push_back(std::move(key));
       }
       engine_.Process(w.signal(), account_id, partition, out);

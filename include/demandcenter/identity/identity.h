@@ -54,7 +54,7 @@ struct IdentityCounters {
 // Not thread safe; `config` and `store` must outlive the resolver.
 class Resolver {
  public:
-  Resolver(const config::IdentityConfig& config, state::StateStore* store) : config_(config), store_(store) {}
+  Resolver(const config::IdentityConfig& config, state::StateStore* store);
 
   // The signal's account_id, else the account its contact id, address or
   // visitor id (in that order) is linked to on `partition`, else its
@@ -62,9 +62,11 @@ class Resolver {
   Resolution Resolve(const v1::Signal& signal, int32_t partition);
 
   // Links the identifiers of a signal resolved to `resolution` (not by
-  // domain: a guess teaches nothing). Returns the identifiers ("c:…",
-  // "e:…", "a:…") now linked to its account, for late binding.
-  std::vector<std::string> Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition);
+  // domain: a guess teaches nothing). Appends to *linked (when not null)
+  // the identifiers ("c:…", "e:…", "a:…") now linked to its account, for
+  // late binding.
+  void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
+             std::vector<std::string>* linked = nullptr);
 
   // The identifier an unresolved signal waits under: its first usable one
   // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).
@@ -73,10 +75,13 @@ class Resolver {
   const IdentityCounters& counters() const { return counters_; }
 
  private:
+  bool IsJunk(const std::string& value) const;
+  // IsJunk, counted.
   bool Blocked(const std::string& value);
 
   const config::IdentityConfig& config_;
   state::StateStore* store_;
+  size_t longest_blocked_ = 0;
   IdentityCounters counters_;
 };
 
