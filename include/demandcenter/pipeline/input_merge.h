@@ -6,9 +6,10 @@
 // their records through it, so the two agree with three signal topics.
 //
 // Takes: decoded records (owning their bytes), tagged with their topic's
-// index. Gives: the next record to process, or "wait". Depends on: the
-// Signal proto, ingest's Reject; no Kafka, no clock (the caller says which
-// empty inputs may be passed over).
+// index; the config's signal topics. Gives: the next record to process, or
+// "wait". Depends on: the Signal proto, ingest's Reject, the runtime
+// config's topic names; no Kafka, no clock (the caller says which empty
+// inputs may be passed over).
 #ifndef DEMANDCENTER_PIPELINE_INPUT_MERGE_H_
 #define DEMANDCENTER_PIPELINE_INPUT_MERGE_H_
 
