@@ -46,15 +46,18 @@ std::unique_ptr<PendingRecord> InputMerge::Pop(size_t topic) {
 }
 
 void InputMerge::Release(std::unique_ptr<PendingRecord> item) {
-  // Keeps the signal's allocated fields for the next decode.
-  item->signal.Clear();
+  // Kept as it is, allocated fields and all: DecodeSignal clears the signal
+  // before it fills it, so clearing here too would do the work twice.
   item->reject = {};
   if (free_.size() < 1024) free_.push_back(std::move(item));
 }
 
 void InputMerge::Clear() {
   for (auto& q : queues_) {
-    for (auto& item : q) Release(std::move(item));
+    for (auto& item : q) {
+      item->signal.Clear();
+      Release(std::move(item));
+    }
     q.clear();
   }
   buffered_ = 0;

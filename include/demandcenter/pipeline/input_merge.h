@@ -57,8 +57,9 @@ struct PendingRecord {
   int64_t event_time_ms = 0;
 };
 
-// Not thread safe. Items are recycled: Take() hands out a cleared one to
-// fill, Release() returns a processed one.
+// Not thread safe. Items are recycled: Take() hands out one to fill (a
+// recycled item may still hold an earlier record: decoding into it clears
+// its signal), Release() returns a processed one.
 class InputMerge {
  public:
   explicit InputMerge(size_t topics) : queues_(topics) {}
