@@ -46,7 +46,7 @@ readonly START_TIMEOUT="${DEMANDCENTER_KAFKA_START_TIMEOUT:-120}"
 readonly STOP_TIMEOUT="${DEMANDCENTER_KAFKA_STOP_TIMEOUT:-30}"
 readonly JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 readonly DEFAULT_TOPICS=(signals.web signals.email signals.crm signals.dlq actions.nba
-  actions.routing crm.prompts journey.transitions routing.reps)
+  actions.routing crm.prompts journey.transitions identity.conflicts routing.reps)
 # Compacted: the state changelog, and the sales-team directory every instance reads in full.
 readonly COMPACTED_TOPICS=(demandcenter-state-changelog routing.reps)
 readonly CHANGELOG_TOPIC=demandcenter-state-changelog

@@ -35,14 +35,16 @@ void ParseSignalsByType(YamlReader& reader, const YAML::Node& n, KafkaTopics* to
 
 void ParseTopics(YamlReader& reader, const YAML::Node& t, KafkaTopics* topics) {
   if (!reader.ExpectMap(t, "kafka.topics",
-                        {"signals", "signals_by_type", "dlq", "nba", "routing", "prompts", "transitions", "reps"})) {
+                        {"signals", "signals_by_type", "dlq", "nba", "routing", "prompts", "transitions", "identity_conflicts",
+                         "reps"})) {
     return;
   }
   if (auto n = t["signals"]) topics->signals = reader.StringList(n, "kafka.topics.signals");
   if (auto n = t["signals_by_type"]) ParseSignalsByType(reader, n, topics);
   for (auto [key, field] : {std::pair{"dlq", &topics->dlq}, {"nba", &topics->nba},
                             {"routing", &topics->routing}, {"prompts", &topics->prompts},
-                            {"transitions", &topics->transitions}, {"reps", &topics->reps}}) {
+                            {"transitions", &topics->transitions},
+                            {"identity_conflicts", &topics->identity_conflicts}, {"reps", &topics->reps}}) {
     if (auto n = t[key]) {
       if (auto s = reader.String(n, StrCat("kafka.topics.", key))) *field = *s;
     }

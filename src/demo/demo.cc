@@ -72,6 +72,12 @@ class LiveView {
                        " [", p.rule_id(), "]: ", p.body()));
           break;
         }
+        case outputs::OutputKind::kIdentityConflict: {
+          const auto& c = std::get<v1::IdentityConflict>(o.message);
+          Print(StrCat("  CONFLICT ", c.identifier(), " stays with ", c.linked_to(), " ", c.kept_id(), "; ",
+                       c.signal_type(), " ", c.trigger_event_ids(0), " tied it to ", c.refused_id()));
+          break;
+        }
       }
     }
   }
@@ -133,7 +139,8 @@ class EmbeddedKafka {
     if (mock_ == nullptr) return absl::InternalError("starting the embedded Kafka cluster failed");
     const auto& topics = config.runtime.kafka.topics;
     for (const auto& t : topics.signals) rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
-    for (const auto& t : {topics.dlq, topics.nba, topics.routing, topics.prompts, topics.transitions}) {
+    for (const auto& t : {topics.dlq, topics.nba, topics.routing, topics.prompts, topics.transitions,
+                          topics.identity_conflicts}) {
       rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
     }
     std::string changelog = StrCat(config.runtime.application_id, "-state-changelog");

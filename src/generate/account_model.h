@@ -55,6 +55,9 @@ struct Seg {
 inline constexpr uint8_t kFlagAnonIntroduced = 1;
 inline constexpr uint8_t kFlagWillWin = 2;
 inline constexpr uint8_t kFlagOppOpen = 4;
+// A signal naming the account has been sent: later ones may identify it
+// only by a visitor id or an address.
+inline constexpr uint8_t kFlagNamed = 8;
 
 struct Account {
   Rng rng;

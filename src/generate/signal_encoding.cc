@@ -127,6 +127,7 @@ void AppendSignalJson(const v1::Signal& s, std::string* out) {
     o.Str("prompt_id", d.prompt_id());
     o.Str("prompt_outcome", d.prompt_outcome());
     if (d.has_snooze_until()) o.Time("snooze_until", d.snooze_until());
+    o.Str("account_domain", d.account_domain());
     o.End();
   } else if (s.has_product_usage()) {
     const v1::ProductUsage& d = s.product_usage();

@@ -88,18 +88,31 @@ std::string SignalFiller::CompanyName(int32_t index) const {
                 kNameWords[Below(Mix64(h + 1), kNameWords.size())]);
 }
 
+// The company name, lower-cased without spaces, and the account number:
+// company names repeat across many accounts, domains never do.
 std::string SignalFiller::Domain(int32_t index, const Account& a) const {
   std::string domain;
   for (char c : CompanyName(index)) {
     if (c != ' ') domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  return StrCat(domain, ".", kZones[a.zone].tld);
+  return StrCat(domain, index + 1, ".", kZones[a.zone].tld);
 }
 
+// first.last@domain; a contact whose name an earlier contact of the account
+// has gets its number too (first.last3@...).
 std::string SignalFiller::Email(int32_t index, const Account& a, int contact) const {
-  uint64_t h = Hash(index, 100 + contact);
-  return StrCat(kFirstNames[Below(h, kFirstNames.size())], ".",
-                kLastNames[Below(Mix64(h), kLastNames.size())], "@", Domain(index, a));
+  auto name = [&](int c) {
+    uint64_t h = Hash(index, 100 + c);
+    return StrCat(kFirstNames[Below(h, kFirstNames.size())], ".", kLastNames[Below(Mix64(h), kLastNames.size())]);
+  };
+  std::string local = name(contact);
+  for (int k = 0; k < contact; ++k) {
+    if (name(k) == local) {
+      local += std::to_string(contact + 1);
+      break;
+    }
+  }
+  return StrCat(local, "@", Domain(index, a));
 }
 
 // Contact 0 decides, contact 1 is technical, contact 2 holds the budget or
@@ -153,16 +166,26 @@ void SignalFiller::Fill(int32_t index, Account& a, const Spec& spec, int64_t at_
   } else {
     FillCrm(index, a, spec, at_ms);
   }
+  if (!signal_.account_id().empty()) a.flags |= kFlagNamed;
 }
 
 void SignalFiller::FillWeb(int32_t index, Account& a, const Spec& spec, int64_t at_ms) {
   v1::Signal& s = signal_;
   Rng& r = a.rng;
   s.set_source_system("segment");
-  const bool anonymous = !spec.intro && !spec.milestone && (a.flags & kFlagAnonIntroduced) &&
-                         (spec.kind == kPageView || spec.kind == kPricingView) &&
-                         spec.category != kDocs && r.Chance(0.5);
-  if (anonymous) {
+  // Research is mostly anonymous before the visitor fills a form (the
+  // cookie only), and half of it after; milestones and an account's first
+  // signal always name the account.
+  const bool named = a.flags & kFlagNamed;
+  const bool anonymous = named && !spec.intro && !spec.milestone &&
+                         (spec.kind == kPageView || spec.kind == kPricingView) && spec.category != kDocs &&
+                         r.Chance((a.flags & kFlagAnonIntroduced) ? 0.5 : 0.7);
+  if (spec.intro && named) {
+    // The form fill that introduces the visitor: cookie and address, no
+    // account (the address is linked through the CRM or its domain).
+    s.set_anonymous_id(AnonymousId(index));
+    a.flags |= kFlagAnonIntroduced;
+  } else if (anonymous) {
     s.set_anonymous_id(AnonymousId(index));
   } else {
     s.set_account_id(AccountId(index));
@@ -233,7 +256,9 @@ void SignalFiller::FillWeb(int32_t index, Account& a, const Spec& spec, int64_t 
 void SignalFiller::FillEmail(int32_t index, Account& a, const Spec& spec, int64_t at_ms) {
   v1::Signal& s = signal_;
   s.set_source_system("marketo");
-  s.set_account_id(AccountId(index));
+  // The e-mail platform knows the account of half of its engagement events
+  // (and of every reply, a milestone); the rest carry the address only.
+  if (spec.milestone || !(a.flags & kFlagNamed) || a.rng.Chance(0.5)) s.set_account_id(AccountId(index));
   s.set_email(Email(index, a, spec.contact));
   v1::EmailEngagement* e = s.mutable_email_engagement();
   int64_t week = FloorDiv(at_ms - o_.start_ms, kWeekMs) + 1;
@@ -292,6 +317,7 @@ void SignalFiller::FillCrm(int32_t index, Account& a, const Spec& spec, int64_t 
       const Zone& zone = kZones[a.zone];
       c->set_object("account");
       c->set_account_name(CompanyName(index));
+      c->set_account_domain(Domain(index, a));
       c->set_account_timezone(std::string(zone.name));
       c->set_account_segment(std::string(kSegmentNames[a.size]));
       c->set_territory(std::string(zone.territory));

@@ -1,4 +1,4 @@
-// Resolver: identifiers of a partition -> account, with guard rails.
+// Resolver: identifiers and domains of a partition -> account, with guard rails.
 #include "demandcenter/identity/identity.h"
 
 #include <algorithm>
@@ -12,7 +12,8 @@ namespace demandcenter::identity {
 namespace {
 
 // Identity keys are scoped to the partition: "<partition>/c:<contact id>",
-// "/e:<address>", "/a:<visitor id>".
+// "/e:<address>", "/a:<visitor id>" and "/d:<domain>" (-> account id), and
+// "/ec:<address>" (-> contact id).
 std::string IdentityKey(int32_t partition, const char* kind, const std::string& value) {
   return StrCat(partition, "/", kind, value);
 }
@@ -52,6 +53,17 @@ bool Resolver::Blocked(const std::string& value) {
   return true;
 }
 
+std::string Resolver::MappableDomain(std::string_view domain) const {
+  std::string d(domain);
+  absl::AsciiStrToLower(&d);
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.find('.') == std::string::npos || d.find('@') != std::string::npos || config_.free_mail.count(d) ||
+      IsJunk(d)) {
+    return "";
+  }
+  return d;
+}
+
 Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   if (!signal.account_id().empty()) return {signal.account_id(), How::kCarried};
   Resolution r;
@@ -66,30 +78,43 @@ Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   }
   const std::string& email = signal.email();
   size_t at = email.rfind('@');
-  if (at == std::string::npos || config_.domains.empty() || IsJunk(email)) {
+  if (at == std::string::npos || IsJunk(email)) return r;
+  std::string domain = MappableDomain(std::string_view(email).substr(at + 1));
+  if (domain.empty()) return r;
+  if (auto it = config_.domains.find(domain); it != config_.domains.end()) {
+    r = {it->second, How::kDomain};
+  } else if (auto found = store_->ResolveIdentity(IdentityKey(partition, "d:", domain))) {
+    r = {std::move(*found), How::kDomain};
+  } else {
     return r;
   }
-  std::string domain = absl::AsciiStrToLower(email.substr(at + 1));
-  auto it = config_.domains.find(domain);
-  if (it == config_.domains.end()) return r;
   ++counters_.by_domain;
-  return {it->second, How::kDomain};
+  return r;
+}
+
+void Resolver::Refuse(std::string identifier, const char* linked_to, std::string kept, const std::string& refused,
+                      std::vector<Conflict>* conflicts) {
+  ++counters_.conflicts;
+  if (conflicts != nullptr) conflicts->push_back({std::move(identifier), linked_to, std::move(kept), refused});
 }
 
 void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
-                     std::vector<std::string>* linked) {
-  if (resolution.how != How::kCarried && resolution.how != How::kLinked) return;
+                     std::vector<std::string>* linked, std::vector<Conflict>* conflicts) {
+  if (resolution.how == How::kNone) return;
   const std::string& account = resolution.account_id;
   bool crm_says = resolution.how == How::kCarried && absl::StartsWith(signal.type(), "crm.");
+  // A domain names the company, not the person: it teaches the visitor id of
+  // a form fill, not the address (which resolves by its domain anyway).
+  bool visitor_only = resolution.how == How::kDomain;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
-    if (IsJunk(value)) return false;
+    if (IsJunk(value) || (visitor_only && kind[0] != 'a')) return false;
     std::string key = IdentityKey(partition, kind, value);
     auto known = store_->ResolveIdentity(key);
     if (!known) {
       store_->PutIdentity(key, account);
     } else if (*known != account) {
       if (!crm_says || kind[0] != 'c') {
-        ++counters_.conflicts;
+        Refuse(StrCat(kind, value), "account", std::move(*known), account, conflicts);
         return false;
       }
       store_->PutIdentity(key, account);
@@ -97,6 +122,31 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
     if (linked != nullptr) linked->push_back(StrCat(kind, value));
     return false;
   });
+  if (visitor_only) return;
+  // An address belongs to one contact.
+  const std::string& contact = signal.contact_id();
+  const std::string& email = signal.email();
+  if (!contact.empty() && !email.empty() && !IsJunk(contact) && !IsJunk(email)) {
+    std::string key = IdentityKey(partition, "ec:", email);
+    auto known = store_->ResolveIdentity(key);
+    if (!known) {
+      store_->PutIdentity(key, contact);
+    } else if (*known != contact) {
+      Refuse(StrCat("e:", email), "contact", std::move(*known), contact, conflicts);
+    }
+  }
+  // A CRM account record names the account's domain.
+  if (resolution.how == How::kCarried && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
+    std::string domain = MappableDomain(signal.crm_activity().account_domain());
+    if (domain.empty()) return;
+    std::string key = IdentityKey(partition, "d:", domain);
+    auto known = store_->ResolveIdentity(key);
+    if (!known) {
+      store_->PutIdentity(key, account);
+    } else if (*known != account) {
+      Refuse(StrCat("d:", domain), "account", std::move(*known), account, conflicts);
+    }
+  }
 }
 
 std::string Resolver::WaitKey(const v1::Signal& signal) {

@@ -90,7 +90,8 @@ bool CheckDetail(const v1::CrmActivity& d, Reject* r) {
          WithinLimit("crm_activity.account_timezone", d.account_timezone(), kMaxTextBytes, r) &&
          WithinLimit("crm_activity.account_segment", d.account_segment(), kMaxTextBytes, r) &&
          WithinLimit("crm_activity.prompt_id", d.prompt_id(), kMaxTextBytes, r) &&
-         WithinLimit("crm_activity.prompt_outcome", d.prompt_outcome(), kMaxTextBytes, r);
+         WithinLimit("crm_activity.prompt_outcome", d.prompt_outcome(), kMaxTextBytes, r) &&
+         WithinLimit("crm_activity.account_domain", d.account_domain(), kMaxTextBytes, r);
 }
 
 bool CheckDetail(const v1::ProductUsage& d, Reject* r) {
@@ -225,6 +226,14 @@ Reject ValidateSignal(const v1::Signal& signal) {
     return Fail(RejectCode::kMissingIdentity,
                 "missing identity: none of account_id, contact_id, email, "
                 "anonymous_id is set");
+  }
+  if (type == kIdentityLinkType) {
+    int ids = !signal.account_id().empty() + !signal.contact_id().empty() + !signal.email().empty() +
+              !signal.anonymous_id().empty();
+    if (ids < 2) {
+      return Fail(RejectCode::kMissingIdentity,
+                  "identity.link links two or more of account_id, contact_id, email, anonymous_id; this one has one");
+    }
   }
 
   Reject reject;

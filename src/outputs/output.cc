@@ -9,6 +9,7 @@ std::string_view OutputKindName(OutputKind kind) {
     case OutputKind::kNextBestAction: return "nba";
     case OutputKind::kRouting: return "routing";
     case OutputKind::kPrompt: return "prompt";
+    case OutputKind::kIdentityConflict: return "identity_conflict";
   }
   return "unknown";
 }

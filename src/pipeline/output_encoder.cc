@@ -29,6 +29,7 @@ const std::string& OutputEncoder::TopicFor(outputs::OutputKind kind) const {
     case outputs::OutputKind::kNextBestAction: return topics_.nba;
     case outputs::OutputKind::kRouting: return topics_.routing;
     case outputs::OutputKind::kPrompt: return topics_.prompts;
+    case outputs::OutputKind::kIdentityConflict: return topics_.identity_conflicts;
   }
   return topics_.nba;
 }

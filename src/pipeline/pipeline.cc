@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 
@@ -13,6 +14,25 @@ namespace {
 
 constexpr char kUnresolvedMessage[] =
     "no account_id, and no contact, email or visitor id seen with an account on this partition";
+
+// identity.link signals teach identity only: the account's journey, scores
+// and decisions never see them.
+bool LinksOnly(const v1::Signal& signal) { return signal.type() == ingest::kIdentityLinkType; }
+
+outputs::Output ConflictOutput(const identity::Conflict& c, const v1::Signal& signal, const std::string& account_id) {
+  v1::IdentityConflict m;
+  m.set_conflict_id(DeterministicId("idc", {signal.event_id(), c.identifier, c.linked_to}));
+  m.set_identifier(c.identifier);
+  m.set_linked_to(c.linked_to);
+  m.set_kept_id(c.kept);
+  m.set_refused_id(c.refused);
+  m.add_trigger_event_ids(signal.event_id());
+  m.set_signal_type(signal.type());
+  *m.mutable_occurred_at() = signal.occurred_at();
+  m.set_account_id(account_id);
+  m.set_source_system(signal.source_system());
+  return {outputs::OutputKind::kIdentityConflict, c.identifier, std::move(m)};
+}
 
 }  // namespace
 
@@ -75,14 +95,24 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   // Which identifiers it links matters only while signals wait.
   bool waiting = waiting_.Waiting(partition) > 0;
   std::vector<std::string> linked;
-  identities_.Learn(signal, resolution, partition, waiting ? &linked : nullptr);
-  engine::SignalOutcome outcome = engine_.Process(signal, resolution.account_id, partition, out);
-  r.outcome = outcome == engine::SignalOutcome::kDuplicate ? Outcome::kDuplicate : Outcome::kApplied;
+  r.outcome = Apply(signal, resolution, partition, waiting ? &linked : nullptr, out);
   if (waiting) {
     Release(std::move(linked), resolution.account_id, partition, out, &r);
     Expire(partition, &r);
   }
   return r;
+}
+
+Outcome Pipeline::Apply(const v1::Signal& signal, const identity::Resolution& resolution, int32_t partition,
+                        std::vector<std::string>* linked, std::vector<outputs::Output>* out) {
+  if (!LinksOnly(signal) &&
+      engine_.Process(signal, resolution.account_id, partition, out) == engine::SignalOutcome::kDuplicate) {
+    return Outcome::kDuplicate;  // the first one taught its links
+  }
+  std::vector<identity::Conflict> conflicts;
+  identities_.Learn(signal, resolution, partition, linked, &conflicts);
+  for (const auto& c : conflicts) out->push_back(ConflictOutput(c, signal, resolution.account_id));
+  return Outcome::kApplied;
 }
 
 bool Pipeline::Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result) {
@@ -124,12 +154,11 @@ void Pipeline::Release(std::vector<std::string> linked, const std::string& accou
     });
     for (const auto& w : released) {
       std::vector<std::string> more;
-      identities_.Learn(w.signal(), {account_id, identity::How::kLinked}, partition, &more);
+      Apply(w.signal(), {account_id, identity::How::kLinked}, partition, &more, out);
       for (auto& key : more) {
         if (seen.insert(key).second) linked.push_back(std::move(key));
       }
-      engine_.Process(w.signal(), account_id, partition, out);
-      ++result->released;
+      result->released.push_back(w.offset());
     }
   }
 }

@@ -260,7 +260,8 @@ void PolicyAudit::OnOutput(const outputs::Output& output) {
     case outputs::OutputKind::kNextBestAction: OnAction(std::get<v1::NextBestAction>(output.message)); break;
     case outputs::OutputKind::kRouting: OnRouting(std::get<v1::RoutingDecision>(output.message)); break;
     case outputs::OutputKind::kPrompt: OnPrompt(std::get<v1::CrmPrompt>(output.message)); break;
-    case outputs::OutputKind::kTransition: break;
+    case outputs::OutputKind::kTransition:
+    case outputs::OutputKind::kIdentityConflict: break;
   }
 }
 

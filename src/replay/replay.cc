@@ -1,6 +1,7 @@
 #include "demandcenter/replay/replay.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include "absl/strings/str_join.h"
@@ -46,6 +47,14 @@ std::string FirstTrigger(const outputs::Output& o) {
   return reflection->FieldSize(proto, field) == 0 ? "" : reflection->GetRepeatedString(proto, field, 0);
 }
 
+// "12.34%" of `whole` ("-" when it is 0).
+std::string Percent(int64_t part, int64_t whole) {
+  if (whole == 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  return text;
+}
+
 // " k1=n1 k2=n2", or " none".
 std::string JoinCounts(const std::map<std::string, int64_t>& counts) {
   return counts.empty() ? " none" : StrCat(" ", absl::StrJoin(counts, " ", absl::PairFormatter("=")));
@@ -79,6 +88,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   state::InMemoryStateStore store;
   pipeline::Pipeline pipe(config.decision, &store, {options.decode, options.partitions});
   PolicyAudit audit(config.decision);
+  IdentityReach reach(config.decision.identity);
   pipeline::OutputEncoder encoder = pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics);
   // Each partition's signal topics, merged by event time as a task merges
   // them (pipeline/input_merge.h): a signal waits until every topic of its
@@ -96,11 +106,19 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   auto apply = [&](int32_t partition, const pipeline::PendingRecord& item) {
     pipeline::Record source = item.record.View();
     pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs, &source);
-    if (result.outcome == pipeline::Outcome::kRejected) {
-      reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
+    switch (result.outcome) {
+      case pipeline::Outcome::kRejected:
+        reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
+        reach.DeadLettered(item.record.offset);
+        break;
+      case pipeline::Outcome::kApplied: reach.Reached(item.record.offset); break;
+      case pipeline::Outcome::kDuplicate: reach.Duplicate(item.record.offset); break;
+      case pipeline::Outcome::kWaiting: break;
     }
+    for (int64_t line : result.released) reach.Reached(line);
     for (const auto& late : result.late_rejects) {
       reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
+      reach.DeadLettered(late.waiting.offset());
     }
     // The audit sees the signal after the timer outputs it set off and
     // before its own outputs (a rejected or waiting signal has none).
@@ -156,6 +174,7 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
       continue;
     }
     item->record.offset = summary.lines;
+    reach.OnSignal(summary.lines, item->signal);
     item->event_time_ms = ToMillis(item->signal.occurred_at());
     int32_t partition = pipe.PartitionOf(item->signal);
     size_t topic = topics.IndexOfType(item->signal.type());
@@ -173,6 +192,9 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   for (int k = 0; k < outputs::kOutputKinds; ++k) {
     summary.outputs_by_kind[std::string(outputs::OutputKindName(static_cast<outputs::OutputKind>(k)))] = c.outputs[k];
   }
+  // The pipeline, not the core, reports conflicts: one output each.
+  summary.outputs_by_kind[std::string(outputs::OutputKindName(outputs::OutputKind::kIdentityConflict))] =
+      pipe.identity_counters().conflicts;
   summary.emitted_by_rule = c.emitted_by_rule;
   summary.transitions_by_id = c.transitions_by_id;
   summary.counters = c;
@@ -180,18 +202,27 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   summary.waiting = pipe.waiting_counters();
   for (int32_t p = 0; p < static_cast<int32_t>(merges.size()); ++p) summary.still_waiting += pipe.Waiting(p);
   summary.audit = audit.Finish();
+  summary.reach = reach.Finish();
   return summary;
 }
 
 std::string FormatSummary(const ReplaySummary& s, const config::Config& config) {
   std::string out = StrCat("replay: ", s.lines, " lines, ", s.applied, " signals applied, ",
                            s.duplicates, " duplicates ignored, ", s.rejected, " rejected\n");
-  if (!s.rejects_by_reason.empty()) out += StrCat("rejects:", JoinCounts(s.rejects_by_reason), '\n');
+  if (!s.rejects_by_reason.empty()) {
+    out += "rejects:";
+    for (const auto& [reason, n] : s.rejects_by_reason) out += StrCat(" ", reason, "=", n, " (", Percent(n, s.lines), ")");
+    out += '\n';
+  }
   auto unresolved = s.rejects_by_reason.find("UNRESOLVED_ACCOUNT");
   out += StrCat("identity: resolved through a link=", s.identity.by_link, " by e-mail domain=", s.identity.by_domain,
                 " unresolved=", unresolved == s.rejects_by_reason.end() ? 0 : unresolved->second,
                 "; conflicting links refused (first kept)=", s.identity.conflicts,
                 "; junk identifiers ignored=", s.identity.blocked, '\n');
+  const ReachReport& r = s.reach;
+  out += StrCat("identity reach: signals without an account_id=", r.identity_only, "; linked to an account anywhere in the stream=",
+                r.linkable, ", of which reached it=", r.linkable_reached, " (", Percent(r.linkable_reached, r.linkable),
+                "); reached in all=", r.reached, " dead-lettered=", r.dead_lettered, " still waiting=", r.still_waiting, '\n');
   out += StrCat("late binding: waited=", s.waiting.parked, " released to their account=", s.waiting.released,
                 " past the wait bound (dead-lettered)=", s.waiting.expired, " still waiting at the end=", s.still_waiting,
                 '\n');

@@ -131,23 +131,73 @@ TEST_F(ResolverTest, SignalsWithoutAnAccountTeachNothing) {
   EXPECT_EQ(store_.ResolveIdentity("0/a:cookie-1"), std::nullopt);
 }
 
-TEST(ResolverDomainTest, AnAddressNoLinkKnowsResolvesByItsDomainAndTeachesNothing) {
+TEST(ResolverDomainTest, AnAddressNoLinkKnowsResolvesByItsDomainAndTeachesOnlyItsVisitorId) {
   config::IdentityConfig config;
   config.domains = {{"acme.example", "acct-acme"}};
   state::InMemoryStateStore store;
   Resolver resolver(config, &store);
-  v1::Signal click = MakeSignal("e1", "email.click", "", 0);
+  v1::Signal click = MakeSignal("e1", "web.form_submit", "", 0);
   click.set_email("New.Person@ACME.example");
   click.set_anonymous_id("cookie-3");
   Resolution r = resolver.Resolve(click, 0);
   EXPECT_EQ(r.account_id, "acct-acme");
   EXPECT_EQ(r.how, How::kDomain);
   resolver.Learn(click, r, 0);
-  EXPECT_EQ(store.ResolveIdentity("0/a:cookie-3"), std::nullopt) << "a domain is a guess: it links nothing";
+  EXPECT_EQ(store.ResolveIdentity("0/a:cookie-3"), "acct-acme") << "the form fill's visitor works at the domain's account";
+  EXPECT_EQ(store.ResolveIdentity("0/e:New.Person@ACME.example"), std::nullopt) << "a domain names no person";
   v1::Signal personal = MakeSignal("e2", "email.click", "", 0);
   personal.set_email("someone@gmail.com");
   EXPECT_EQ(resolver.Resolve(personal, 0).how, How::kNone);
   EXPECT_EQ(resolver.counters().by_domain, 1);
+}
+
+TEST_F(ResolverTest, ACrmAccountRecordTeachesItsDomainButNeverAFreeMailOne) {
+  v1::Signal update = MakeSignal("e1", "crm.account_update", "acct-1", 0);
+  update.mutable_crm_activity()->set_account_domain("Acme.Example.");
+  See(update);
+  v1::Signal click = MakeSignal("e2", "email.click", "", 1000);
+  click.set_email("someone@acme.example");
+  Resolution r = See(click);
+  EXPECT_EQ(r.account_id, "acct-1");
+  EXPECT_EQ(r.how, How::kDomain);
+
+  v1::Signal gmail = MakeSignal("e3", "crm.account_update", "acct-2", 2000);
+  gmail.mutable_crm_activity()->set_account_domain("gmail.com");
+  See(gmail);
+  v1::Signal personal = MakeSignal("e4", "email.click", "", 3000);
+  personal.set_email("someone@gmail.com");
+  EXPECT_EQ(See(personal).how, How::kNone);
+}
+
+TEST_F(ResolverTest, ConflictsNameBothSidesAndTheFirstLinkStands) {
+  v1::Signal first = MakeSignal("e1", "crm.contact_upsert", "acct-1", 0, "ct-1");
+  first.set_email("ada@acme.example");
+  first.mutable_crm_activity()->set_account_domain("acme.example");
+  std::vector<Conflict> conflicts;
+  resolver_.Learn(first, resolver_.Resolve(first, 0), 0, nullptr, &conflicts);
+  EXPECT_TRUE(conflicts.empty());
+
+  // Another contact with the same address, at another account with the
+  // same domain: the address, its contact and the domain stay put.
+  v1::Signal second = MakeSignal("e2", "crm.contact_upsert", "acct-2", 1000, "ct-2");
+  second.set_email("ada@acme.example");
+  second.mutable_crm_activity()->set_account_domain("acme.example");
+  resolver_.Learn(second, resolver_.Resolve(second, 0), 0, nullptr, &conflicts);
+  ASSERT_EQ(conflicts.size(), 3u);
+  EXPECT_EQ(conflicts[0].identifier, "e:ada@acme.example");
+  EXPECT_EQ(conflicts[0].linked_to, "account");
+  EXPECT_EQ(conflicts[0].kept, "acct-1");
+  EXPECT_EQ(conflicts[0].refused, "acct-2");
+  EXPECT_EQ(conflicts[1].identifier, "e:ada@acme.example");
+  EXPECT_EQ(conflicts[1].linked_to, "contact");
+  EXPECT_EQ(conflicts[1].kept, "ct-1");
+  EXPECT_EQ(conflicts[1].refused, "ct-2");
+  EXPECT_EQ(conflicts[2].identifier, "d:acme.example");
+  EXPECT_EQ(conflicts[2].kept, "acct-1");
+  EXPECT_EQ(resolver_.counters().conflicts, 3);
+  v1::Signal click = MakeSignal("e3", "email.click", "", 2000);
+  click.set_email("ada@acme.example");
+  EXPECT_EQ(AccountOf(click), "acct-1");
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("DEMANDCENTER_BIN", os.path.join(ROOT, "build", "demandcenter"))
 BOOTSTRAP = os.environ.get("DEMANDCENTER_BOOTSTRAP", "127.0.0.1:9092")
 PARTITIONS = 12
-OUTPUT_KINDS = ("nba", "routing", "prompts", "transitions")
+OUTPUT_KINDS = ("nba", "routing", "prompts", "transitions", "identity_conflicts")
 
 
 def murmur2(data: bytes) -> int:
@@ -81,6 +81,7 @@ class App:
             "routing": f"{self.name}.routing",
             "prompts": f"{self.name}.prompts",
             "transitions": f"{self.name}.transitions",
+            "identity_conflicts": f"{self.name}.conflicts",
             "reps": f"{self.name}.reps",
         }
         self.changelog = f"{self.name}-state-changelog"
@@ -110,6 +111,7 @@ kafka:
     routing: {self.topics['routing']}
     prompts: {self.topics['prompts']}
     transitions: {self.topics['transitions']}
+    identity_conflicts: {self.topics['identity_conflicts']}
     reps: {self.topics['reps']}
   json_topics: [{', '.join(outputs)}]
 state:

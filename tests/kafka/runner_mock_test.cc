@@ -137,6 +137,9 @@ std::string OutputId(const outputs::Output& o) {
     case outputs::OutputKind::kPrompt:
       id = std::get<v1::CrmPrompt>(o.message).prompt_id();
       break;
+    case outputs::OutputKind::kIdentityConflict:
+      id = std::get<v1::IdentityConflict>(o.message).conflict_id();
+      break;
   }
   return StrCat(outputs::OutputKindName(o.kind), "/", id);
 }
@@ -266,7 +269,7 @@ class MockCluster {
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_);
     const config::KafkaTopics& t = TestConfig().runtime.kafka.topics;
     Create(kSignalTopic, [](int32_t) { return kInputBroker; });
-    for (const std::string& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions,
+    for (const std::string& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts,
                                      StrCat(kApplicationId, "-state-changelog")}) {
       Create(topic, OutputLeader);
     }

@@ -88,7 +88,7 @@ TEST_F(PipelineTest, ASignalWithNoKnownIdentityWaitsForItAndThenReachesItsAccoun
   link.set_anonymous_id("cookie-1");
   Result linked = pipeline_.ProcessSignal(link, partition, &out_);
   EXPECT_EQ(linked.outcome, Outcome::kApplied);
-  EXPECT_EQ(linked.released, 1);
+  EXPECT_EQ(linked.released.size(), 1u);
   EXPECT_EQ(pipeline_.Waiting(partition), 0);
   ASSERT_NE(store_.Find("acct-9"), nullptr);
   EXPECT_EQ(store_.Find("acct-9")->signals_applied(), 2);

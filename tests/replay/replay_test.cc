@@ -91,7 +91,7 @@ TEST(ReplayTest, SummaryNamesRulesThatNeverFired) {
   std::string text = FormatSummary(run.summary, config);
   EXPECT_THAT(text, HasSubstr("rules fired: demo_request_sdr=1"));
   EXPECT_THAT(text, HasSubstr("rules never fired: pricing_surge_specialist"));
-  EXPECT_THAT(text, HasSubstr("rejects: MISSING_IDENTITY=1 UNDECODABLE=1 UNKNOWN_FIELD=1\n"));
+  EXPECT_THAT(text, HasSubstr("rejects: MISSING_IDENTITY=1 (14.29%) UNDECODABLE=1 (14.29%) UNKNOWN_FIELD=1 (14.29%)\n"));
   EXPECT_THAT(text, HasSubstr("late binding: waited=1 released to their account=0 past the wait bound "
                               "(dead-lettered)=0 still waiting at the end=1"));
 }

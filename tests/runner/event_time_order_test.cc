@@ -35,14 +35,14 @@ class EventTimeOrderTest : public ::testing::Test {
     config_.runtime.application_id = "merge";
     const auto& t = config_.runtime.kafka.topics;
     ASSERT_EQ(t.signals.size(), 3u);
-    config_.runtime.kafka.json_topics = {t.nba, t.routing, t.prompts, t.transitions};
+    config_.runtime.kafka.json_topics = {t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts};
   }
 
   void CreateTopics(int32_t partitions) {
     const auto& t = config_.runtime.kafka.topics;
     for (const auto& topic : t.signals) broker_.CreateTopic(topic, partitions);
     broker_.CreateTopic("merge-state-changelog", partitions);
-    for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions}) broker_.CreateTopic(topic, 1);
+    for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts}) broker_.CreateTopic(topic, 1);
   }
 
   void GenerateStream() {
@@ -97,7 +97,7 @@ class EventTimeOrderTest : public ::testing::Test {
   LinesByKey Committed() const {
     LinesByKey lines;
     const auto& t = config_.runtime.kafka.topics;
-    for (const auto& topic : {t.nba, t.routing, t.prompts, t.transitions}) {
+    for (const auto& topic : {t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts}) {
       for (const auto& [offset, m] : broker_.ReadCommitted(topic, 0, 0)) {
         lines[{topic, m->key}].push_back(pipeline::JsonLine({topic, -1, m->key, m->value, {}}));
       }

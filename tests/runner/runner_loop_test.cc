@@ -47,7 +47,7 @@ class RunnerLoopTest : public ::testing::Test {
     const auto& t = config_.runtime.kafka.topics;
     broker_.CreateTopic(kSignals, kPartitions);
     broker_.CreateTopic("loop-state-changelog", kPartitions);
-    for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions}) broker_.CreateTopic(topic, 1);
+    for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts}) broker_.CreateTopic(topic, 1);
     // A generated stream, malformed records included, spread by key.
     generate::GeneratorOptions g;
     g.accounts = 150;
@@ -89,7 +89,7 @@ class RunnerLoopTest : public ::testing::Test {
   Committed CommittedOutputs() const {
     Committed c;
     const auto& t = config_.runtime.kafka.topics;
-    for (const auto& topic : {t.nba, t.routing, t.prompts, t.transitions}) {
+    for (const auto& topic : {t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts}) {
       for (const auto& [offset, m] : broker_.ReadCommitted(topic, 0, 0)) {
         c.by_topic[topic][m->key].push_back(m->value);
         ++c.outputs;

@@ -23,6 +23,8 @@ struct KafkaTopics {
   std::string routing = "actions.routing";
   std::string prompts = "crm.prompts";
   std::string transitions = "journey.transitions";
+  // Links the engine refused (IdentityConflict records).
+  std::string identity_conflicts = "identity.conflicts";
   // The compacted team-directory topic (PoolMemberUpdate records).
   std::string reps = "routing.reps";
 };

@@ -1,26 +1,32 @@
 // Identity: which account a signal belongs to. A signal that carries an
 // account_id names it; one without is resolved through its contact id,
 // e-mail address or visitor id, linked to an account by an earlier signal,
-// else through its address's domain (identity.domains; never a free-mail
-// provider's). Every resolved signal links its identifiers to its account,
-// so a form fill (visitor id + address) teaches the visitor id.
+// else through its address's domain: identity.domains, then the domain a CRM
+// account record gave (crm_activity.account_domain); never a free-mail
+// provider's. Every resolved signal links its identifiers to its account (by
+// a domain, only its visitor id), so a form fill (visitor id + address)
+// teaches the visitor id; an
+// identity.link signal does nothing else.
 //
 // Guard rails: junk values (identity.blocklist: "null", "anonymous", "0",
-// test addresses...) never resolve or link anything. A visitor id or address
-// linked to one account stays with it: a signal tying it to another is a
-// conflict, counted, and the first link stands. A contact id moves when a
-// CRM record puts it on another account (the CRM says who works where).
-// Identities are scoped to the partition: state, identities included, lives
-// with its partition, in replay as on Kafka.
+// test addresses...) never resolve or link anything. A visitor id, address
+// or domain linked to one account stays with it, and an address stays with
+// its first contact: a signal tying one to another is a conflict, returned
+// (for identity.conflicts) and counted, and the first link stands. A contact
+// id moves when a CRM record puts it on another account (the CRM says who
+// works where). Identities are scoped to the partition: state, identities
+// included, lives with its partition, in replay as on Kafka.
 //
 // Takes: a decoded signal and its partition. Gives: the account id and how
-// it was found, or none. Depends on: the identity config, the StateStore
-// (identities persist with the partition's state and its changelog).
+// it was found, or none; the links a resolved signal makes and the conflicts
+// it raises. Depends on: the identity config, the StateStore (identities
+// persist with the partition's state and its changelog).
 #ifndef DEMANDCENTER_IDENTITY_IDENTITY_H_
 #define DEMANDCENTER_IDENTITY_IDENTITY_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "demandcenter/config/decision_config.h"
@@ -33,12 +39,20 @@ enum class How {
   kNone,     // not resolved
   kCarried,  // the signal's own account_id
   kLinked,   // a contact id, address or visitor id linked earlier
-  kDomain,   // the address's domain (identity.domains)
+  kDomain,   // the address's domain (identity.domains or a CRM account's)
 };
 
 struct Resolution {
   std::string account_id;  // "" when kNone
   How how = How::kNone;
+};
+
+// A link refused because its identifier already belongs elsewhere.
+struct Conflict {
+  std::string identifier;  // "a:<visitor id>", "e:<address>", "c:<contact id>", "d:<domain>"
+  std::string linked_to;   // "account", or "contact" (an address's contact)
+  std::string kept;        // the id it stays linked to (the first link)
+  std::string refused;     // the id the signal tied it to
 };
 
 // What resolution did, for the metrics and replay's summary.
@@ -61,12 +75,14 @@ class Resolver {
   // address's domain's.
   Resolution Resolve(const v1::Signal& signal, int32_t partition);
 
-  // Links the identifiers of a signal resolved to `resolution` (not by
-  // domain: a guess teaches nothing). Appends to *linked (when not null)
-  // the identifiers ("c:…", "e:…", "a:…") now linked to its account, for
-  // late binding.
+  // Links the identifiers of a signal resolved to `resolution` (of one
+  // resolved by its domain, only the visitor id), and a CRM account's
+  // domain. Appends to
+  // *linked (when not null) the identifiers ("c:…", "e:…", "a:…") now
+  // linked to its account, for late binding, and to *conflicts (when not
+  // null) the links it refused.
   void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
-             std::vector<std::string>* linked = nullptr);
+             std::vector<std::string>* linked = nullptr, std::vector<Conflict>* conflicts = nullptr);
 
   // The identifier an unresolved signal waits under: its first usable one
   // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).
@@ -76,6 +92,12 @@ class Resolver {
 
  private:
   bool IsJunk(const std::string& value) const;
+  // The lower-cased domain of an address or CRM domain that may map to an
+  // account: "" for junk, free-mail providers and what is not a domain.
+  std::string MappableDomain(std::string_view domain) const;
+  // Records a refused link.
+  void Refuse(std::string identifier, const char* linked_to, std::string kept, const std::string& refused,
+              std::vector<Conflict>* conflicts);
   // IsJunk, counted.
   bool Blocked(const std::string& value);
 

@@ -89,6 +89,10 @@ inline constexpr size_t kMaxTextBytes = 4096;
 // Entries in the attributes map.
 inline constexpr size_t kMaxAttributes = 64;
 
+// The type of a signal that only links identifiers (two or more of
+// account_id, contact_id, email, anonymous_id) for identity resolution.
+inline constexpr std::string_view kIdentityLinkType = "identity.link";
+
 struct DecodeOptions {
   // Largest accepted value, in bytes; larger values are rejected with
   // kOversize before any parsing. Default: 1 MiB.
@@ -143,8 +147,8 @@ Reject DecodeSignal(std::string_view bytes, const DecodeOptions& options,
 //   type empty                                     -> kMissingType
 //   type longer than kMaxTypeBytes, or not at least two non-empty
 //   dot-separated parts of [a-z0-9_-]              -> kBadType
-//   account_id, contact_id, email, anonymous_id all empty
-//                                                  -> kMissingIdentity
+//   account_id, contact_id, email, anonymous_id all empty, or fewer than
+//   two of them on an identity.link signal         -> kMissingIdentity
 //   a field over kMaxIdBytes / kMaxTextBytes, or more than kMaxAttributes
 //   attributes                                     -> kFieldTooLong
 Reject ValidateSignal(const v1::Signal& signal);

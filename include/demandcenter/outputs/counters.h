@@ -19,7 +19,7 @@ struct DecisionCounters {
   int64_t duplicates = 0;
   // Inactivity transitions fired by timers.
   int64_t timers_fired = 0;
-  int64_t outputs[kOutputKinds] = {0, 0, 0, 0};
+  int64_t outputs[kOutputKinds] = {};
   // Candidates by outcome (EMITTED, SUPPRESSED_*, HOLDOUT).
   std::map<std::string, int64_t> candidates;
   // Emitted actions by rule id.

@@ -5,8 +5,9 @@
 // tests all drive it; none of them repeats a step.
 //
 // Takes: Records (bytes, key, source topic/partition/offset, timestamp).
-// Gives: outputs in emission order (timer outputs first), or a reject (code
-// and message) for the caller's dead-letter path. Depends on: ingest,
+// Gives: outputs in emission order (timer outputs first, identity conflicts
+// after the signal's decisions), or a reject (code and message) for the
+// caller's dead-letter path. Depends on: ingest,
 // identity, engine, the StateStore interface; nothing of Kafka or files.
 #ifndef DEMANDCENTER_PIPELINE_PIPELINE_H_
 #define DEMANDCENTER_PIPELINE_PIPELINE_H_
@@ -50,9 +51,9 @@ struct Result {
   // The decoded signal, or null when the bytes did not decode. Valid until
   // the next call.
   const v1::Signal* signal = nullptr;
-  // Waiting signals this one released to their account (their outputs are
-  // in *out after its own).
-  int64_t released = 0;
+  // The source offsets of the waiting signals this one released to their
+  // account (their outputs are in *out after its own).
+  std::vector<int64_t> released;
   // Waiting signals past their bound, to dead-letter as well.
   std::vector<LateReject> late_rejects;
 };
@@ -109,6 +110,11 @@ class Pipeline {
  private:
   const config::DecisionConfig& config_;
   Options options_;
+  // Processes a resolved signal for its account (identity.link signals
+  // skip the core), then learns its links (a duplicate teaches nothing new)
+  // and reports the conflicts they raise as outputs.
+  Outcome Apply(const v1::Signal& signal, const identity::Resolution& resolution, int32_t partition,
+                std::vector<std::string>* linked, std::vector<outputs::Output>* out);
   // Parks an unresolved signal; false when it cannot wait.
   bool Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result);
   // Processes the signals waiting under `linked` (and under what they link

@@ -20,6 +20,7 @@
 #include "demandcenter/identity/waiting_room.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/pipeline/partitions.h"
+#include "demandcenter/replay/identity_reach.h"
 #include "demandcenter/replay/policy_audit.h"
 
 namespace demandcenter::replay {
@@ -43,6 +44,8 @@ struct ReplaySummary {
   identity::IdentityCounters identity;
   identity::WaitingCounters waiting;
   int64_t still_waiting = 0;
+  // Of the signals without an account_id, the share that reached one.
+  ReachReport reach;
   // The engine's counters at the end (policies, routing, SLAs, experiments).
   outputs::DecisionCounters counters;
   // The independent contact-policy audit of every output.
