@@ -22,7 +22,7 @@ Metrics::Metrics(std::set<std::string> known_types)
                    .Register(r);
   outputs_ = &prometheus::BuildCounter()
                   .Name("demandcenter_outputs_total")
-                  .Help("Output records committed, by kind (transition, nba, routing, prompt)")
+                  .Help("Output records committed, by kind (transition, nba, routing, prompt, identity_conflict)")
                   .Register(r);
   restores_ = &prometheus::BuildCounter()
                    .Name("demandcenter_state_restores_total")

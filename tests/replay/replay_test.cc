@@ -56,6 +56,43 @@ TEST(ReplayTest, ReportsBadLinesWithNumbersAndKeepsGoing) {
   EXPECT_EQ(run.summary.emitted_by_rule["demo_request_sdr"], 1);
 }
 
+// Five signals without an account: research a form fill later links
+// (released), a click the CRM's address link resolves at once, a click the
+// CRM account's domain resolves, a visitor the stream never links, and
+// research at another partition than its form fill (linkable, but the link
+// is learned where the form fill lands).
+TEST(ReplayTest, IdentityReachComparesWhatReachedAnAccountWithWhatTheStreamLinks) {
+  config::Config config = testing::DefaultConfig();
+  const std::string input =
+      R"({"event_id":"u1","occurred_at":"2026-03-02T09:00:00Z","type":"crm.contact_upsert","account_id":"acct-1","contact_id":"ct-1","email":"ada@one.example","crm_activity":{"account_domain":"one.example"}}
+{"event_id":"r1","occurred_at":"2026-03-02T09:01:00Z","type":"web.pricing_view","anonymous_id":"anon-ada"}
+{"event_id":"f1","occurred_at":"2026-03-02T09:02:00Z","type":"web.form_submit","anonymous_id":"anon-ada","email":"ada@one.example"}
+{"event_id":"c1","occurred_at":"2026-03-02T09:03:00Z","type":"email.click","email":"ada@one.example"}
+{"event_id":"c2","occurred_at":"2026-03-02T09:04:00Z","type":"email.click","email":"new.hire@one.example"}
+{"event_id":"n1","occurred_at":"2026-03-02T09:05:00Z","type":"web.page_view","anonymous_id":"anon-nobody"}
+)";
+  ReplayRun run = DoReplay(config, input);
+  const ReachReport& r = run.summary.reach;
+  EXPECT_EQ(r.identity_only, 5);  // r1, f1, c1, c2, n1
+  EXPECT_EQ(r.linkable, 4);       // all but n1
+  EXPECT_EQ(r.linkable_reached, 4);
+  EXPECT_EQ(r.reached, 4);
+  EXPECT_EQ(r.still_waiting, 1);
+  EXPECT_EQ(r.dead_lettered, 0);
+  EXPECT_THAT(FormatSummary(run.summary, config),
+              HasSubstr("identity reach: signals without an account_id=5; linked to an account anywhere in the stream=4, "
+                        "of which reached it=4 (100.00%); reached in all=4 dead-lettered=0 still waiting=1\n"));
+
+  // At several partitions, a keyless signal lands where its event id
+  // hashes: some of the linkable ones wait for a link learned elsewhere.
+  ReplayOptions twelve;
+  twelve.partitions.partitions = 12;
+  ReplayRun split = DoReplay(config, input, twelve);
+  EXPECT_EQ(split.summary.reach.linkable, 4);
+  EXPECT_LT(split.summary.reach.linkable_reached, 4);
+  EXPECT_EQ(split.summary.reach.linkable_reached + split.summary.reach.still_waiting, 5);
+}
+
 TEST(ReplayTest, ByteIdenticalRunAfterRun) {
   config::Config config = testing::DefaultConfig();
   std::string input;
