@@ -39,6 +39,7 @@ IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
   by_domain += o.by_domain;
   conflicts += o.conflicts;
   blocked += o.blocked;
+  erased += o.erased;
   return *this;
 }
 
@@ -147,6 +148,18 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
       Refuse(StrCat("d:", domain), "account", std::move(*known), account, conflicts);
     }
   }
+}
+
+std::vector<std::string> Resolver::Erase(const v1::Signal& signal, int32_t partition) {
+  std::vector<std::string> erased;
+  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    store_->DeleteIdentity(IdentityKey(partition, kind, value));
+    if (kind[0] == 'e') store_->DeleteIdentity(IdentityKey(partition, "ec:", value));
+    erased.push_back(StrCat(kind, value));
+    return false;
+  });
+  counters_.erased += static_cast<int64_t>(erased.size());
+  return erased;
 }
 
 std::string Resolver::WaitKey(const v1::Signal& signal) {

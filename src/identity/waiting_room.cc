@@ -49,7 +49,7 @@ void WaitingRoom::Write(int32_t partition, const std::string& identifier, const 
     p.oldest_of.erase(it);
   }
   if (list.signals_size() == 0) {
-    store_->PutIdentity(StrCat(Prefix(partition), identifier), "");
+    store_->DeleteIdentity(StrCat(Prefix(partition), identifier));
     return;
   }
   int64_t oldest = EventTime(list.signals(0));
@@ -111,6 +111,13 @@ std::vector<v1::WaitingSignal> WaitingRoom::Expire(int32_t partition, int64_t no
     counters_.expired += n;
   }
   return out;
+}
+
+int64_t WaitingRoom::Erase(int32_t partition, const std::string& identifier) {
+  std::vector<v1::WaitingSignal> gone = Release(partition, identifier);
+  counters_.released -= static_cast<int64_t>(gone.size());
+  counters_.erased += static_cast<int64_t>(gone.size());
+  return static_cast<int64_t>(gone.size());
 }
 
 int64_t WaitingRoom::Waiting(int32_t partition) { return Load(partition).waiting; }

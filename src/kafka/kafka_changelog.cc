@@ -82,8 +82,10 @@ absl::StatusOr<runner::Changelog::Range> KafkaChangelog::Restore(
     rd_kafka_message_t* m = rd_kafka_consumer_poll(restorer_.get(), 200);
     if (m != nullptr) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        // A tombstone (null value) restores as "": a deleted key.
         batch.records.push_back({std::string(static_cast<const char*>(m->key), m->key_len),
-                                 std::string(static_cast<const char*>(m->payload), m->len)});
+                                 m->payload == nullptr ? std::string()
+                                                       : std::string(static_cast<const char*>(m->payload), m->len)});
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         metrics_->KafkaErrors("restore").Increment();
         LogLine(StrCat("restoring partition ", partition, ": ", rd_kafka_message_errstr(m)));

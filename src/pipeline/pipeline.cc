@@ -84,6 +84,11 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
                                const Record* source) {
   Result r;
   r.signal = &signal;
+  if (signal.type() == ingest::kPrivacyEraseType) {
+    // The person's links and waiting signals go; nothing else sees it.
+    for (const auto& identifier : identities_.Erase(signal, partition)) waiting_.Erase(partition, identifier);
+    return r;
+  }
   identity::Resolution resolution = identities_.Resolve(signal, partition);
   if (resolution.how == identity::How::kNone) {
     if (!Park(signal, partition, source, &r)) {

@@ -95,7 +95,8 @@ void ExportIdentityCounters(const identity::IdentityCounters& now, identity::Ide
   for (auto [event, field] : {std::pair{"resolved_by_link", &identity::IdentityCounters::by_link},
                               {"resolved_by_domain", &identity::IdentityCounters::by_domain},
                               {"link_conflict", &identity::IdentityCounters::conflicts},
-                              {"blocked_identifier", &identity::IdentityCounters::blocked}}) {
+                              {"blocked_identifier", &identity::IdentityCounters::blocked},
+                              {"erased_identifier", &identity::IdentityCounters::erased}}) {
     int64_t delta = now.*field - exported->*field;
     if (delta > 0) metrics->Identity(event).Increment(static_cast<double>(delta));
   }

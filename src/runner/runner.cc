@@ -350,7 +350,8 @@ absl::Status Runner::Commit() {
     if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));
     if (task->consumed.empty() && !task->store->HasPendingChanges()) continue;
     task->pending = task->store->PendingChanges(task->pipeline->engine().StreamTime(p));
-    for (const auto& r : task->pending) Send({changelog_topic_, p, r.key, r.value, {}});
+    // A deleted key ("") goes as a tombstone, so compaction forgets it.
+    for (const auto& r : task->pending) Send({changelog_topic_, p, r.key, r.value, {}, r.value.empty()});
   }
   absl::Status s = seams_.sink->Flush();
   if (!s.ok()) return HandleTransactionError(s, "");

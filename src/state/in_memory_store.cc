@@ -20,7 +20,11 @@ std::optional<std::string> InMemoryStateStore::ResolveIdentity(const std::string
 }
 
 void InMemoryStateStore::PutIdentity(const std::string& key, const std::string& account_id) {
-  identities_[key] = account_id;
+  if (account_id.empty()) {
+    identities_.erase(key);
+  } else {
+    identities_[key] = account_id;
+  }
 }
 
 void InMemoryStateStore::ForEachIdentity(

@@ -67,7 +67,7 @@ void PartitionStore::MarkDirty(const std::string& account_id) {
 
 std::optional<std::string> PartitionStore::ResolveIdentity(const std::string& key) {
   auto it = identities_.find(key);
-  if (it != identities_.end()) return it->second;
+  if (it != identities_.end()) return it->second.empty() ? std::nullopt : std::optional<std::string>(it->second);
   auto value = kv_->Get(IdentityStoreKey(key));
   if (!value.ok()) {
     if (error_.ok()) {
@@ -100,7 +100,7 @@ void PartitionStore::ForEachIdentity(
     if (!identities_.count(identity)) visit(identity, std::string(value));
   });
   for (const auto& [key, value] : identities_) {
-    if (key.compare(0, prefix.size(), prefix) == 0) visit(key, value);
+    if (!value.empty() && key.compare(0, prefix.size(), prefix) == 0) visit(key, value);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <tuple>
 
+#include "demandcenter/common/strings.h"
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
@@ -160,6 +161,17 @@ TEST_F(RunnerLoopTest, CommitsEachSignalsOutputsExactlyOnce) {
   ASSERT_TRUE(RunToEnd(*runner).ok());
   ExpectExactlyOnce();
   EXPECT_GT(runner->stats().transactions.load(), 10);  // one per 100 ms of (1 ms) records
+  // Deleted keys (the waiting lists late binding emptied) go to the
+  // changelog as tombstones, and only deleted keys do.
+  int64_t tombstones = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    for (const auto& [offset, m] : broker_.ReadCommitted("loop-state-changelog", p, 0)) {
+      EXPECT_EQ(m->tombstone, m->value.empty()) << m->key;
+      if (m->tombstone) EXPECT_EQ(m->key.rfind(StrCat("i/", p, "/w/"), 0), 0u) << m->key;
+      tombstones += m->tombstone;
+    }
+  }
+  EXPECT_GT(tombstones, 0);
   EXPECT_EQ(runner->stats().aborts.load(), 0);
   EXPECT_TRUE(source_->closed());
 }

@@ -94,6 +94,32 @@ TEST_P(PartitionStoreTest, RestoreAfterAnotherOwnerReplacesCachedState) {
   EXPECT_EQ(store->ReadCheckpoint().changelog_next, 5);
 }
 
+TEST_P(PartitionStoreTest, ADeletedIdentityIsGoneAndItsChangelogRecordIsEmpty) {
+  {
+    auto store = Open();
+    store->PutIdentity("0/e:ada@acme.example", "acct-1");
+    store->PutIdentity("0/c:ct-1", "acct-1");
+    ASSERT_TRUE(store->Commit(store->PendingChanges(0), Checkpoint{}).ok());
+    store->DeleteIdentity("0/e:ada@acme.example");
+    EXPECT_EQ(store->ResolveIdentity("0/e:ada@acme.example"), std::nullopt) << "gone before the commit";
+    std::vector<std::string> seen;
+    store->ForEachIdentity("0/", [&](const std::string& key, const std::string&) { seen.push_back(key); });
+    EXPECT_EQ(seen, std::vector<std::string>{"0/c:ct-1"});
+    auto changes = store->PendingChanges(0);
+    ASSERT_EQ(changes.size(), 2u);  // the deletion (sent as a tombstone), stream time
+    EXPECT_EQ(changes[0].key, "i/0/e:ada@acme.example");
+    EXPECT_EQ(changes[0].value, "");
+    ASSERT_TRUE(store->Commit(changes, Checkpoint{}).ok());
+  }
+  auto store = Open();
+  EXPECT_EQ(store->ResolveIdentity("0/e:ada@acme.example"), std::nullopt) << "gone from the store";
+  EXPECT_EQ(store->ResolveIdentity("0/c:ct-1"), "acct-1");
+  // A tombstone restored from the changelog deletes the key too.
+  store->ClearCache();
+  ASSERT_TRUE(store->ApplyRestored({{"i/0/c:ct-1", ""}}, Checkpoint{}).ok());
+  EXPECT_EQ(store->ResolveIdentity("0/c:ct-1"), std::nullopt);
+}
+
 TEST_P(PartitionStoreTest, CacheIsBoundedAfterCommit) {
   auto store = Open();
   for (int i = 0; i < 50; ++i) store->Insert(Account("acct-" + std::to_string(i), "aware"));

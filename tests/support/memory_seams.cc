@@ -190,7 +190,7 @@ absl::Status MemorySink::Begin() {
 void MemorySink::Send(const pipeline::OutRecord& r) {
   int32_t partition = r.partition >= 0 ? r.partition
                                        : PartitionForKey(r.key, broker_->Partitions(r.topic), Partitioner::kMurmur2);
-  MemoryBroker::Message m{r.key, r.value, r.headers, 0, 0};
+  MemoryBroker::Message m{r.key, r.value, r.headers, 0, 0, r.tombstone};
   int64_t offset = broker_->AppendInTxn(txn_, r.topic, partition, std::move(m));
   int64_t& last = acked_.try_emplace({r.topic, partition}, -1).first->second;
   last = std::max(last, offset);

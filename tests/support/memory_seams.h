@@ -33,6 +33,7 @@ class MemoryBroker {
     std::vector<std::pair<std::string, std::string>> headers;
     int64_t timestamp_ms = 0;
     int64_t txn = 0;  // 0: written outside any transaction
+    bool tombstone = false;  // a null value
   };
 
   void CreateTopic(const std::string& topic, int32_t partitions);

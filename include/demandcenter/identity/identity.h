@@ -61,6 +61,7 @@ struct IdentityCounters {
   int64_t by_domain = 0;
   int64_t conflicts = 0;  // links refused: the identifier belongs to another account
   int64_t blocked = 0;    // junk identifier values ignored
+  int64_t erased = 0;     // identifiers whose links privacy.erase removed
 
   IdentityCounters& operator+=(const IdentityCounters& o);
 };
@@ -83,6 +84,12 @@ class Resolver {
   // null) the links it refused.
   void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
              std::vector<std::string>* linked = nullptr, std::vector<Conflict>* conflicts = nullptr);
+
+  // privacy.erase: removes the links of the identifiers the signal names
+  // (its contact id, address and visitor id: what they resolve to, and the
+  // address's contact) on `partition`. Returns those identifiers ("c:…",
+  // "e:…", "a:…"), whose waiting signals go too.
+  std::vector<std::string> Erase(const v1::Signal& signal, int32_t partition);
 
   // The identifier an unresolved signal waits under: its first usable one
   // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).

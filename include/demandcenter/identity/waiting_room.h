@@ -30,6 +30,7 @@ struct WaitingCounters {
   int64_t parked = 0;
   int64_t released = 0;
   int64_t expired = 0;  // past the age or count bound: dead-lettered
+  int64_t erased = 0;   // dropped by privacy.erase, never sent anywhere
 };
 
 // Not thread safe; `config` and `store` must outlive it.
@@ -48,6 +49,10 @@ class WaitingRoom {
   // Removes and returns the signals that have waited longer than the age
   // bound at stream time `now_ms`.
   std::vector<v1::WaitingSignal> Expire(int32_t partition, int64_t now_ms);
+
+  // Drops the signals waiting under `identifier` (an erased person's):
+  // neither released nor dead-lettered. Returns how many.
+  int64_t Erase(int32_t partition, const std::string& identifier);
 
   // Signals waiting on `partition` now.
   int64_t Waiting(int32_t partition);

@@ -92,6 +92,10 @@ inline constexpr size_t kMaxAttributes = 64;
 // The type of a signal that only links identifiers (two or more of
 // account_id, contact_id, email, anonymous_id) for identity resolution.
 inline constexpr std::string_view kIdentityLinkType = "identity.link";
+// The type of a signal that erases a person: the links of its contact_id,
+// email and anonymous_id, and the signals waiting for them (one of the three
+// is required).
+inline constexpr std::string_view kPrivacyEraseType = "privacy.erase";
 
 struct DecodeOptions {
   // Largest accepted value, in bytes; larger values are rejected with
@@ -148,7 +152,8 @@ Reject DecodeSignal(std::string_view bytes, const DecodeOptions& options,
 //   type longer than kMaxTypeBytes, or not at least two non-empty
 //   dot-separated parts of [a-z0-9_-]              -> kBadType
 //   account_id, contact_id, email, anonymous_id all empty, or fewer than
-//   two of them on an identity.link signal         -> kMissingIdentity
+//   two of them on an identity.link signal, or none of contact_id, email,
+//   anonymous_id on a privacy.erase signal         -> kMissingIdentity
 //   a field over kMaxIdBytes / kMaxTextBytes, or more than kMaxAttributes
 //   attributes                                     -> kFieldTooLong
 Reject ValidateSignal(const v1::Signal& signal);

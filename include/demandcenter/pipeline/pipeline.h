@@ -80,6 +80,9 @@ class Pipeline {
   };
   Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options = {});
 
+  // A privacy.erase signal removes the links of the identifiers it names and
+  // the signals waiting for them (Resolver::Erase), and nothing else.
+  //
   // Decodes, validates and processes one record on record.partition (or
   // the partition its key maps to); appends its outputs to *out.
   Result Process(const Record& record, std::vector<outputs::Output>* out);

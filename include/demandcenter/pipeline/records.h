@@ -52,6 +52,9 @@ struct OutRecord {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A null value (`value` is ignored): on a compacted topic, the key's
+  // delete marker.
+  bool tombstone = false;
 };
 
 }  // namespace demandcenter::pipeline

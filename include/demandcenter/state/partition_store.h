@@ -34,6 +34,7 @@ struct Checkpoint {
 };
 
 // One changelog record: the store key and its new value (empty = deleted).
+// A changelog record; an empty value deletes the key (sent as a tombstone).
 struct ChangeRecord {
   std::string key;
   std::string value;

@@ -33,11 +33,14 @@ class StateStore {
   virtual void MarkDirty(const std::string& account_id) = 0;
 
   // Identity resolution: "c:<contact_id>", "e:<email>", "a:<anonymous_id>"
-  // -> account id.
+  // -> account id. Putting "" deletes the entry: ResolveIdentity then
+  // gives nullopt.
   virtual std::optional<std::string> ResolveIdentity(const std::string& key) = 0;
   virtual void PutIdentity(const std::string& key, const std::string& account_id) = 0;
+  // Removes an identity entry (a changelog tombstone on Kafka).
+  void DeleteIdentity(const std::string& key) { PutIdentity(key, ""); }
   // Visits every identity entry whose key starts with `prefix` (in no
-  // particular order; an entry whose value is "" is gone).
+  // particular order; deleted entries are not visited).
   virtual void ForEachIdentity(const std::string& prefix,
                                const std::function<void(const std::string& key, const std::string& value)>& visit) = 0;
 
