@@ -99,6 +99,19 @@ void Resolver::Refuse(std::string identifier, const char* linked_to, std::string
   if (conflicts != nullptr) conflicts->push_back({std::move(identifier), linked_to, std::move(kept), refused});
 }
 
+bool Resolver::LinkFirst(int32_t partition, const char* kind, const std::string& value, const char* linked_to,
+                         const std::string& to, bool moves, std::vector<Conflict>* conflicts) {
+  std::string key = IdentityKey(partition, kind, value);
+  auto known = store_->ResolveIdentity(key);
+  if (known && *known != to && !moves) {
+    // "ec:" links an address ("e:") to its contact.
+    Refuse(StrCat(kind[1] == 'c' ? "e:" : kind, value), linked_to, std::move(*known), to, conflicts);
+    return false;
+  }
+  if (!known || *known != to) store_->PutIdentity(key, to);
+  return true;
+}
+
 void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
                      std::vector<std::string>* linked, std::vector<Conflict>* conflicts) {
   if (resolution.how == How::kNone) return;
@@ -109,18 +122,11 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
   bool visitor_only = resolution.how == How::kDomain;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
     if (IsJunk(value) || (visitor_only && kind[0] != 'a')) return false;
-    std::string key = IdentityKey(partition, kind, value);
-    auto known = store_->ResolveIdentity(key);
-    if (!known) {
-      store_->PutIdentity(key, account);
-    } else if (*known != account) {
-      if (!crm_says || kind[0] != 'c') {
-        Refuse(StrCat(kind, value), "account", std::move(*known), account, conflicts);
-        return false;
-      }
-      store_->PutIdentity(key, account);
+    // The CRM moves a contact id; everything else keeps its first link.
+    bool moves = crm_says && kind[0] == 'c';
+    if (LinkFirst(partition, kind, value, "account", account, moves, conflicts) && linked != nullptr) {
+      linked->push_back(StrCat(kind, value));
     }
-    if (linked != nullptr) linked->push_back(StrCat(kind, value));
     return false;
   });
   if (visitor_only) return;
@@ -128,25 +134,12 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
   const std::string& contact = signal.contact_id();
   const std::string& email = signal.email();
   if (!contact.empty() && !email.empty() && !IsJunk(contact) && !IsJunk(email)) {
-    std::string key = IdentityKey(partition, "ec:", email);
-    auto known = store_->ResolveIdentity(key);
-    if (!known) {
-      store_->PutIdentity(key, contact);
-    } else if (*known != contact) {
-      Refuse(StrCat("e:", email), "contact", std::move(*known), contact, conflicts);
-    }
+    LinkFirst(partition, "ec:", email, "contact", contact, false, conflicts);
   }
   // A CRM account record names the account's domain.
   if (resolution.how == How::kCarried && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
     std::string domain = MappableDomain(signal.crm_activity().account_domain());
-    if (domain.empty()) return;
-    std::string key = IdentityKey(partition, "d:", domain);
-    auto known = store_->ResolveIdentity(key);
-    if (!known) {
-      store_->PutIdentity(key, account);
-    } else if (*known != account) {
-      Refuse(StrCat("d:", domain), "account", std::move(*known), account, conflicts);
-    }
+    if (!domain.empty()) LinkFirst(partition, "d:", domain, "account", account, false, conflicts);
   }
 }
 

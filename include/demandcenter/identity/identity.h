@@ -102,6 +102,10 @@ class Resolver {
   // The lower-cased domain of an address or CRM domain that may map to an
   // account: "" for junk, free-mail providers and what is not a domain.
   std::string MappableDomain(std::string_view domain) const;
+  // Links `kind`+`value` to `to` unless it is linked to another id and does
+  // not move (`moves`): then the link is refused. True when linked.
+  bool LinkFirst(int32_t partition, const char* kind, const std::string& value, const char* linked_to,
+                 const std::string& to, bool moves, std::vector<Conflict>* conflicts);
   // Records a refused link.
   void Refuse(std::string identifier, const char* linked_to, std::string kept, const std::string& refused,
               std::vector<Conflict>* conflicts);
