@@ -341,6 +341,7 @@ absl::StatusOr<AuditReport> AuditFiles(const config::Config& config, std::istrea
     }
     size_t topic_end = line.find('"', topic_at + 9);
     std::string topic = line.substr(topic_at + 9, topic_end - topic_at - 9);
+    if (topic == config.runtime.kafka.topics.identity_conflicts) continue;  // not a decision: nothing to check
     std::string value = line.substr(value_at + 8, line.size() - value_at - 9);
     v1::NextBestAction nba;
     v1::RoutingDecision routing;

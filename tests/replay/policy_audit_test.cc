@@ -112,6 +112,25 @@ TEST_F(PolicyAuditTest, CatchesEmailAfterUnsubscribeAndAnythingAfterDoNotContact
 // default config: replay writes JSON lines, and the audit reads them back
 // with the input signals. No output breaks the contact policy, and
 // `channel: auto` uses every branch.
+TEST(AuditFilesTest, IdentityConflictsInTheOutputsAreNotDecisionsToCheck) {
+  config::Config config = demandcenter::testing::DefaultConfig();
+  const std::string input =
+      R"({"event_id":"e1","occurred_at":"2026-03-02T09:00:00Z","type":"web.demo_request","account_id":"acct-1","anonymous_id":"anon-1"}
+{"event_id":"e2","occurred_at":"2026-03-02T09:05:00Z","type":"web.demo_request","account_id":"acct-2","anonymous_id":"anon-1"}
+)";
+  std::istringstream in(input);
+  std::stringstream out;
+  std::ostringstream errors;
+  ReplaySummary summary = Replay(config, in, out, errors, ReplayOptions{});
+  ASSERT_EQ(summary.identity.conflicts, 1);
+  ASSERT_NE(out.str().find(R"("topic":"identity.conflicts")"), std::string::npos);
+  std::istringstream signals_again(input);
+  absl::StatusOr<AuditReport> report = AuditFiles(config, signals_again, out);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->violations, 0);
+  EXPECT_GT(report->actions, 0);
+}
+
 TEST(GeneratedRunTest, HundredThousandSignalsHaveNoContactPolicyViolations) {
   config::Config config = testing::DefaultConfig();
   generate::GeneratorOptions options;
