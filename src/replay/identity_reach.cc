@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "demandcenter/common/strings.h"
+#include "demandcenter/ingest/decoder.h"
 
 namespace demandcenter::replay {
 
@@ -48,6 +49,7 @@ std::string IdentityReach::Domain(const std::string& address) const {
 }
 
 void IdentityReach::OnSignal(int64_t line, const v1::Signal& signal) {
+  if (signal.type() == ingest::kPrivacyEraseType) return;  // links nothing, reaches no account
   std::vector<int32_t> ids;
   if (!signal.account_id().empty()) ids.push_back(Node("A:" + signal.account_id()));
   if (Usable(signal.contact_id())) ids.push_back(Node("c:" + signal.contact_id()));
@@ -61,7 +63,10 @@ void IdentityReach::OnSignal(int64_t line, const v1::Signal& signal) {
     if (!d.empty()) Union(ids.front(), Node("d:" + d));
   }
   for (size_t i = 1; i < ids.size(); ++i) Union(ids[0], ids[i]);
-  if (signal.account_id().empty() && !ids.empty()) pending_[line] = {ids[0], kPending};
+  // identity.link signals only link: they are not signals to reach an account.
+  if (signal.account_id().empty() && !ids.empty() && signal.type() != ingest::kIdentityLinkType) {
+    pending_[line] = {ids[0], kPending};
+  }
 }
 
 void IdentityReach::Settle(int64_t line, State state) {

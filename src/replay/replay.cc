@@ -218,7 +218,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   out += StrCat("identity: resolved through a link=", s.identity.by_link, " by e-mail domain=", s.identity.by_domain,
                 " unresolved=", unresolved == s.rejects_by_reason.end() ? 0 : unresolved->second,
                 "; conflicting links refused (first kept)=", s.identity.conflicts,
-                "; junk identifiers ignored=", s.identity.blocked, '\n');
+                "; junk identifiers ignored=", s.identity.blocked, "; erased=", s.identity.erased, '\n');
   const ReachReport& r = s.reach;
   out += StrCat("identity reach: signals without an account_id=", r.identity_only, "; linked to an account anywhere in the stream=",
                 r.linkable, ", of which reached it=", r.linkable_reached, " (", Percent(r.linkable_reached, r.linkable),

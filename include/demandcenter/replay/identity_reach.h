@@ -23,7 +23,7 @@
 namespace demandcenter::replay {
 
 struct ReachReport {
-  int64_t identity_only = 0;     // signals without an account_id (duplicates aside)
+  int64_t identity_only = 0;     // signals without an account_id (duplicates, identity.link and privacy.erase aside)
   int64_t linkable = 0;          // ... whose identifiers the stream ties to an account
   int64_t linkable_reached = 0;  // ... of those, that reached their account
   int64_t reached = 0;           // all that reached an account
