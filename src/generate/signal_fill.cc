@@ -257,7 +257,8 @@ void SignalFiller::FillEmail(int32_t index, Account& a, const Spec& spec, int64_
   v1::Signal& s = signal_;
   s.set_source_system("marketo");
   // The e-mail platform knows the account of half of its engagement events
-  // (and of every reply, a milestone); the rest carry the address only.
+  // (and of the journey's milestones, its reply among them); the rest carry
+  // the address only.
   if (spec.milestone || !(a.flags & kFlagNamed) || a.rng.Chance(0.5)) s.set_account_id(AccountId(index));
   s.set_email(Email(index, a, spec.contact));
   v1::EmailEngagement* e = s.mutable_email_engagement();
