@@ -30,9 +30,28 @@ void ForEachIdentifier(const v1::Signal& signal, Visit visit) {
 
 }  // namespace
 
-Resolver::Resolver(const config::IdentityConfig& config, state::StateStore* store) : config_(config), store_(store) {
+IdentifierRules::IdentifierRules(const config::IdentityConfig& config) : config_(config) {
   for (const auto& value : config.blocklist) longest_blocked_ = std::max(longest_blocked_, value.size());
 }
+
+bool IdentifierRules::IsJunk(const std::string& value) const {
+  // Ids are mostly longer than any blocklisted value: no lower-cased copy.
+  return value.size() <= longest_blocked_ && config_.blocklist.count(absl::AsciiStrToLower(value)) > 0;
+}
+
+std::string IdentifierRules::MappableDomain(std::string_view domain) const {
+  std::string d(domain);
+  absl::AsciiStrToLower(&d);
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.find('.') == std::string::npos || d.find('@') != std::string::npos || config_.free_mail.count(d) ||
+      IsJunk(d)) {
+    return "";
+  }
+  return d;
+}
+
+Resolver::Resolver(const config::IdentityConfig& config, state::StateStore* store)
+    : config_(config), store_(store), rules_(config) {}
 
 IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
   by_link += o.by_link;
@@ -43,26 +62,10 @@ IdentityCounters& IdentityCounters::operator+=(const IdentityCounters& o) {
   return *this;
 }
 
-bool Resolver::IsJunk(const std::string& value) const {
-  // Ids are mostly longer than any blocklisted value: no lower-cased copy.
-  return value.size() <= longest_blocked_ && config_.blocklist.count(absl::AsciiStrToLower(value)) > 0;
-}
-
 bool Resolver::Blocked(const std::string& value) {
   if (!IsJunk(value)) return false;
   ++counters_.blocked;
   return true;
-}
-
-std::string Resolver::MappableDomain(std::string_view domain) const {
-  std::string d(domain);
-  absl::AsciiStrToLower(&d);
-  while (!d.empty() && d.back() == '.') d.pop_back();
-  if (d.find('.') == std::string::npos || d.find('@') != std::string::npos || config_.free_mail.count(d) ||
-      IsJunk(d)) {
-    return "";
-  }
-  return d;
 }
 
 Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
@@ -80,7 +83,7 @@ Resolution Resolver::Resolve(const v1::Signal& signal, int32_t partition) {
   const std::string& email = signal.email();
   size_t at = email.rfind('@');
   if (at == std::string::npos || IsJunk(email)) return r;
-  std::string domain = MappableDomain(std::string_view(email).substr(at + 1));
+  std::string domain = rules_.MappableDomain(std::string_view(email).substr(at + 1));
   if (domain.empty()) return r;
   if (auto it = config_.domains.find(domain); it != config_.domains.end()) {
     r = {it->second, How::kDomain};
@@ -138,7 +141,7 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
   }
   // A CRM account record names the account's domain.
   if (resolution.how == How::kCarried && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
-    std::string domain = MappableDomain(signal.crm_activity().account_domain());
+    std::string domain = rules_.MappableDomain(signal.crm_activity().account_domain());
     if (!domain.empty()) LinkFirst(partition, "d:", domain, "account", account, false, conflicts);
   }
 }

@@ -1,13 +1,11 @@
 // IdentityReach: a union-find over the stream's identifiers and accounts.
 #include "demandcenter/replay/identity_reach.h"
 
-#include "absl/strings/ascii.h"
-#include "demandcenter/common/strings.h"
 #include "demandcenter/ingest/decoder.h"
 
 namespace demandcenter::replay {
 
-IdentityReach::IdentityReach(const config::IdentityConfig& config) : config_(config) {
+IdentityReach::IdentityReach(const config::IdentityConfig& config) : rules_(config) {
   for (const auto& [domain, account] : config.domains) Union(Node("d:" + domain), Node("A:" + account));
 }
 
@@ -36,16 +34,11 @@ void IdentityReach::Union(int32_t a, int32_t b) {
   has_account_[a] = has_account_[a] || has_account_[b];
 }
 
-bool IdentityReach::Usable(const std::string& value) const {
-  return !value.empty() && config_.blocklist.count(absl::AsciiStrToLower(value)) == 0;
-}
+bool IdentityReach::Usable(const std::string& value) const { return !value.empty() && !rules_.IsJunk(value); }
 
 std::string IdentityReach::Domain(const std::string& address) const {
   size_t at = address.rfind('@');
-  if (at == std::string::npos) return "";
-  std::string domain = absl::AsciiStrToLower(address.substr(at + 1));
-  while (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return domain.find('.') == std::string::npos || config_.free_mail.count(domain) ? "" : domain;
+  return at == std::string::npos ? "" : rules_.MappableDomain(std::string_view(address).substr(at + 1));
 }
 
 void IdentityReach::OnSignal(int64_t line, const v1::Signal& signal) {
@@ -59,7 +52,7 @@ void IdentityReach::OnSignal(int64_t line, const v1::Signal& signal) {
   }
   if (Usable(signal.anonymous_id())) ids.push_back(Node("a:" + signal.anonymous_id()));
   if (!signal.account_id().empty() && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
-    std::string d = Domain(StrCat("@", signal.crm_activity().account_domain()));
+    std::string d = rules_.MappableDomain(signal.crm_activity().account_domain());
     if (!d.empty()) Union(ids.front(), Node("d:" + d));
   }
   for (size_t i = 1; i < ids.size(); ++i) Union(ids[0], ids[i]);

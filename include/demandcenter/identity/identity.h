@@ -66,6 +66,22 @@ struct IdentityCounters {
   IdentityCounters& operator+=(const IdentityCounters& o);
 };
 
+// Which identifier values and domains identity may use: junk values
+// (identity.blocklist, compared lower-case) never, and an e-mail domain only
+// when it may map to an account. `config` must outlive it.
+class IdentifierRules {
+ public:
+  explicit IdentifierRules(const config::IdentityConfig& config);
+  bool IsJunk(const std::string& value) const;
+  // The lower-cased domain of an address or CRM domain that may map to an
+  // account: "" for junk, free-mail providers and what is not a domain.
+  std::string MappableDomain(std::string_view domain) const;
+
+ private:
+  const config::IdentityConfig& config_;
+  size_t longest_blocked_ = 0;
+};
+
 // Not thread safe; `config` and `store` must outlive the resolver.
 class Resolver {
  public:
@@ -98,10 +114,7 @@ class Resolver {
   const IdentityCounters& counters() const { return counters_; }
 
  private:
-  bool IsJunk(const std::string& value) const;
-  // The lower-cased domain of an address or CRM domain that may map to an
-  // account: "" for junk, free-mail providers and what is not a domain.
-  std::string MappableDomain(std::string_view domain) const;
+  bool IsJunk(const std::string& value) const { return rules_.IsJunk(value); }
   // Links `kind`+`value` to `to` unless it is linked to another id and does
   // not move (`moves`): then the link is refused. True when linked.
   bool LinkFirst(int32_t partition, const char* kind, const std::string& value, const char* linked_to,
@@ -114,7 +127,7 @@ class Resolver {
 
   const config::IdentityConfig& config_;
   state::StateStore* store_;
-  size_t longest_blocked_ = 0;
+  IdentifierRules rules_;
   IdentityCounters counters_;
 };
 

@@ -8,7 +8,8 @@
 // figure to watch; the rest never had an account to reach.
 //
 // Takes: every decoded signal (by its line), and what became of the
-// identity-only ones. Gives: a ReachReport. Depends on: the identity config.
+// identity-only ones. Gives: a ReachReport. Depends on: the identity config
+// and its rules for usable identifiers and domains (identity::IdentifierRules).
 #ifndef DEMANDCENTER_REPLAY_IDENTITY_REACH_H_
 #define DEMANDCENTER_REPLAY_IDENTITY_REACH_H_
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "demandcenter/config/decision_config.h"
+#include "demandcenter/identity/identity.h"
 #include "demandcenter/v1/signal.pb.h"
 
 namespace demandcenter::replay {
@@ -60,7 +62,7 @@ class IdentityReach {
   bool Usable(const std::string& value) const;
   std::string Domain(const std::string& address) const;
 
-  const config::IdentityConfig& config_;
+  identity::IdentifierRules rules_;
   std::unordered_map<std::string, int32_t> nodes_;
   std::vector<int32_t> parent_;
   std::vector<bool> has_account_;  // by root
