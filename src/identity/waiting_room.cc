@@ -25,7 +25,7 @@ WaitingRoom::Partition& WaitingRoom::Load(int32_t partition) {
   std::string prefix = Prefix(partition);
   v1::WaitingList list;
   store_->ForEachIdentity(prefix, [&](const std::string& key, const std::string& value) {
-    if (value.empty() || !list.ParseFromString(value) || list.signals_size() == 0) return;
+    if (!list.ParseFromString(value) || list.signals_size() == 0) return;
     std::string identifier = key.substr(prefix.size());
     int64_t oldest = EventTime(list.signals(0));
     p.by_oldest.emplace(oldest, identifier);
@@ -38,7 +38,7 @@ WaitingRoom::Partition& WaitingRoom::Load(int32_t partition) {
 v1::WaitingList WaitingRoom::Read(int32_t partition, const std::string& identifier) {
   v1::WaitingList list;
   auto value = store_->ResolveIdentity(StrCat(Prefix(partition), identifier));
-  if (value && !value->empty()) list.ParseFromString(*value);
+  if (value) list.ParseFromString(*value);
   return list;
 }
 
@@ -83,7 +83,7 @@ std::vector<v1::WaitingSignal> WaitingRoom::Park(int32_t partition, const std::s
   return out;
 }
 
-std::vector<v1::WaitingSignal> WaitingRoom::Release(int32_t partition, const std::string& identifier) {
+std::vector<v1::WaitingSignal> WaitingRoom::Take(int32_t partition, const std::string& identifier) {
   Partition& p = Load(partition);
   if (!p.oldest_of.count(identifier)) return {};
   v1::WaitingList list = Read(partition, identifier);
@@ -91,6 +91,11 @@ std::vector<v1::WaitingSignal> WaitingRoom::Release(int32_t partition, const std
                                      std::make_move_iterator(list.mutable_signals()->end()));
   Write(partition, identifier, v1::WaitingList());
   p.waiting -= static_cast<int64_t>(out.size());
+  return out;
+}
+
+std::vector<v1::WaitingSignal> WaitingRoom::Release(int32_t partition, const std::string& identifier) {
+  std::vector<v1::WaitingSignal> out = Take(partition, identifier);
   counters_.released += static_cast<int64_t>(out.size());
   return out;
 }
@@ -114,10 +119,9 @@ std::vector<v1::WaitingSignal> WaitingRoom::Expire(int32_t partition, int64_t no
 }
 
 int64_t WaitingRoom::Erase(int32_t partition, const std::string& identifier) {
-  std::vector<v1::WaitingSignal> gone = Release(partition, identifier);
-  counters_.released -= static_cast<int64_t>(gone.size());
-  counters_.erased += static_cast<int64_t>(gone.size());
-  return static_cast<int64_t>(gone.size());
+  auto gone = static_cast<int64_t>(Take(partition, identifier).size());
+  counters_.erased += gone;
+  return gone;
 }
 
 int64_t WaitingRoom::Waiting(int32_t partition) { return Load(partition).waiting; }

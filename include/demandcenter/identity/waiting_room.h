@@ -67,6 +67,8 @@ class WaitingRoom {
     int64_t waiting = 0;
   };
   Partition& Load(int32_t partition);
+  // Removes and returns the signals waiting under `identifier`, uncounted.
+  std::vector<v1::WaitingSignal> Take(int32_t partition, const std::string& identifier);
   v1::WaitingList Read(int32_t partition, const std::string& identifier);
   void Write(int32_t partition, const std::string& identifier, const v1::WaitingList& list);
 
