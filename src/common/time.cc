@@ -1,5 +1,6 @@
 #include "demandcenter/common/time.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "demandcenter/common/rfc3339.h"
@@ -12,6 +13,11 @@ int64_t ToMillis(const google::protobuf::Timestamp& ts) {
 }
 
 google::protobuf::Timestamp FromMillis(int64_t ms) {
+  // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: what a Timestamp
+  // (and RFC 3339) can hold.
+  constexpr int64_t kMinMs = -62135596800LL * kMillisPerSecond;
+  constexpr int64_t kMaxMs = 253402300799LL * kMillisPerSecond + 999;
+  ms = std::clamp(ms, kMinMs, kMaxMs);
   google::protobuf::Timestamp ts;
   int64_t seconds = ms / kMillisPerSecond;
   int64_t rem = ms % kMillisPerSecond;

@@ -37,7 +37,7 @@ void ParseSections(YamlReader& reader, const YAML::Node& root, std::string_view 
   reader.ExpectMap(root, "the config",
                    {"application_id", "rules_version", "journey", "scoring", "committee", "rules",
                     "pools", "arbitration", "contact_policy", "routing", "sla", "feedback",
-                    "experiments", "identity", "kafka", "state", "http"});
+                    "experiments", "identity", "event_time", "kafka", "state", "http"});
   if (auto n = root["application_id"]) {
     if (auto s = reader.String(n, "application_id")) whole->runtime.application_id = *s;
   }
@@ -62,6 +62,9 @@ void ParseSections(YamlReader& reader, const YAML::Node& root, std::string_view 
   if (auto n = root["feedback"]) internal::ParseFeedback(reader, n, &config);
   if (auto n = root["experiments"]) internal::ParseExperiments(reader, n, &config);
   if (auto n = root["identity"]) internal::ParseIdentity(reader, n, &config);
+  // Unset, the lateness bound follows a shorter dedup window.
+  config.event_time.max_late_ms = std::min(config.event_time.max_late_ms, config.dedup_window_ms);
+  if (auto n = root["event_time"]) internal::ParseEventTime(reader, n, &config);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
 #include "src/config/section_parsers.h"
 
 namespace demandcenter::config::internal {
@@ -54,6 +55,25 @@ void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* c
                                          "' is a free-mail provider (identity.free_mail); its addresses are people's own"));
       } else {
         identity.domains[domain] = *account;
+      }
+    }
+  }
+}
+
+void ParseEventTime(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
+  if (!reader.ExpectMap(node, "event_time", {"max_ahead", "max_late"})) return;
+  EventTimeConfig& t = config->event_time;
+  if (auto n = node["max_ahead"]) {
+    if (auto d = reader.Duration(n, "event_time.max_ahead")) t.max_ahead_ms = *d;
+  }
+  if (auto n = node["max_late"]) {
+    if (auto d = reader.Duration(n, "event_time.max_late")) {
+      if (*d > config->dedup_window_ms) {
+        reader.Error(n, StrCat("event_time.max_late (", FormatDuration(*d), ") is longer than state.dedup_window (",
+                               FormatDuration(config->dedup_window_ms),
+                               "): a re-sent signal older than the window would count twice"));
+      } else {
+        t.max_late_ms = *d;
       }
     }
   }

@@ -57,6 +57,9 @@ void ParseRouting(YamlReader& reader, const YAML::Node& node, DecisionConfig* co
 void ParseSla(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
 // identity: blocklist, domains, free_mail.
 void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
+// event_time: max_ahead, max_late (parse_identity.cc: when a signal is
+// believed, next to whom it belongs to).
+void ParseEventTime(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
 void ParseFeedback(YamlReader& reader, const YAML::Node& node, DecisionConfig* config);
 
 // experiments (parse_experiments.cc). Needs the rules parsed: it marks each

@@ -155,7 +155,9 @@ class EmbeddedKafka {
 };
 
 // Produces generated journeys into the signal topics at `options.rate` per
-// second until `producing` turns false.
+// second until `producing` turns false. Simulated time runs far ahead of the
+// wall clock, so each record is stamped with its simulated time (as a sender
+// does with its own clock), or the engine would refuse it as EVENT_TIME_AHEAD.
 void ProduceJourneys(const config::Config& config, const DemoOptions& options, const std::string& bootstrap,
                      const std::atomic<bool>& producing) {
   char err[512];
@@ -187,7 +189,8 @@ void ProduceJourneys(const config::Config& config, const DemoOptions& options, c
     std::string topic = TopicForType(config.runtime.kafka.topics, r.value);
     while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                              RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+                             RD_KAFKA_V_TIMESTAMP(r.occurred_ms), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
            producing.load()) {
       rd_kafka_poll(producer, 10);
     }

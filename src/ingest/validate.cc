@@ -174,6 +174,8 @@ std::string_view RejectCodeName(RejectCode code) {
     case RejectCode::kMissingIdentity: return "MISSING_IDENTITY";
     case RejectCode::kFieldTooLong: return "FIELD_TOO_LONG";
     case RejectCode::kUnresolvedAccount: return "UNRESOLVED_ACCOUNT";
+    case RejectCode::kEventTimeAhead: return "EVENT_TIME_AHEAD";
+    case RejectCode::kEventTimeLate: return "EVENT_TIME_LATE";
   }
   return "UNKNOWN";
 }

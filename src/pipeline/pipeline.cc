@@ -19,6 +19,9 @@ constexpr char kUnresolvedMessage[] =
 // and decisions never see them.
 bool LinksOnly(const v1::Signal& signal) { return signal.type() == ingest::kIdentityLinkType; }
 
+// A privacy.erase changes no clock and is honoured at any event time.
+bool ClockFree(const v1::Signal& signal) { return signal.type() == ingest::kPrivacyEraseType; }
+
 outputs::Output ConflictOutput(const identity::Conflict& c, const v1::Signal& signal, const std::string& account_id) {
   v1::IdentityConflict m;
   m.set_conflict_id(DeterministicId("idc", {signal.event_id(), c.identifier, c.linked_to}));
@@ -68,6 +71,25 @@ ingest::Reject Pipeline::Decode(std::string_view bytes, v1::Signal* signal) cons
   return ingest::DecodeSignal(bytes, options_.decode, signal);
 }
 
+ingest::Reject Pipeline::CheckAhead(const v1::Signal& signal, int64_t record_ms) const {
+  int64_t at_ms = ToMillis(signal.occurred_at());
+  if (record_ms <= 0 || at_ms - record_ms <= config_.event_time.max_ahead_ms || ClockFree(signal)) return {};
+  return {ingest::RejectCode::kEventTimeAhead,
+          StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(at_ms - record_ms),
+                 " after the record's own timestamp ", FormatTime(record_ms), "; the limit is event_time.max_ahead (",
+                 FormatDuration(config_.event_time.max_ahead_ms), ")")};
+}
+
+ingest::Reject Pipeline::CheckLate(const v1::Signal& signal, int32_t partition) const {
+  int64_t at_ms = ToMillis(signal.occurred_at());
+  int64_t stream_ms = engine_.StreamTime(partition);
+  if (stream_ms <= 0 || stream_ms - at_ms <= config_.event_time.max_late_ms || ClockFree(signal)) return {};
+  return {ingest::RejectCode::kEventTimeLate,
+          StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(stream_ms - at_ms),
+                 " before the partition's stream time ", FormatTime(stream_ms), "; the limit is event_time.max_late (",
+                 FormatDuration(config_.event_time.max_late_ms), ")")};
+}
+
 Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out) {
   ingest::Reject reject = Decode(record.value, &signal_);
   if (!reject.ok()) {
@@ -87,6 +109,12 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   if (signal.type() == ingest::kPrivacyEraseType) {
     // The person's links and waiting signals go; nothing else sees it.
     for (const auto& identifier : identities_.Erase(signal, partition)) waiting_.Erase(partition, identifier);
+    return r;
+  }
+  r.reject = CheckAhead(signal, source == nullptr ? 0 : source->timestamp_ms);
+  if (r.reject.ok()) r.reject = CheckLate(signal, partition);
+  if (!r.reject.ok()) {
+    r.outcome = Outcome::kRejected;
     return r;
   }
   identity::Resolution resolution = identities_.Resolve(signal, partition);

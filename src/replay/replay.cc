@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <optional>
 #include <memory>
 
 #include "absl/strings/str_join.h"
@@ -10,6 +12,7 @@
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
+#include "demandcenter/replay/line_clock.h"
 #include "demandcenter/state/state_store.h"
 #include "demandcenter/v1/routing.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -80,129 +83,203 @@ Tally TallyOf(const std::vector<std::string>& ids, const std::map<std::string, i
   return t;
 }
 
-}  // namespace
+// One replay: the pipeline and each partition's input merge, the audit,
+// the reach, the output buffer and the summary. The reading loop hands it
+// lines in file order.
+class Bench {
+ public:
+  Bench(const config::Config& config, const ReplayOptions& options, std::ostream& out, std::ostream& errors)
+      : pipe_(config.decision, &store_, {options.decode, options.partitions}),
+        audit_(config.decision),
+        reach_(config.decision.identity),
+        encoder_(pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics)),
+        topics_(config.runtime.kafka.topics),
+        out_(out),
+        errors_(errors) {
+    for (int32_t p = 0; p < std::max(1, options.partitions.partitions); ++p) merges_.emplace_back(topics_.size());
+  }
 
-ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostream& out,
-                     std::ostream& errors, const ReplayOptions& options) {
-  ReplaySummary summary;
-  state::InMemoryStateStore store;
-  pipeline::Pipeline pipe(config.decision, &store, {options.decode, options.partitions});
-  PolicyAudit audit(config.decision);
-  IdentityReach reach(config.decision.identity);
-  pipeline::OutputEncoder encoder = pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics);
+  ReplaySummary& summary() { return summary_; }
+
+  void Reject(int64_t line, std::string_view code, const std::string& message) {
+    ++summary_.rejected;
+    ++summary_.rejects_by_reason[std::string(code)];
+    errors_ << "line " << line << ": " << code << ": " << message << '\n';
+  }
+
+  // Decodes a signal line and queues it (a line that does not decode is
+  // reported at once).
+  void AddSignal(const std::string& line, int64_t line_no) {
+    std::unique_ptr<pipeline::PendingRecord> item = merges_[0].Take();
+    ingest::Reject bad = pipe_.Decode(line, &item->signal);
+    if (!bad.ok()) {
+      Reject(line_no, ingest::RejectCodeName(bad.code), bad.message);
+      merges_[0].Release(std::move(item));
+      return;
+    }
+    item->record.offset = line_no;
+    reach_.OnSignal(line_no, item->signal);
+    item->event_time_ms = ToMillis(item->signal.occurred_at());
+    item->record.partition = pipe_.PartitionOf(item->signal);
+    clock_.Add(item->event_time_ms);
+    queued_.push_back({std::move(item), "", line_no});
+    Advance(/*input_ended=*/false);
+  }
+
+  void AddPoolUpdate(const std::string& line, int64_t line_no) { queued_.push_back({nullptr, line, line_no}); }
+
+  // Processes what is still queued and fills in the summary.
+  void Finish() {
+    Advance(/*input_ended=*/true);
+    DrainAll();
+    out_ << buffer_;
+    const outputs::DecisionCounters& c = pipe_.engine().counters();
+    summary_.applied = c.applied;
+    summary_.duplicates = c.duplicates;
+    summary_.timers_fired = c.timers_fired;
+    for (int k = 0; k < outputs::kOutputKinds; ++k) {
+      summary_.outputs_by_kind[std::string(outputs::OutputKindName(static_cast<outputs::OutputKind>(k)))] = c.outputs[k];
+    }
+    // The pipeline, not the core, reports conflicts: one output each.
+    summary_.outputs_by_kind[std::string(outputs::OutputKindName(outputs::OutputKind::kIdentityConflict))] =
+        pipe_.identity_counters().conflicts;
+    summary_.emitted_by_rule = c.emitted_by_rule;
+    summary_.transitions_by_id = c.transitions_by_id;
+    summary_.counters = c;
+    summary_.identity = pipe_.identity_counters();
+    summary_.waiting = pipe_.waiting_counters();
+    for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) summary_.still_waiting += pipe_.Waiting(p);
+    summary_.audit = audit_.Finish();
+    summary_.reach = reach_.Finish();
+  }
+
+ private:
+  // A signal line waiting for its stamp (LineClock), or a pool update
+  // waiting for the signals before it.
+  struct Queued {
+    std::unique_ptr<pipeline::PendingRecord> item;  // null: a pool update
+    std::string pool_update;
+    int64_t line = 0;
+  };
+
+  // Stamps the queued signals whose neighbours are known and hands them to
+  // their partition's merge; applies the pool updates they reach.
+  void Advance(bool input_ended) {
+    for (; !queued_.empty(); queued_.pop_front()) {
+      Queued& q = queued_.front();
+      if (q.item == nullptr) {
+        DrainAll();  // an update applies after every signal before it
+        absl::Status applied = ApplyPoolUpdateLine(q.pool_update, &pool_line_, &pipe_.engine());
+        if (applied.ok()) {
+          ++summary_.pool_updates;
+        } else {
+          Reject(q.line, "BAD_POOL_UPDATE", std::string(applied.message()));
+        }
+        continue;
+      }
+      std::optional<int64_t> stamp = clock_.Next(input_ended);
+      if (!stamp) return;
+      q.item->record.timestamp_ms = *stamp;
+      q.item->reject = pipe_.CheckAhead(q.item->signal, *stamp);
+      int32_t partition = q.item->record.partition;
+      size_t topic = topics_.IndexOfType(q.item->signal.type());
+      q.item->record.topic = topics_.name(topic);
+      merges_[partition].Push(topic, std::move(q.item));
+      Drain(partition, /*input_ended=*/false);
+    }
+  }
+
   // Each partition's signal topics, merged by event time as a task merges
   // them (pipeline/input_merge.h): a signal waits until every topic of its
   // partition has a later one, or the input ends.
-  pipeline::SignalTopics topics(config.runtime.kafka.topics);
-  std::vector<pipeline::InputMerge> merges;
-  for (int32_t p = 0; p < std::max(1, options.partitions.partitions); ++p) merges.emplace_back(topics.size());
-  std::vector<outputs::Output> outputs;
-  std::string buffer;
-  auto reject = [&](int64_t line, std::string_view code, const std::string& message) {
-    ++summary.rejected;
-    ++summary.rejects_by_reason[std::string(code)];
-    errors << "line " << line << ": " << code << ": " << message << '\n';
-  };
-  auto apply = [&](int32_t partition, const pipeline::PendingRecord& item) {
+  void Drain(int32_t partition, bool input_ended) {
+    pipeline::InputMerge& merge = merges_[partition];
+    while (auto topic = merge.Next([&](size_t) { return input_ended; })) {
+      std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*topic);
+      Apply(partition, *item);
+      merge.Release(std::move(item));
+    }
+  }
+  void DrainAll() {
+    for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) Drain(p, /*input_ended=*/true);
+  }
+
+  void Apply(int32_t partition, const pipeline::PendingRecord& item) {
+    if (!item.reject.ok()) {  // checked before the merge
+      Reject(item.record.offset, ingest::RejectCodeName(item.reject.code), item.reject.message);
+      reach_.DeadLettered(item.record.offset);
+      return;
+    }
     pipeline::Record source = item.record.View();
-    pipeline::Result result = pipe.ProcessSignal(item.signal, partition, &outputs, &source);
+    pipeline::Result result = pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
     switch (result.outcome) {
       case pipeline::Outcome::kRejected:
-        reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
-        reach.DeadLettered(item.record.offset);
+        Reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
+        reach_.DeadLettered(item.record.offset);
         break;
-      case pipeline::Outcome::kApplied: reach.Reached(item.record.offset); break;
-      case pipeline::Outcome::kDuplicate: reach.Duplicate(item.record.offset); break;
+      case pipeline::Outcome::kApplied: reach_.Reached(item.record.offset); break;
+      case pipeline::Outcome::kDuplicate: reach_.Duplicate(item.record.offset); break;
       case pipeline::Outcome::kWaiting: break;
     }
-    for (int64_t line : result.released) reach.Reached(line);
+    for (int64_t line : result.released) reach_.Reached(line);
     for (const auto& late : result.late_rejects) {
-      reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
-      reach.DeadLettered(late.waiting.offset());
+      Reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
+      reach_.DeadLettered(late.waiting.offset());
     }
     // The audit sees the signal after the timer outputs it set off and
     // before its own outputs (a rejected or waiting signal has none).
     bool fed = result.outcome == pipeline::Outcome::kRejected || result.outcome == pipeline::Outcome::kWaiting;
-    for (const auto& o : outputs) {
+    for (const auto& o : outputs_) {
       if (!fed && FirstTrigger(o) == item.signal.event_id()) {
-        audit.OnSignal(item.signal);
+        audit_.OnSignal(item.signal);
         fed = true;
       }
-      audit.OnOutput(o);
-      buffer += encoder.JsonLine(o);
-      buffer += '\n';
+      audit_.OnOutput(o);
+      buffer_ += encoder_.JsonLine(o);
+      buffer_ += '\n';
     }
-    if (!fed) audit.OnSignal(item.signal);
-    outputs.clear();
-    if (buffer.size() > (1 << 20)) {
-      out << buffer;
-      buffer.clear();
+    if (!fed) audit_.OnSignal(item.signal);
+    outputs_.clear();
+    if (buffer_.size() > (1 << 20)) {
+      out_ << buffer_;
+      buffer_.clear();
     }
-  };
-  auto drain = [&](int32_t partition, bool input_ended) {
-    pipeline::InputMerge& merge = merges[partition];
-    while (auto topic = merge.Next([&](size_t) { return input_ended; })) {
-      std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*topic);
-      apply(partition, *item);
-      merge.Release(std::move(item));
-    }
-  };
-  auto drain_all = [&] {
-    for (int32_t p = 0; p < static_cast<int32_t>(merges.size()); ++p) drain(p, /*input_ended=*/true);
-  };
-  v1::PoolUpdateLine pool_line;
+  }
+
+  ReplaySummary summary_;
+  state::InMemoryStateStore store_;
+  pipeline::Pipeline pipe_;
+  PolicyAudit audit_;
+  IdentityReach reach_;
+  pipeline::OutputEncoder encoder_;
+  pipeline::SignalTopics topics_;
+  std::vector<pipeline::InputMerge> merges_;
+  std::deque<Queued> queued_;
+  LineClock clock_;
+  v1::PoolUpdateLine pool_line_;
+  std::vector<outputs::Output> outputs_;
+  std::string buffer_;
+  std::ostream& out_;
+  std::ostream& errors_;
+};
+
+}  // namespace
+
+ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostream& out,
+                     std::ostream& errors, const ReplayOptions& options) {
+  Bench bench(config, options, out, errors);
+  ReplaySummary& summary = bench.summary();
   std::string line;
   while (std::getline(in, line)) {
     ++summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (IsPoolUpdateLine(line)) {
-      // An update applies after every signal before it.
-      drain_all();
-      absl::Status applied = ApplyPoolUpdateLine(line, &pool_line, &pipe.engine());
-      if (!applied.ok()) {
-        reject(summary.lines, "BAD_POOL_UPDATE", std::string(applied.message()));
-        continue;
-      }
-      ++summary.pool_updates;
-      continue;
+      bench.AddPoolUpdate(line, summary.lines);
+    } else {
+      bench.AddSignal(line, summary.lines);
     }
-    std::unique_ptr<pipeline::PendingRecord> item = merges[0].Take();
-    ingest::Reject bad = pipe.Decode(line, &item->signal);
-    if (!bad.ok()) {
-      reject(summary.lines, ingest::RejectCodeName(bad.code), bad.message);
-      merges[0].Release(std::move(item));
-      continue;
-    }
-    item->record.offset = summary.lines;
-    reach.OnSignal(summary.lines, item->signal);
-    item->event_time_ms = ToMillis(item->signal.occurred_at());
-    int32_t partition = pipe.PartitionOf(item->signal);
-    size_t topic = topics.IndexOfType(item->signal.type());
-    item->record.topic = topics.name(topic);
-    item->record.partition = partition;
-    merges[partition].Push(topic, std::move(item));
-    drain(partition, /*input_ended=*/false);
   }
-  drain_all();
-  out << buffer;
-  const outputs::DecisionCounters& c = pipe.engine().counters();
-  summary.applied = c.applied;
-  summary.duplicates = c.duplicates;
-  summary.timers_fired = c.timers_fired;
-  for (int k = 0; k < outputs::kOutputKinds; ++k) {
-    summary.outputs_by_kind[std::string(outputs::OutputKindName(static_cast<outputs::OutputKind>(k)))] = c.outputs[k];
-  }
-  // The pipeline, not the core, reports conflicts: one output each.
-  summary.outputs_by_kind[std::string(outputs::OutputKindName(outputs::OutputKind::kIdentityConflict))] =
-      pipe.identity_counters().conflicts;
-  summary.emitted_by_rule = c.emitted_by_rule;
-  summary.transitions_by_id = c.transitions_by_id;
-  summary.counters = c;
-  summary.identity = pipe.identity_counters();
-  summary.waiting = pipe.waiting_counters();
-  for (int32_t p = 0; p < static_cast<int32_t>(merges.size()); ++p) summary.still_waiting += pipe.Waiting(p);
-  summary.audit = audit.Finish();
-  summary.reach = reach.Finish();
+  bench.Finish();
   return summary;
 }
 

@@ -235,6 +235,7 @@ void Runner::Buffer(const pipeline::Record& record) {
   std::unique_ptr<pipeline::PendingRecord> item = task.merge->Take();
   item->record.Assign(record);
   item->reject = task.pipeline->Decode(record.value, &item->signal);
+  if (item->reject.ok()) item->reject = task.pipeline->CheckAhead(item->signal, record.timestamp_ms);
   if (item->reject.ok()) item->event_time_ms = ToMillis(item->signal.occurred_at());
   task.merge->Push(*topic, std::move(item));
 }

@@ -36,6 +36,13 @@ TEST(TimeFormatTest, RoundTripsMillis) {
   EXPECT_EQ(ToMillis(FromMillis(-1)), -1);
 }
 
+TEST(TimeFormatTest, TimestampsStayWithinWhatATimestampCanHold) {
+  int64_t last = 253402300799999;  // 9999-12-31T23:59:59.999Z
+  EXPECT_EQ(ToMillis(FromMillis(last + 30 * kMillisPerDay)), last);
+  EXPECT_EQ(FormatTime(last + 1), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTime(INT64_MIN / 2), "0001-01-01T00:00:00Z");
+}
+
 TEST(TimeFormatTest, FormatsDurationsForPeople) {
   EXPECT_EQ(FormatDuration(3 * kMillisPerDay + 2 * kMillisPerHour), "3d 2h");
   EXPECT_EQ(FormatDuration(45 * kMillisPerMinute), "45m");

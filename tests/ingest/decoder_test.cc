@@ -593,6 +593,8 @@ TEST(NamesTest, RejectCodeNames) {
       {RejectCode::kMissingIdentity, "MISSING_IDENTITY"},
       {RejectCode::kFieldTooLong, "FIELD_TOO_LONG"},
       {RejectCode::kUnresolvedAccount, "UNRESOLVED_ACCOUNT"},
+      {RejectCode::kEventTimeAhead, "EVENT_TIME_AHEAD"},
+      {RejectCode::kEventTimeLate, "EVENT_TIME_LATE"},
   };
   for (const auto& [code, name] : names) EXPECT_EQ(RejectCodeName(code), name);
 }

@@ -143,5 +143,71 @@ TEST_F(PipelineTest, TheEncoderUsesTheConfiguredTopicsAndFormats) {
   EXPECT_EQ(OutputEncoder::AllJson(config_.runtime.kafka.topics).Encode(out_[1]).value.front(), '{');
 }
 
+
+// A record stamped `record_ms` carrying `signal` (its bytes in *bytes).
+Record StampedRecord(const v1::Signal& signal, int64_t record_ms, std::string* bytes) {
+  *bytes = signal.SerializeAsString();
+  Record r;
+  r.value = *bytes;
+  r.key = signal.account_id();
+  r.topic = "signals.web";
+  r.offset = 7;
+  r.timestamp_ms = record_ms;
+  return r;
+}
+
+TEST_F(PipelineTest, AnEventTimeFarAheadOfItsRecordIsRejectedAndMovesNoClock) {
+  std::string bytes;
+  v1::Signal first = testing::MakeSignal("e1", "web.page_view", "acct-1", 0);
+  ASSERT_EQ(pipeline_.Process(StampedRecord(first, kT0, &bytes), &out_).outcome, Outcome::kApplied);
+  int64_t before = pipeline_.engine().StreamTime(0);
+  ASSERT_EQ(before, kT0);
+  out_.clear();
+
+  // One bad clock: 9999-12-31 for a made-up account, sent a minute later.
+  v1::Signal bad = testing::MakeSignal("e2", "web.pricing_view", "acct-made-up", 0);
+  bad.mutable_occurred_at()->set_seconds(253402214400);
+  Result r = pipeline_.Process(StampedRecord(bad, kT0 + 60'000, &bytes), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reject.code, ingest::RejectCode::kEventTimeAhead);
+  EXPECT_THAT(r.reject.message, HasSubstr("occurred_at 9999-12-31T00:00:00Z is "));
+  EXPECT_THAT(r.reject.message,
+              HasSubstr("after the record's own timestamp 2026-03-02T09:01:00Z; the limit is event_time.max_ahead (1h)"));
+  EXPECT_EQ(pipeline_.engine().StreamTime(0), before);
+  EXPECT_TRUE(out_.empty());  // no timer fired
+  EXPECT_EQ(store_.Find("acct-made-up"), nullptr);
+
+  // Within the bound, and with no record timestamp at all: believed.
+  v1::Signal close = testing::MakeSignal("e3", "web.page_view", "acct-1", 59 * kMillisPerMinute);
+  EXPECT_EQ(pipeline_.Process(StampedRecord(close, kT0, &bytes), &out_).outcome, Outcome::kApplied);
+  v1::Signal unstamped = testing::MakeSignal("e4", "web.page_view", "acct-1", 3 * kMillisPerDay);
+  EXPECT_EQ(pipeline_.Process(StampedRecord(unstamped, 0, &bytes), &out_).outcome, Outcome::kApplied);
+}
+
+TEST_F(PipelineTest, AnEventTimeFarBehindItsPartitionsStreamTimeIsRejected) {
+  std::string bytes;
+  v1::Signal now = testing::MakeSignal("e1", "web.page_view", "acct-1", 10 * kMillisPerDay);
+  ASSERT_EQ(pipeline_.Process(StampedRecord(now, 0, &bytes), &out_).outcome, Outcome::kApplied);
+  v1::Signal week_late = testing::MakeSignal("e2", "web.page_view", "acct-1", 3 * kMillisPerDay - 1);
+  Result r = pipeline_.Process(StampedRecord(week_late, 0, &bytes), &out_);
+  EXPECT_EQ(r.outcome, Outcome::kRejected);
+  EXPECT_EQ(r.reject.code, ingest::RejectCode::kEventTimeLate);
+  EXPECT_THAT(r.reject.message, HasSubstr("before the partition's stream time 2026-03-12T09:00:00Z; the limit is "
+                                          "event_time.max_late (7d)"));
+  v1::Signal in_time = testing::MakeSignal("e3", "web.page_view", "acct-1", 3 * kMillisPerDay);
+  EXPECT_EQ(pipeline_.Process(StampedRecord(in_time, 0, &bytes), &out_).outcome, Outcome::kApplied);
+}
+
+TEST_F(PipelineTest, AnErasureIsHonouredWhateverItsEventTime) {
+  std::string bytes;
+  v1::Signal form = testing::MakeSignal("e1", "web.form_submit", "acct-1", 10 * kMillisPerDay);
+  form.set_email("ada@example.com");
+  ASSERT_EQ(pipeline_.Process(StampedRecord(form, 0, &bytes), &out_).outcome, Outcome::kApplied);
+  v1::Signal erase = testing::MakeSignal("e2", "privacy.erase", "", 0);
+  erase.set_email("ada@example.com");
+  EXPECT_EQ(pipeline_.Process(StampedRecord(erase, 0, &bytes), &out_).outcome, Outcome::kApplied);
+  EXPECT_EQ(pipeline_.identity_counters().erased, 1);
+}
+
 }  // namespace
 }  // namespace demandcenter::pipeline

@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+#include "demandcenter/generate/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "../testing.h"
@@ -131,6 +134,58 @@ TEST(ReplayTest, SummaryNamesRulesThatNeverFired) {
   EXPECT_THAT(text, HasSubstr("rejects: MISSING_IDENTITY=1 (14.29%) UNDECODABLE=1 (14.29%) UNKNOWN_FIELD=1 (14.29%)\n"));
   EXPECT_THAT(text, HasSubstr("late binding: waited=1 released to their account=0 past the wait bound "
                               "(dead-lettered)=0 still waiting at the end=1"));
+}
+
+
+// One signal dated 9999-12-31 for a made-up account, 1,500 lines into a
+// generated stream: before event times were checked it moved its partition's
+// stream time to year 9999, every timer fired, and 413 extra outputs went
+// out (accounts moved to dormant, escalation prompts), with send_at and
+// due_at in year 10000. Now it is dead-lettered and nothing else changes.
+TEST(ReplayTest, OneBadClockChangesNothingButItsOwnDeadLetter) {
+  config::Config config = testing::DefaultConfig();
+  generate::GeneratorOptions options;
+  options.accounts = 300;
+  options.signals = 3000;
+  options.seed = 7;
+  std::stringstream generated;
+  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
+  std::string clean = generated.str();
+  size_t at = 0;
+  for (int line = 0; line < 1500; ++line) at = clean.find('\n', at) + 1;
+  std::string poisoned = clean;
+  poisoned.insert(at, R"({"event_id":"evt-bad-clock","occurred_at":"9999-12-31T00:00:00Z","type":"web.pricing_view",)"
+                      R"("account_id":"acct-made-up"})"
+                      "\n");
+  for (int partitions : {1, 12}) {
+    SCOPED_TRACE(partitions);
+    ReplayOptions model;
+    model.partitions.partitions = partitions;
+    ReplayRun want = DoReplay(config, clean, model);
+    ReplayRun got = DoReplay(config, poisoned, model);
+    EXPECT_EQ(got.summary.rejects_by_reason["EVENT_TIME_AHEAD"], 1);
+    EXPECT_THAT(got.errors, HasSubstr("line 1501: EVENT_TIME_AHEAD: occurred_at 9999-12-31T00:00:00Z is "));
+    EXPECT_EQ(got.summary.rejected, want.summary.rejected + 1);
+    EXPECT_GT(want.out.size(), 100000u);
+    EXPECT_TRUE(got.out == want.out) << "the bad clock changed the outputs";
+    EXPECT_EQ(got.out.find("\"10000-"), std::string::npos);
+  }
+}
+
+// Replay's record timestamps come from the lines that follow (LineClock): a
+// quiet night and a burst after it are not ahead of anything.
+TEST(ReplayTest, ABurstAfterAQuietSpellIsNotAheadOfItsNeighbours) {
+  config::Config config = testing::DefaultConfig();
+  std::string input;
+  for (int i = 0; i < 80; ++i) {
+    // 40 signals an hour apart at night, then 40 a minute apart, 3 days on.
+    int64_t at = testing::kT0 + (i < 40 ? i * kMillisPerHour : 3 * kMillisPerDay + i * kMillisPerMinute);
+    input += StrCat(R"({"event_id":"e)", i, R"(","occurred_at":")", FormatTime(at),
+                    R"(","type":"web.page_view","account_id":"acct-)", i % 5, "\"}\n");
+  }
+  ReplayRun run = DoReplay(config, input);
+  EXPECT_EQ(run.summary.rejected, 0) << run.errors;
+  EXPECT_EQ(run.summary.applied, 80);
 }
 
 }  // namespace

@@ -182,6 +182,13 @@ class Scenario {
       parsed_ = config::LoadConfig(doc["config"] ? doc["config"].Scalar() : kDefaultConfig);
     }
     ASSERT_TRUE(parsed_.errors.empty()) << parsed_.errors[0].ToString();
+    // Stories that each start again from `start` on one partition go back
+    // in its stream time further than event_time.max_late allows.
+    if (doc["max_late"]) {
+      auto ms = ParseDurationMillis(doc["max_late"].Scalar());
+      ASSERT_TRUE(ms.ok()) << ms.status();
+      parsed_.config->decision.event_time.max_late_ms = *ms;
+    }
     pipeline::PartitionModel model;
     if (doc["partitions"]) model.partitions = doc["partitions"].as<int>();
     check_conflicts_ = doc["identity_conflicts"] && doc["identity_conflicts"].Scalar() == "expected";

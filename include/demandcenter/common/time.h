@@ -20,7 +20,9 @@ inline constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
 // Milliseconds since the Unix epoch of `ts` (sub-millisecond part dropped).
 int64_t ToMillis(const google::protobuf::Timestamp& ts);
 
-// The Timestamp for `ms` milliseconds since the Unix epoch.
+// The Timestamp for `ms` milliseconds since the Unix epoch, held within the
+// range a Timestamp may hold (years 0001 to 9999): later is 9999-12-31
+// 23:59:59.999, earlier 0001-01-01.
 google::protobuf::Timestamp FromMillis(int64_t ms);
 
 // Parses a duration such as "90s", "15m", "1h", "7d", "2w" or "1h30m".

@@ -358,6 +358,20 @@ struct IdentityConfig {
                                      "qq.com",      "163.com"};
 };
 
+// How far a signal's event time may stray from the other clocks it is seen
+// with (`event_time:`). An event time is a sender's claim: one bad clock
+// must not move a partition's stream time (and fire every timer on it).
+struct EventTimeConfig {
+  // occurred_at later than the record's own timestamp (the Kafka record
+  // timestamp; in replay, the line's neighbours) by more than this:
+  // EVENT_TIME_AHEAD.
+  int64_t max_ahead_ms = 3600LL * 1000;
+  // occurred_at earlier than its partition's stream time by more than this:
+  // EVENT_TIME_LATE. Longer than the dedup window, a re-sent duplicate the
+  // engine has forgotten would count twice.
+  int64_t max_late_ms = 7LL * 24 * 3600 * 1000;
+};
+
 struct DecisionConfig {
   // Stamped on every output.
   std::string rules_version;
@@ -373,6 +387,7 @@ struct DecisionConfig {
   FeedbackConfig feedback;
   std::vector<Experiment> experiments;
   IdentityConfig identity;
+  EventTimeConfig event_time;
   // Repeated event_ids within this window are ignored (`state.dedup_window`
   // in the file). Default: 7d.
   int64_t dedup_window_ms = 7LL * 24 * 3600 * 1000;

@@ -54,12 +54,15 @@ enum class RejectCode {
   kMissingIdentity,    // none of account_id, contact_id, email, anonymous_id
   kFieldTooLong,       // a string field or the attributes map over its limit
   kUnresolvedAccount,  // set later by identity resolution, never by the decoder
+  kEventTimeAhead,     // occurred_at too far after the record's own timestamp (event_time.max_ahead)
+  kEventTimeLate,      // occurred_at too far before its partition's stream time (event_time.max_late)
 };
 
 // "EMPTY", "OVERSIZE", "BAD_JSON", "UNKNOWN_FIELD", "BAD_FRAMING",
 // "UNDECODABLE", "MISSING_EVENT_ID", "MISSING_OCCURRED_AT", "BAD_TIMESTAMP",
 // "MISSING_TYPE", "BAD_TYPE", "MISSING_IDENTITY", "FIELD_TOO_LONG",
-// "UNRESOLVED_ACCOUNT"; "NONE" for kNone.
+// "UNRESOLVED_ACCOUNT", "EVENT_TIME_AHEAD", "EVENT_TIME_LATE"; "NONE" for
+// kNone.
 std::string_view RejectCodeName(RejectCode code);
 
 // The outcome of decoding or validating one value.

@@ -81,7 +81,11 @@ class Pipeline {
   Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options = {});
 
   // A privacy.erase signal removes the links of the identifiers it names and
-  // the signals waiting for them (Resolver::Erase), and nothing else.
+  // the signals waiting for them (Resolver::Erase), and nothing else, at any
+  // event time. Any other signal's event time must lie within
+  // event_time.max_ahead after its record's timestamp and event_time.max_late
+  // before its partition's stream time, else it is rejected
+  // (EVENT_TIME_AHEAD, EVENT_TIME_LATE) and moves no clock.
   //
   // Decodes, validates and processes one record on record.partition (or
   // the partition its key maps to); appends its outputs to *out.
@@ -89,6 +93,14 @@ class Pipeline {
 
   // Decodes and validates `bytes` into *signal; ok() when accepted.
   ingest::Reject Decode(std::string_view bytes, v1::Signal* signal) const;
+  // EVENT_TIME_AHEAD when `signal`'s event time is more than
+  // event_time.max_ahead after its record's timestamp (0: none, believed).
+  // It needs no state, so a task checks it before its input merge, where a
+  // head from year 9999 would hold back its topic for good.
+  ingest::Reject CheckAhead(const v1::Signal& signal, int64_t record_ms) const;
+  // EVENT_TIME_LATE when it is more than event_time.max_late before the
+  // partition's stream time.
+  ingest::Reject CheckLate(const v1::Signal& signal, int32_t partition) const;
   // The partition a kPartitionByKey record of `signal` goes to.
   int32_t PartitionOf(const v1::Signal& signal) const { return pipeline::PartitionOf(signal, options_.partitions); }
 
