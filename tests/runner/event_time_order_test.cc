@@ -45,7 +45,9 @@ class EventTimeOrderTest : public ::testing::Test {
     for (const auto& topic : {t.dlq, t.nba, t.routing, t.prompts, t.transitions, t.identity_conflicts}) broker_.CreateTopic(topic, 1);
   }
 
-  void GenerateStream() {
+  // `bad_clock_after`: after that many records, one signal dated 9999-12-31
+  // for a made-up account, on signals.web, not in the replay input.
+  void GenerateStream(int bad_clock_after = -1) {
     CreateTopics(kPartitions);
     const auto& t = config_.runtime.kafka.topics;
     // A generated stream, each signal on the topic of its type and the
@@ -58,8 +60,15 @@ class EventTimeOrderTest : public ::testing::Test {
     g.seed = 9;
     g.malformed_share = 0.01;
     v1::Signal signal;
+    int produced = 0;
     ASSERT_TRUE(generate::Generate(g,
                                    [&](const generate::GeneratedRecord& r) {
+                                     if (produced++ == bad_clock_after) {
+                                       v1::Signal bad = testing::MakeSignal("evt-bad", "web.pricing_view", "acct-x", 0);
+                                       bad.mutable_occurred_at()->set_seconds(253402214400);
+                                       broker_.Append(t.signals[0], 0, {"acct-x", SerializeDeterministic(bad), {},
+                                                                         r.occurred_ms, 0});
+                                     }
                                      jsonl_ += r.value + "\n";
                                      size_t topic = 0;
                                      int32_t p = 0;
@@ -159,6 +168,24 @@ TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithThreeSignalTopics) {
   EXPECT_TRUE(got == expected) << "run and replay differ";
   EXPECT_EQ(CommittedOffsets(), 2000);
   EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+}
+
+TEST_F(EventTimeOrderTest, ABadClockIsDeadLetteredAndChangesNothingElse) {
+  // Before event times were checked, the year-9999 head held back its topic
+  // until the input ended, and then fired every timer of its partition.
+  GenerateStream(/*bad_clock_after=*/700);
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  int64_t rejected = 0;
+  EXPECT_TRUE(Committed() == Replayed(&rejected)) << "run with the bad clock and replay without it differ";
+  EXPECT_EQ(CommittedOffsets(), 2001);
+  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected + 1);
+  auto dead = broker_.ReadCommitted(config_.runtime.kafka.topics.dlq, 0, 0);
+  bool found = false;
+  for (const auto& [offset, m] : dead) {
+    for (const auto& [name, value] : m->headers) found |= name == "error.code" && value == "EVENT_TIME_AHEAD";
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(EventTimeOrderTest, NeverWaitingTakesArrivalOrderAndDiffersFromReplay) {
