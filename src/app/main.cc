@@ -2,6 +2,7 @@
 // that names every concrete type and wires them together.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -31,6 +32,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitInvalid = 1;
 constexpr int kExitUsage = 2;
+// replay: the input had no line the engine could use.
+constexpr int kExitNothingUsed = 3;
 constexpr char kDefaultConfigPath[] = "deploy/config/demandcenter.yaml";
 
 // Loads and validates the config; prints every problem as file:line:column.
@@ -73,9 +76,21 @@ struct ReplayArgs {
   std::string partitioner = "murmur2";
 };
 
+// Whether `a` and `b` name the same existing file.
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code error;
+  return std::filesystem::equivalent(a, b, error) && !error;
+}
+
 int RunReplay(const ReplayArgs& args) {
   auto config = LoadOrReport(args.config);
   if (!config) return kExitInvalid;
+  if (!args.output.empty() && args.output != "-" &&
+      (SameFile(args.output, args.input) || SameFile(args.output, args.config))) {
+    std::cerr << "replay: --output " << args.output << " is the " << (SameFile(args.output, args.input) ? "input" : "config")
+              << " file; writing would empty it first. Name another output file.\n";
+    return kExitUsage;
+  }
   std::ifstream file;
   std::istream* in = &std::cin;
   if (args.input != "-") {
@@ -107,6 +122,11 @@ int RunReplay(const ReplayArgs& args) {
     return kExitInvalid;
   }
   std::cerr << replay::FormatSummary(summary, *config);
+  if (summary.used == 0) {
+    std::cerr << "replay: no line of the input could be used (" << summary.rejected << " rejected of " << summary.lines
+              << " lines)\n";
+    return kExitNothingUsed;
+  }
   return kExitOk;
 }
 
@@ -210,11 +230,18 @@ struct DemoArgs {
 };
 
 int RunDemoCommand(DemoArgs& args) {
-  config::ParseResult parsed = args.config.empty() ? config::LoadConfig(kDefaultConfigPath)
-                                                   : config::LoadConfig(args.config);
-  if (!parsed.config && args.config.empty()) parsed = config::ParseConfig(EmbeddedDefaultConfig(), "embedded default config");
-  for (const auto& e : parsed.errors) std::cerr << e.ToString() << '\n';
-  if (!parsed.config) return kExitInvalid;
+  // --config, else the default config of the working directory; only when
+  // there is none, the one built in. A broken file is refused, never replaced.
+  std::optional<config::Config> config;
+  if (!args.config.empty() || std::filesystem::exists(kDefaultConfigPath)) {
+    config = LoadOrReport(args.config.empty() ? kDefaultConfigPath : args.config);
+  } else {
+    config::ParseResult embedded = config::ParseConfig(EmbeddedDefaultConfig(), "embedded default config");
+    for (const auto& e : embedded.errors) std::cerr << e.ToString() << '\n';
+    config = std::move(embedded.config);
+    if (config) std::cout << "No " << kDefaultConfigPath << " here: using the built-in default config.\n";
+  }
+  if (!config) return kExitInvalid;
   if (!args.duration.empty()) {
     auto d = ParseDurationMillis(args.duration);
     if (!d.ok()) {
@@ -225,7 +252,7 @@ int RunDemoCommand(DemoArgs& args) {
   }
   InstallSignalHandlers();
   std::cout << "Demand Center demo: generated account journeys -> Kafka -> decisions. Ctrl-C stops.\n";
-  absl::Status s = demo::RunDemo(*parsed.config, args.options, g_stop, std::cout);
+  absl::Status s = demo::RunDemo(*config, args.options, g_stop, std::cout);
   if (!s.ok()) {
     std::cerr << "demo: " << s.message() << '\n';
     return kExitInvalid;

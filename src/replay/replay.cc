@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <memory>
 
@@ -13,20 +14,12 @@
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/replay/line_clock.h"
+#include "demandcenter/replay/pool_update_line.h"
 #include "demandcenter/state/state_store.h"
 #include "demandcenter/v1/routing.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace demandcenter::replay {
 namespace {
-
-// A `{"pool_update": ...}` line (v1.PoolUpdateLine) rather than a signal.
-bool IsPoolUpdateLine(const std::string& line) {
-  size_t at = line.find_first_not_of(" \t");
-  if (at == std::string::npos || line[at] != '{') return false;
-  at = line.find_first_not_of(" \t", at + 1);
-  return at != std::string::npos && line.compare(at, 13, "\"pool_update\"") == 0;
-}
 
 // The branches of `channel: auto` a summary reports as never used: digital
 // nurture, inside sales, field AE, specialist, customer success, partner.
@@ -36,10 +29,8 @@ constexpr const char* kAutoBranches[] = {"digital",    "inside_sales",     "fiel
 
 // Parses a pool-update line and applies it to the engine's pool directory.
 absl::Status ApplyPoolUpdateLine(const std::string& line, v1::PoolUpdateLine* scratch, engine::Engine* engine) {
-  scratch->Clear();
-  auto parsed = google::protobuf::util::JsonStringToMessage(line, scratch);
-  if (!parsed.ok()) return absl::InvalidArgumentError(std::string(parsed.message()));
-  return engine->ApplyPoolUpdate(scratch->pool_update());
+  absl::Status parsed = ParsePoolUpdateLine(line, scratch);
+  return parsed.ok() ? engine->ApplyPoolUpdate(scratch->pool_update()) : parsed;
 }
 
 // The first trigger event id of an output ("" when it has none).
@@ -172,6 +163,7 @@ class Bench {
         absl::Status applied = ApplyPoolUpdateLine(q.pool_update, &pool_line_, &pipe_.engine());
         if (applied.ok()) {
           ++summary_.pool_updates;
+          ++summary_.used;
         } else {
           Reject(q.line, "BAD_POOL_UPDATE", std::string(applied.message()));
         }
@@ -212,6 +204,7 @@ class Bench {
     }
     pipeline::Record source = item.record.View();
     pipeline::Result result = pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
+    if (result.outcome != pipeline::Outcome::kRejected) ++summary_.used;
     switch (result.outcome) {
       case pipeline::Outcome::kRejected:
         Reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);
@@ -263,6 +256,29 @@ class Bench {
   std::ostream& errors_;
 };
 
+// Reads the next line (without its '\n') into *line; false at the end. A
+// line longer than `buffer`'s size less 2 is not kept: the rest of it is
+// skipped and *too_long set, so one huge line costs no more memory than the
+// buffer.
+bool ReadBoundedLine(std::istream& in, std::vector<char>& buffer, std::string* line, bool* too_long) {
+  *too_long = false;
+  in.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  std::streamsize got = in.gcount();
+  if (in.fail() && !in.eof() && got == static_cast<std::streamsize>(buffer.size() - 1)) {
+    // Filled the buffer without reaching '\n'.
+    in.clear();
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    *too_long = true;
+    line->clear();
+    return true;
+  }
+  if (got == 0 && in.fail()) return false;
+  // gcount counts the '\n' taken; a last line without one ends at eof.
+  line->assign(buffer.data(), static_cast<size_t>(in.eof() ? got : got - 1));
+  if (in.eof()) in.clear(std::ios::eofbit);
+  return true;
+}
+
 }  // namespace
 
 ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostream& out,
@@ -270,8 +286,15 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
   Bench bench(config, options, out, errors);
   ReplaySummary& summary = bench.summary();
   std::string line;
-  while (std::getline(in, line)) {
+  bool too_long = false;
+  std::vector<char> buffer(options.decode.max_bytes + 2);
+  while (ReadBoundedLine(in, buffer, &line, &too_long)) {
     ++summary.lines;
+    if (too_long) {
+      bench.Reject(summary.lines, ingest::RejectCodeName(ingest::RejectCode::kOversize),
+                   StrCat("line is longer than ", options.decode.max_bytes, " bytes (max_bytes); skipped"));
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (IsPoolUpdateLine(line)) {
       bench.AddPoolUpdate(line, summary.lines);

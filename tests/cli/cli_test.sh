@@ -7,7 +7,7 @@
 #   tests/cli/cli_test.sh BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-bin="$1/demandcenter"
+bin="$(realpath "$1")/demandcenter"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -76,6 +76,37 @@ check "malformed lines were reported with line numbers" grep -qE '^line [0-9]+: 
 check "no contact-policy violations" grep -qE '^contact policy audit: [0-9]+ actions, .* 0 violations$' "$work/summary1.txt"
 check "every routing branch used" grep -qE '^routing branches \(channel auto\): .*; never used: none$' "$work/summary1.txt"
 grep -vE '^line [0-9]+: ' "$work/summary1.txt" | sed 's/^/  /'
+
+# replay refuses to write over its input, and says so before touching it.
+head -100 "$work/signals.jsonl" >"$work/small.jsonl"
+cp "$work/small.jsonl" "$work/small.orig"
+"$bin" replay --config deploy/config/demandcenter.yaml --input "$work/small.jsonl" --output "$work/small.jsonl" \
+  >/dev/null 2>"$work/same.err"
+check "replay --output INPUT exits 2" test $? -eq 2
+check "replay --output INPUT leaves the input alone" cmp -s "$work/small.jsonl" "$work/small.orig"
+check "replay --output INPUT says why" grep -q "is the input file; writing would empty it first" "$work/same.err"
+# No usable line: exit 3 (every line rejected), with the count.
+printf 'not json\n{"event_id": "e1"}\n' >"$work/junk.jsonl"
+"$bin" replay --config deploy/config/demandcenter.yaml --input "$work/junk.jsonl" >/dev/null 2>"$work/junk.err"
+check "replay of only bad lines exits 3" test $? -eq 3
+check "replay of only bad lines says so" grep -q "no line of the input could be used (2 rejected of 2 lines)" "$work/junk.err"
+# A 3 MB line is refused without being read whole; the next line still counts.
+{ head -c 3000000 /dev/zero | tr '\0' 'x'; echo; head -1 "$work/small.jsonl"; } >"$work/long.jsonl"
+"$bin" replay --config deploy/config/demandcenter.yaml --input "$work/long.jsonl" >/dev/null 2>"$work/long.err"
+check "replay with one usable line exits 0" test $? -eq 0
+check "replay refuses an over-long line" grep -q "^line 1: OVERSIZE: line is longer than 1048576 bytes (max_bytes); skipped" "$work/long.err"
+# A bad pool update is told in plain words with its column.
+echo '{"pool_update": {"pool_id": "sdr_team", "weight": "heavy"}}' >>"$work/small.jsonl"
+"$bin" replay --config deploy/config/demandcenter.yaml --input "$work/small.jsonl" >/dev/null 2>"$work/pool.err"
+check "a bad pool update names field and column" grep -q "^line 101: BAD_POOL_UPDATE: column 41: pool_update.weight is not a number$" "$work/pool.err"
+
+# demo: a broken config in the working directory is refused, not replaced.
+mkdir -p "$work/demo/deploy/config"
+sed 's/priority: 95/priority: urgent/' deploy/config/demandcenter.yaml >"$work/demo/deploy/config/demandcenter.yaml"
+(cd "$work/demo" && "$bin" demo --duration 1s >"$work/demo.out" 2>"$work/demo.err")
+check "demo with a broken config exits 1" test $? -eq 1
+check "demo reports the broken config's problems" grep -q "must be a number" "$work/demo.err"
+check "demo started nothing" grep -q "nothing was started" "$work/demo.err"
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -41,6 +41,9 @@ struct ReplaySummary {
   std::map<std::string, int64_t> transitions_by_id;
   int64_t timers_fired = 0;
   int64_t pool_updates = 0;
+  // Lines the engine took: signals not rejected on arrival (applied,
+  // duplicates, waiting, links, erasures) and pool updates applied.
+  int64_t used = 0;
   identity::IdentityCounters identity;
   identity::WaitingCounters waiting;
   int64_t still_waiting = 0;
