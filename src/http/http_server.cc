@@ -14,12 +14,38 @@ int Dispatch(struct mg_connection* conn, void* self) {
   return static_cast<HttpServer*>(self)->Handle(conn);
 }
 
+// Workers: each connection holds one until its reply is written or
+// kRequestTimeoutMs passes, so a probe finds a free one while this many
+// less one slow or half-open connections are held.
+constexpr char kWorkers[] = "128";
+// A request (line and headers) must arrive within this; a reply must be
+// taken within it too.
+constexpr char kRequestTimeoutMs[] = "2000";
+constexpr char kAllow[] = "GET, HEAD, OPTIONS";
+
+// Methods the library refuses itself before any handler runs (TRACE,
+// CONNECT): 405 like every other method the server does not serve.
+bool IsRefusedMethod(const char* method) {
+  return method != nullptr && (std::strcmp(method, "TRACE") == 0 || std::strcmp(method, "CONNECT") == 0);
+}
+
 // Requests the server library refuses before any handler runs (a malformed
 // request line, oversize headers, ...): counted and answered here with a
 // fixed reply. The library's own error page echoes the request's protocol
 // token into the status line, so a hostile request could shape the reply.
 int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/) {
   auto* self = static_cast<HttpServer*>(mg_get_user_data(mg_get_context(conn)));
+  const struct mg_request_info* info = mg_get_request_info(conn);
+  if (status == 400 && info != nullptr && IsRefusedMethod(info->request_method)) {
+    if (self != nullptr) self->Count("other", 405);
+    std::string body = "only GET, HEAD and OPTIONS are supported\n";
+    mg_printf(conn,
+              "HTTP/1.1 405 Method Not Allowed\r\nAllow: %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+              kAllow, body.size());
+    mg_write(conn, body.data(), body.size());
+    return 0;
+  }
   if (self != nullptr) self->Count("rejected", status);
   const char* reason = mg_get_response_code_text(conn, status);
   std::string body = StrCat("request refused: ", status, " ", reason ? reason : "", "\n");
@@ -33,10 +59,12 @@ int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/)
 
 void Reply(struct mg_connection* conn, int status, const char* reason, const char* content_type,
            const std::string& body, bool head) {
+  // 405 and OPTIONS say what is allowed.
+  const char* allow = status == 405 || status == 204 ? "Allow: GET, HEAD, OPTIONS\r\n" : "";
   mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
             "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, reason, content_type, body.size());
+            status, reason, allow, content_type, body.size());
   if (!head) mg_write(conn, body.data(), body.size());
 }
 
@@ -60,8 +88,9 @@ HttpServer::~HttpServer() { Stop(); }
 
 absl::Status HttpServer::Start() {
   mg_init_library(0);
-  const char* options[] = {"listening_ports", bind_.c_str(), "num_threads", "2",
-                           "request_timeout_ms", "5000", "enable_keep_alive", "no", nullptr};
+  const char* options[] = {"listening_ports",    bind_.c_str(),     "num_threads",       kWorkers,
+                           "request_timeout_ms", kRequestTimeoutMs, "enable_keep_alive", "no",
+                           nullptr};
   struct mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.http_error = OnHttpError;
@@ -96,8 +125,12 @@ int HttpServer::Handle(struct mg_connection* conn) {
 
 int HttpServer::Serve(struct mg_connection* conn, const std::string& method, const std::string& path) {
   bool head = method == "HEAD";
+  if (method == "OPTIONS") {
+    Reply(conn, 204, "No Content", "text/plain", "", true);
+    return 204;
+  }
   if (method != "GET" && !head) {
-    Reply(conn, 405, "Method Not Allowed", "text/plain", "only GET and HEAD are supported\n", false);
+    Reply(conn, 405, "Method Not Allowed", "text/plain", "only GET, HEAD and OPTIONS are supported\n", false);
     return 405;
   }
   if (path == "/metrics") {
