@@ -9,6 +9,7 @@
 #include <string>
 
 #include <csignal>
+#include <unistd.h>
 
 #include "CLI/CLI.hpp"
 #include "demandcenter/common/strings.h"
@@ -172,7 +173,15 @@ int RunGenerate(GenerateArgs& args) {
 
 std::atomic<bool> g_stop{false};
 
-void OnSignal(int) { g_stop.store(true); }
+// The first SIGINT/SIGTERM asks for a clean stop (the open transaction is
+// finished or aborted within seconds); a second one exits at once.
+void OnSignal(int signal) {
+  if (g_stop.exchange(true)) {
+    constexpr char kNow[] = "demandcenter: second signal: exiting now\n";
+    (void)!write(2, kNow, sizeof(kNow) - 1);
+    _exit(128 + signal);
+  }
+}
 
 void InstallSignalHandlers() {
   struct sigaction action {};
@@ -206,6 +215,7 @@ int RunEngine(RunArgs& args) {
   if (!config) return kExitInvalid;
   InstallSignalHandlers();
   metrics::Metrics metrics(KnownTypes(*config));
+  args.options.stop = &g_stop;
   kafka::Runner runner(*config, args.options, &metrics);
   http::HttpServer server(args.http_bind.empty() ? config->runtime.http.bind : args.http_bind, metrics.registry(),
                           [&runner] { return runner.ready(); });

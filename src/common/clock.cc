@@ -1,6 +1,7 @@
 // SystemClock: steady_clock, system_clock and sleep_for.
 #include "demandcenter/common/clock.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -17,7 +18,11 @@ int64_t SystemClock::WallMs() {
 }
 
 void SystemClock::SleepMs(int64_t ms) {
-  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  // In slices, so a stop is seen within 20 ms.
+  constexpr int64_t kSliceMs = 20;
+  for (int64_t left = ms; left > 0 && !Stopping(); left -= kSliceMs) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, kSliceMs)));
+  }
 }
 
 }  // namespace demandcenter

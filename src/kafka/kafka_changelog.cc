@@ -44,13 +44,16 @@ absl::StatusOr<std::pair<int64_t, int64_t>> KafkaChangelog::Watermarks(int32_t p
   int64_t low = 0, high = 0;
   for (int attempt = 0;; ++attempt) {
     rd_kafka_resp_err_t e =
-        rd_kafka_query_watermark_offsets(prober_.get(), topic_.c_str(), partition, &low, &high, 10000);
+        rd_kafka_query_watermark_offsets(prober_.get(), topic_.c_str(), partition, &low, &high, 2000);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return std::make_pair(low, high);
     metrics_->KafkaErrors("restore_watermarks").Increment();
     if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
       return absl::FailedPreconditionError(StrCat("changelog topic ", topic_, " has no partition ", partition,
                                                   ": create it with as many partitions as the signal topics "
                                                   "(deploy/local/kafka.sh topics)"));
+    }
+    if (clock_->Stopping()) {
+      return absl::CancelledError(StrCat("reading changelog watermarks: ", rd_kafka_err2str(e), "; stopping"));
     }
     LogLine(StrCat("reading changelog watermarks (will retry): ", rd_kafka_err2str(e)));
     clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));

@@ -16,7 +16,11 @@ std::unique_ptr<KafkaDirectory> KafkaDirectory::Open(const ClientSettings& setti
                                                      rd_kafka_t* prober, metrics::Metrics* metrics, Clock* clock) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober, topic.c_str(), nullptr);
-  rd_kafka_resp_err_t e = rd_kafka_metadata(prober, 0, rkt, &md, 10000);
+  // Up to 10 s in steps of 1 s, so a stop is seen between them.
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  for (int attempt = 0; attempt < 10 && e == RD_KAFKA_RESP_ERR__TIMED_OUT && !clock->Stopping(); ++attempt) {
+    e = rd_kafka_metadata(prober, 0, rkt, &md, 1000);
+  }
   rd_kafka_topic_destroy(rkt);
   int partitions = 0;
   if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -84,7 +88,7 @@ std::vector<v1::PoolMemberUpdate> KafkaDirectory::Poll(bool until_end) {
   while (true) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), until_end ? 200 : 0);
     if (m == nullptr) {
-      if (!until_end || partitions_at_end >= assigned->cnt || clock_->NowMs() > deadline) break;
+      if (!until_end || partitions_at_end >= assigned->cnt || clock_->NowMs() > deadline || clock_->Stopping()) break;
       continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -9,6 +9,10 @@ namespace {
 // A crashed instance's open transaction blocks read_committed readers of its
 // partitions until the broker aborts it after this long (as in Kafka Streams).
 constexpr int kTxnTimeoutMs = 10000;
+// One blocking transactional call waits at most this long; a timeout is
+// retriable (the call resumes where it was), so the runner's retry loop
+// repeats it, and sees a stop in between.
+constexpr int kCallTimeoutMs = 2000;
 
 void DeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
   static_cast<KafkaSink*>(opaque)->OnDelivery(m);
@@ -48,7 +52,7 @@ absl::Status KafkaSink::Reset() {
   produce_error_text_.clear();
   acked_.clear();
   // Fences any earlier incarnation with the same transactional id.
-  KafkaError e(rd_kafka_init_transactions(producer_.get(), 30000));
+  KafkaError e(rd_kafka_init_transactions(producer_.get(), kCallTimeoutMs));
   if (!e) {
     initialised_ = true;
     return absl::OkStatus();
@@ -123,7 +127,7 @@ absl::Status KafkaSink::Flush() {
   // engine here for the whole timeout.
   int64_t deadline = clock_->NowMs() + kTxnTimeoutMs;
   while (produce_error_ == RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_outq_len(producer_.get()) > 0 &&
-         clock_->NowMs() < deadline) {
+         clock_->NowMs() < deadline && !clock_->Stopping()) {
     rd_kafka_flush(producer_.get(), 100);
   }
   if (produce_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::AbortedError(produce_error_text_);
@@ -145,7 +149,7 @@ absl::Status KafkaSink::SendOffsets(const runner::Offsets& offsets) {
     rd_kafka_topic_partition_list_add(list.get(), where.first.c_str(), where.second)->offset = next;
   }
   rd_kafka_consumer_group_metadata_t* meta = rd_kafka_consumer_group_metadata(consumer_);
-  KafkaError e(rd_kafka_send_offsets_to_transaction(producer_.get(), list.get(), meta, kTxnTimeoutMs));
+  KafkaError e(rd_kafka_send_offsets_to_transaction(producer_.get(), list.get(), meta, kCallTimeoutMs));
   rd_kafka_consumer_group_metadata_destroy(meta);
   if (!e) {
     offsets_sent_ = true;
@@ -159,13 +163,13 @@ absl::Status KafkaSink::SendOffsets(const runner::Offsets& offsets) {
 absl::Status KafkaSink::Commit(const runner::Offsets& offsets) {
   absl::Status s = SendOffsets(offsets);
   if (!s.ok()) return s;
-  KafkaError e(rd_kafka_commit_transaction(producer_.get(), kTxnTimeoutMs));
+  KafkaError e(rd_kafka_commit_transaction(producer_.get(), kCallTimeoutMs));
   if (!e) return absl::OkStatus();
   return TransactionError(e.get(), "", "commit");
 }
 
 absl::Status KafkaSink::Abort() {
-  KafkaError e(rd_kafka_abort_transaction(producer_.get(), kTxnTimeoutMs));
+  KafkaError e(rd_kafka_abort_transaction(producer_.get(), kCallTimeoutMs));
   if (e) {
     std::string text = ErrorText(e.get());
     return rd_kafka_error_is_fatal(e.get()) ? absl::FailedPreconditionError(text) : absl::UnavailableError(text);

@@ -9,6 +9,10 @@
 namespace demandcenter::kafka {
 namespace {
 
+// One blocking offset fetch or seek waits at most this long; the callers
+// retry, and see a stop in between.
+constexpr int kCallTimeoutMs = 2000;
+
 void RebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                          void* opaque) {
   static_cast<KafkaSource*>(opaque)->OnRebalance(err, partitions);
@@ -89,8 +93,12 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     // every committed change and nothing of an aborted one.
     PartitionList probe(rd_kafka_topic_partition_list_copy(partitions));
     for (int attempt = 0;; ++attempt) {
-      rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), probe.get(), 30000);
+      rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), probe.get(), kCallTimeoutMs);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (clock_->Stopping()) {
+        LogLine("stopping: the assignment is not taken up");
+        return;
+      }
       metrics_->KafkaErrors("committed_offsets").Increment();
       LogLine(StrCat("fetching committed offsets (will retry): ", rd_kafka_err2str(e)));
       clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));
@@ -121,7 +129,7 @@ absl::Status KafkaSource::Rewind() {
   // session timeout during a broker restart).
   if (!assignment_) return absl::OkStatus();
   PartitionList committed(rd_kafka_topic_partition_list_copy(assignment_.get()));
-  rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), committed.get(), 30000);
+  rd_kafka_resp_err_t e = rd_kafka_committed(consumer_.get(), committed.get(), kCallTimeoutMs);
   for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < committed->cnt; ++i) e = committed->elems[i].err;
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     metrics_->KafkaErrors("committed_offsets").Increment();
@@ -132,7 +140,7 @@ absl::Status KafkaSource::Rewind() {
     if (committed->elems[i].offset < 0) committed->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
   }
   ResumeAt(committed.get());
-  KafkaError seek(rd_kafka_seek_partitions(consumer_.get(), committed.get(), 30000));
+  KafkaError seek(rd_kafka_seek_partitions(consumer_.get(), committed.get(), kCallTimeoutMs));
   bool failed = static_cast<bool>(seek);
   for (int i = 0; i < committed->cnt; ++i) failed = failed || committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
   if (!failed) return absl::OkStatus();

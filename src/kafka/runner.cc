@@ -45,6 +45,7 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
 }  // namespace
 
 Runner::Runner(const config::Config& config, RunOptions options, metrics::Metrics* metrics) {
+  clock_.WatchStop(options.stop);
   auto seams = KafkaSeams(config, options, metrics, &clock_);
   if (!seams.ok()) {
     created_ = seams.status();

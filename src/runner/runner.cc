@@ -65,10 +65,34 @@ Runner::~Runner() {
 }
 
 absl::Status Runner::Run(const std::atomic<bool>& stop) {
+  seams_.clock->WatchStop(&stop);
   absl::Status s = Start();
   while (s.ok() && !stop.load()) s = Step();
-  if (!s.ok()) return s;
-  return Stop();
+  if (stop.load() && (s.ok() || s.code() == absl::StatusCode::kCancelled)) {
+    s = StopOnSignal(s);
+  } else if (s.ok()) {
+    s = Stop();
+  }
+  seams_.clock->WatchStop(nullptr);  // `stop` may not outlive this call
+  return s;
+}
+
+absl::Status Runner::StopOnSignal(const absl::Status& interrupted) {
+  if (!interrupted.ok()) LogLine(StrCat("stopping: ", interrupted.message()));
+  // Finish the open transaction if the cluster takes it at once; else leave
+  // it open: it was never committed, so no read_committed consumer sees
+  // it, and the broker aborts it (at the latest when the next incarnation
+  // fences this one). Retries give up at once now that Stopping().
+  absl::Status s = interrupted.ok() ? Commit() : absl::CancelledError("");
+  if (!s.ok() && txn_open_) {
+    absl::Status aborted = seams_.sink->Abort();
+    LogLine(aborted.ok() ? "the open transaction was aborted"
+                         : "the open transaction is left for the broker to abort");
+    txn_open_ = false;
+  }
+  seams_.source->Close();
+  LogLine("stopped on a signal");
+  return absl::OkStatus();
 }
 
 absl::Status Runner::Start() {
@@ -178,6 +202,9 @@ absl::Status Runner::Restore(Task& task) {
   state::Checkpoint cp = task.checkpoint;
   bool full = cp.changelog_next == 0;
   auto range = seams_.changelog->Restore(task.partition, cp.changelog_next, [&](Changelog::Batch batch) {
+    // Each batch is stored with its checkpoint: a restore stopped here goes
+    // on from it next time.
+    if (seams_.clock->Stopping()) return absl::CancelledError(StrCat("restoring partition ", task.partition, " stopped"));
     for (const auto& r : batch.records) {
       int64_t stream_time = 0;
       if (r.key == state::kStreamTimeKey && absl::SimpleAtoi(r.value, &stream_time)) {
@@ -331,6 +358,7 @@ absl::Status Runner::Retry(const std::string& what, const std::function<absl::St
   for (int attempt = 0;; ++attempt) {
     absl::Status s = call();
     if (s.code() != absl::StatusCode::kUnavailable) return s;
+    if (seams_.clock->Stopping()) return absl::CancelledError(StrCat(what, ": ", s.message(), "; not retried (stopping)"));
     LogLine(StrCat(what, " (will retry): ", s.message()));
     seams_.clock->SleepMs(std::min<int64_t>(5000, 200 * (attempt + 1)));
   }

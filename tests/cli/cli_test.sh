@@ -108,5 +108,42 @@ check "demo with a broken config exits 1" test $? -eq 1
 check "demo reports the broken config's problems" grep -q "must be a number" "$work/demo.err"
 check "demo started nothing" grep -q "nothing was started" "$work/demo.err"
 
+# run: SIGTERM while the cluster is unreachable at start-up stops it cleanly
+# and soon (it used to ignore SIGTERM for 45 s); a second signal exits at
+# once. No broker is needed: nothing listens on port 1.
+start_unreachable() {
+  "$bin" run --config deploy/config/demandcenter.yaml --bootstrap-servers 127.0.0.1:1 --state-dir "$work/state" \
+    --http-bind 127.0.0.1:0 >"$work/run.log" 2>&1 &
+  run_pid=$!
+  for _ in $(seq 1 100); do  # until it is trying to reach the cluster
+    grep -q "127.0.0.1:1/bootstrap" "$work/run.log" && return
+    sleep 0.1
+  done
+}
+wait_exit() {  # wait_exit SECONDS: sets code to run_pid's exit code, or "running" after SECONDS
+  code=running
+  for _ in $(seq 1 $(($1 * 20))); do
+    if ! kill -0 "$run_pid" 2>/dev/null; then
+      wait "$run_pid"
+      code=$?
+      return
+    fi
+    sleep 0.05
+  done
+}
+start_unreachable
+kill -TERM "$run_pid"
+wait_exit 8
+check "run stops on SIGTERM during start-up (exit $code)" test "$code" = 0
+check "run says it stopped on a signal" grep -q "stopped on a signal" "$work/run.log"
+[[ $code == running ]] && kill -9 "$run_pid"
+start_unreachable
+kill -TERM "$run_pid"
+kill -INT "$run_pid"
+wait_exit 2
+check "a second signal exits at once (exit $code)" test "$code" = 130
+check "a second signal says so" grep -q "second signal: exiting now" "$work/run.log"
+[[ $code == running ]] && kill -9 "$run_pid"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

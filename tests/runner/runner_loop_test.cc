@@ -7,6 +7,7 @@
 #include "demandcenter/runner/runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <tuple>
 
@@ -65,14 +66,15 @@ class RunnerLoopTest : public ::testing::Test {
                     .ok());
   }
 
-  std::unique_ptr<Runner> NewRunner() {
+  std::unique_ptr<Runner> NewRunner(std::unique_ptr<Changelog> changelog = nullptr) {
     Seams seams;
     auto source = std::make_unique<testing::MemorySource>(&broker_, std::vector<std::string>{kSignals}, &clock_,
                                                           &faults_);
     source_ = source.get();
     seams.source = std::move(source);
     seams.sink = std::make_unique<testing::MemorySink>(&broker_, kTransactionalId, &faults_);
-    seams.changelog = std::make_unique<testing::MemoryChangelog>(&broker_, "loop-state-changelog");
+    seams.changelog = changelog ? std::move(changelog)
+                                : std::make_unique<testing::MemoryChangelog>(&broker_, "loop-state-changelog");
     seams.stores = disks_.Factory(/*cache_accounts=*/20);
     seams.clock = &clock_;
     return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
@@ -306,6 +308,102 @@ TEST_F(RunnerLoopTest, AStoreReadErrorAbortsTheTransactionBuiltOnIt) {
   for (int i = 0; i < 400 && runner->stats().aborts.load() == 0; ++i) ASSERT_TRUE(runner->Step().ok());
   EXPECT_EQ(runner->stats().aborts.load(), 1);
   for (int32_t p = 0; p < kPartitions; ++p) disks_.Disk(p).FailReads(absl::OkStatus());
+  ASSERT_TRUE(RunToEnd(*runner).ok());
+  ExpectExactlyOnce();
+}
+
+
+// Stops (as a signal would) after `batches` restored batches.
+class StopDuringRestore : public Changelog {
+ public:
+  StopDuringRestore(const MemoryBroker* broker, std::atomic<bool>* stop, int batches)
+      : inner_(broker, "loop-state-changelog", /*batch=*/10), stop_(stop), left_(batches) {}
+  absl::StatusOr<Range> Restore(int32_t partition, int64_t from,
+                                const std::function<absl::Status(Batch batch)>& apply) override {
+    return inner_.Restore(partition, from, [&](Batch batch) {
+      if (left_-- == 0) stop_->store(true);
+      return apply(std::move(batch));
+    });
+  }
+
+ private:
+  testing::MemoryChangelog inner_;
+  std::atomic<bool>* stop_;
+  int left_;
+};
+
+// A stop in each phase ends Run within 5 s of (manual) clock time, with
+// nothing half-committed: a runner started afterwards commits everything
+// exactly once.
+TEST_F(RunnerLoopTest, AStopDuringStartUpRetriesEndsRunAtOnce) {
+  faults_.FailNext(SeamCall::kReset, absl::UnavailableError("no broker"), 1000);
+  std::atomic<bool> stop{false};
+  clock_.StopAt(&stop, 3000);
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Run(stop).ok());
+  EXPECT_LE(clock_.NowMs(), 3000 + 5000);
+  EXPECT_LT(faults_.calls(SeamCall::kReset), 20);
+  EXPECT_EQ(CommittedOutputs().outputs, 0u);
+}
+
+TEST_F(RunnerLoopTest, AStopDuringCommitRetriesLeavesNothingHalfDone) {
+  faults_.FailNext(SeamCall::kCommit, absl::UnavailableError("coordinator unreachable"), 1000);
+  std::atomic<bool> stop{false};
+  clock_.StopAt(&stop, 2000);
+  {
+    auto runner = NewRunner();
+    ASSERT_TRUE(runner->Run(stop).ok());
+    EXPECT_LE(clock_.NowMs(), 2000 + 5000);
+  }
+  EXPECT_EQ(CommittedOutputs().outputs, 0u);
+  EXPECT_GE(faults_.calls(SeamCall::kAbort), 1);  // the open transaction was aborted
+  faults_.Clear();
+  clock_.StopAt(nullptr, 0);
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  ASSERT_TRUE(RunToEnd(*runner).ok());
+  ExpectExactlyOnce();
+}
+
+TEST_F(RunnerLoopTest, AStopUnderBackPressureEndsTheRetries) {
+  // A delivery failed, and the broker is gone while the transaction is
+  // aborted: the engine waits, retrying, consuming nothing.
+  faults_.FailNext(SeamCall::kFlush, absl::AbortedError("delivery failed"));
+  faults_.FailNext(SeamCall::kAbort, absl::UnavailableError("broker down"), 1000);
+  std::atomic<bool> stop{false};
+  clock_.StopAt(&stop, 20000);
+  {
+    auto runner = NewRunner();
+    ASSERT_TRUE(runner->Run(stop).ok());
+    EXPECT_LE(clock_.NowMs(), 20000 + 5000);
+  }
+  EXPECT_GT(faults_.calls(SeamCall::kAbort), 3);  // it was in back-pressure when stopped
+  EXPECT_EQ(CommittedOutputs().outputs, 0u);
+  faults_.Clear();
+  clock_.StopAt(nullptr, 0);
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  ASSERT_TRUE(RunToEnd(*runner).ok());
+  ExpectExactlyOnce();
+}
+
+TEST_F(RunnerLoopTest, AStopDuringRestoreStopsBetweenBatchesAndTheNextRestoreGoesOn) {
+  {
+    auto runner = NewRunner();
+    ASSERT_TRUE(runner->Start().ok());
+    for (int i = 0; i < 700; ++i) ASSERT_TRUE(runner->Step().ok());
+  }
+  disks_.Wipe();
+  double restored_before = metrics_.RestoredRecords().Value();
+  std::atomic<bool> stop{false};
+  {
+    auto runner = NewRunner(std::make_unique<StopDuringRestore>(&broker_, &stop, 3));
+    ASSERT_TRUE(runner->Run(stop).ok());
+  }
+  double restored_then = metrics_.RestoredRecords().Value() - restored_before;
+  EXPECT_EQ(restored_then, 3 * 10);  // three batches; the stop came before the fourth
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
   ASSERT_TRUE(RunToEnd(*runner).ok());
   ExpectExactlyOnce();
 }

@@ -82,6 +82,7 @@ class Faults {
   }
   // The injected failure for this call, or OK.
   absl::Status Take(SeamCall call);
+  void Clear() { pending_.clear(); }
   int calls(SeamCall call) const {
     auto it = calls_.find(call);
     return it == calls_.end() ? 0 : it->second;

@@ -5,10 +5,15 @@
 #ifndef DEMANDCENTER_COMMON_CLOCK_H_
 #define DEMANDCENTER_COMMON_CLOCK_H_
 
+#include <atomic>
 #include <cstdint>
 
 namespace demandcenter {
 
+// Whoever waits also watches for a stop: the flag a signal sets. Every
+// retry loop asks Stopping() before it waits again, and a SystemClock's
+// sleep ends early once it is set, so a stop is never stuck behind a
+// back-off.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -16,8 +21,18 @@ class Clock {
   virtual int64_t NowMs() = 0;
   // Unix milliseconds (for latency against record timestamps).
   virtual int64_t WallMs() = 0;
-  // Waits `ms` milliseconds.
+  // Waits `ms` milliseconds, or less once Stopping().
   virtual void SleepMs(int64_t ms) = 0;
+
+  // The stop flag to watch (null: none). It must outlive the clock's use.
+  void WatchStop(const std::atomic<bool>* stop) { stop_.store(stop); }
+  bool Stopping() const {
+    const std::atomic<bool>* stop = stop_.load();
+    return stop != nullptr && stop->load();
+  }
+
+ private:
+  std::atomic<const std::atomic<bool>*> stop_{nullptr};
 };
 
 // The machine's clocks. Thread safe.

@@ -38,6 +38,9 @@ struct RunOptions {
   // Called on the processing thread with the outputs of each committed
   // transaction, in emission order (the demo prints them).
   std::function<void(const std::vector<outputs::Output>&)> on_committed;
+  // The flag a signal sets (null: none), watched from the clients' creation
+  // on, so a stop is seen even before Run. Must outlive the Runner.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class Runner {

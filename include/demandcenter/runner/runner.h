@@ -76,7 +76,10 @@ class Runner : private Source::Listener {
   // Runs until `stop` becomes true — then commits the open transaction and
   // leaves the group — or until a fatal error, which it returns (e.g. the
   // state cannot be written). Outages and failed transactions are retried,
-  // never skipped.
+  // never skipped. `stop` is watched in every phase (start-up, restore,
+  // retries, back-pressure): once set, no retry waits again, a restore
+  // stops between batches, and the open transaction is committed if the
+  // cluster takes it at once, else aborted or left to the broker to abort.
   absl::Status Run(const std::atomic<bool>& stop);
 
   // The same loop one step at a time (tests): Start once, then Step (one
@@ -123,8 +126,12 @@ class Runner : private Source::Listener {
   absl::Status Rewind();
   // What a failed Flush/Commit asks for (see seams.h).
   absl::Status HandleTransactionError(const absl::Status& error, const std::string& what);
+  // The end of Run once `stop` is set; `interrupted` is what the phase under
+  // way returned (Cancelled: cut short by the stop).
+  absl::Status StopOnSignal(const absl::Status& interrupted);
   // Calls `call` until it stops answering kUnavailable, backing off on the
-  // clock; counts each retry under `what`.
+  // clock; counts each retry under `what`. Once the clock is Stopping(), an
+  // unavailable answer is returned as Cancelled instead of retried.
   absl::Status Retry(const std::string& what, const std::function<absl::Status()>& call);
   void PollDirectory(bool until_end);
   void UpdateReady();
