@@ -10,10 +10,12 @@
 #   decoder_fuzz (default)   DecodeSignal on any bytes: its contract, and JSON
 #                            values checked against protobuf's JSON parser;
 #   json_differential_fuzz   only the JSON decoder against protobuf's parser
-#                            (each input also tried inside a valid signal).
+#                            (each input also tried inside a valid signal);
+#   config_fuzz              the config loader (YAML and every check) on any
+#                            bytes: no crash, a config or errors.
 #
 # Seeds come from fuzz/corpus/ (valid JSON, binary and schema-registry framed
-# signals); inputs the fuzzer finds interesting accumulate in
+# signals; fuzz/corpus-config/ for config_fuzz: the default config); inputs the fuzzer finds interesting accumulate in
 # build-fuzz/fuzz-corpus/ (decoder_fuzz) or build-fuzz/<target>-corpus/, so
 # later runs start from where earlier ones got to. A crash, sanitizer report,
 # broken decoder invariant or difference from protobuf leaves the input in
@@ -34,7 +36,8 @@ target="${FUZZ_TARGET:-decoder_fuzz}"
 case "$target" in
   decoder_fuzz) corpus="$build/fuzz-corpus" ;;
   json_differential_fuzz) corpus="$build/$target-corpus" ;;
-  *) echo "FUZZ_TARGET must be decoder_fuzz or json_differential_fuzz (got $target)" >&2; exit 2 ;;
+  config_fuzz) corpus="$build/$target-corpus" seeds="$root/fuzz/corpus-config" ;;
+  *) echo "FUZZ_TARGET must be decoder_fuzz, json_differential_fuzz or config_fuzz (got $target)" >&2; exit 2 ;;
 esac
 
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
@@ -127,7 +130,7 @@ set +e
   -artifact_prefix="$artifacts/" \
   -print_final_stats=1 \
   "$@" \
-  "$corpus" "$root/fuzz/corpus" 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done |ERROR|_fuzz:|SUMMARY|^stat::'
+  "$corpus" "${seeds:-$root/fuzz/corpus}" 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done |ERROR|_fuzz:|SUMMARY|^stat::'
 status="${PIPESTATUS[0]}"
 set -e
 

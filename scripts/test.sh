@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the packages, builds,
-# runs every test (unit, scenarios, CLI acceptance), a bounded fuzz run of the
-# signal decoder, and the Kafka integration tests against a real Apache Kafka
+# runs every test (unit, scenarios, CLI acceptance), bounded fuzz runs of the
+# signal decoder and the config loader, and the Kafka integration tests against a real Apache Kafka
 # broker started here (deploy/local/kafka.sh) and stopped afterwards.
 #   scripts/test.sh            (FUZZ_SECONDS=60 by default)
 set -euo pipefail
@@ -12,6 +12,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+FUZZ_TARGET=config_fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}" -rss_limit_mb=512
 
 # Kafka integration tests: a real broker on loopback.
 stop_kafka() { deploy/local/kafka.sh stop >/dev/null 2>&1 || true; }

@@ -83,7 +83,13 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
 void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
   if (!reader.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts"})) return;
   if (auto n = s["dir"]) {
-    if (auto v = reader.String(n, "state.dir")) config->runtime.state.dir = *v;
+    if (auto v = reader.String(n, "state.dir")) {
+      if (v->empty()) {
+        reader.Error(n, "state.dir is empty: name the directory for the state (e.g. /var/lib/demandcenter)");
+      } else {
+        config->runtime.state.dir = *v;
+      }
+    }
   }
   if (auto n = s["dedup_window"]) {
     if (auto d = reader.Duration(n, "state.dedup_window")) config->decision.dedup_window_ms = *d;

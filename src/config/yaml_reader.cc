@@ -4,6 +4,7 @@
 #include "src/config/yaml_reader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "demandcenter/common/calendar.h"
+#include "demandcenter/common/json_string.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 
@@ -122,8 +124,17 @@ std::optional<double> YamlReader::Number(const YAML::Node& node, std::string_vie
   const std::string& s = node.Scalar();
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size()) {
-    Error(node, StrCat(what, " must be a number, got \"", s, "\""));
+  std::string quoted;
+  AppendJsonStringForMessage(s, 64, &quoted);
+  if (s.empty() || end != s.c_str() + s.size() || std::isnan(v)) {
+    Error(node, StrCat(what, " must be a number, got ", quoted));
+    return std::nullopt;
+  }
+  // No count, weight, share or amount in a config comes near this; 1e308
+  // would print as nonsense and overflow every sum it enters.
+  constexpr double kMaxMagnitude = 1e12;
+  if (!(std::fabs(v) <= kMaxMagnitude)) {
+    Error(node, StrCat(what, " is ", quoted, "; numbers in a config are at most 1e12 in size"));
     return std::nullopt;
   }
   return v;

@@ -58,6 +58,13 @@ bad experiment_unknown_rule 's/rules: \[email_reply_sdr\]/rules: [email_reply_sd
 "$bin" validate --config "$work/missing.yaml" >"$work/missing.out" 2>&1
 check "validate reports an unreadable file" grep -q "cannot read the config file" "$work/missing.out"
 
+# validate: what is not a config file is refused before it is read.
+timeout 10 "$bin" validate --config /dev/zero >"$work/zero.out" 2>&1
+check "validate refuses /dev/zero at once" grep -qx "/dev/zero: is not a regular file (a directory, device or pipe): name the YAML file itself" "$work/zero.out"
+head -c 5000000 /dev/zero | tr '\0' '#' >"$work/big.yaml"
+"$bin" validate --config "$work/big.yaml" >"$work/big.out" 2>&1
+check "validate refuses a 5 MB file by its size" grep -q "big.yaml: is 5000000 bytes; a config file is at most 4194304 (4 MiB)" "$work/big.out"
+
 # generate + replay: byte-identical and every default rule fires.
 "$bin" generate --accounts 10000 --signals 100000 --seed 7 --malformed 0.01 --output "$work/signals.jsonl" 2>"$work/gen.err"
 check "generate wrote 100000 lines" test "$(wc -l <"$work/signals.jsonl")" -eq 100000
