@@ -18,6 +18,7 @@ void ParseStages(YamlReader& reader, const YAML::Node& node, DecisionConfig* con
   }
   for (const auto& s : stages) {
     auto name = reader.String(s, "journey.stages item");
+    if (name && !reader.IsSafeId(s, *name, "stage name")) continue;
     if (!name) continue;
     if (config->StageIndex(*name) >= 0) {
       reader.Error(s, StrCat("stage \"", *name, "\" is listed twice in journey.stages"));

@@ -113,7 +113,22 @@ std::optional<std::string> YamlReader::RequiredString(const YAML::Node& parent, 
     Error(node, StrCat(what, ".", key, " must not be empty"));
     return std::nullopt;
   }
+  if (value && std::string_view(key) == "id" && !IsSafeId(node, *value, StrCat(what, ".id"))) return std::nullopt;
   return value;
+}
+
+bool YamlReader::IsSafeId(const YAML::Node& node, const std::string& value, std::string_view what) {
+  constexpr size_t kMaxIdBytes = 128;
+  bool safe = !value.empty() && value.size() <= kMaxIdBytes &&
+              value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") ==
+                  std::string::npos;
+  if (!safe) {
+    std::string quoted;
+    AppendJsonStringForMessage(value, 64, &quoted);
+    Error(node, StrCat(what, " ", quoted, " must be 1 to ", kMaxIdBytes,
+                       " of a-z A-Z 0-9 _ . : @ - (ids and names appear in outputs, metrics and logs)"));
+  }
+  return safe;
 }
 
 std::optional<double> YamlReader::Number(const YAML::Node& node, std::string_view what) {

@@ -49,6 +49,9 @@ class YamlReader {
 
   // Where `node` was written.
   static SourceLocation Loc(const YAML::Node& node);
+  // Whether `value` (an id or name at `node`) is 1 to 128 of
+  // a-z A-Z 0-9 _ . : @ -; reports it when not.
+  bool IsSafeId(const YAML::Node& node, const std::string& value, std::string_view what);
 
   // Checks that `node` is a map whose keys are all in `allowed`; reports
   // each unknown key. False only when `node` is not a map.

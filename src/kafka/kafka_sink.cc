@@ -149,7 +149,14 @@ absl::Status KafkaSink::SendOffsets(const runner::Offsets& offsets) {
     rd_kafka_topic_partition_list_add(list.get(), where.first.c_str(), where.second)->offset = next;
   }
   rd_kafka_consumer_group_metadata_t* meta = rd_kafka_consumer_group_metadata(consumer_);
+  // Up to the transaction timeout in calls of kCallTimeoutMs (a retriable
+  // error resumes the same request), so a stop is seen in between.
+  int64_t deadline = clock_->NowMs() + kTxnTimeoutMs;
   KafkaError e(rd_kafka_send_offsets_to_transaction(producer_.get(), list.get(), meta, kCallTimeoutMs));
+  while (e && rd_kafka_error_is_retriable(e.get()) && clock_->NowMs() < deadline && !clock_->Stopping()) {
+    clock_->SleepMs(50);
+    e.reset(rd_kafka_send_offsets_to_transaction(producer_.get(), list.get(), meta, kCallTimeoutMs));
+  }
   rd_kafka_consumer_group_metadata_destroy(meta);
   if (!e) {
     offsets_sent_ = true;
