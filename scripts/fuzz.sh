@@ -12,10 +12,14 @@
 #   json_differential_fuzz   only the JSON decoder against protobuf's parser
 #                            (each input also tried inside a valid signal);
 #   config_fuzz              the config loader (YAML and every check) on any
-#                            bytes: no crash, a config or errors.
+#                            bytes: no crash, a config or errors;
+#   pool_update_fuzz         replay's pool_update lines: refusals in printable
+#                            ASCII;
+#   http_fuzz                the HTTP server on any request bytes: /healthz
+#                            still answers after each.
 #
 # Seeds come from fuzz/corpus/ (valid JSON, binary and schema-registry framed
-# signals; fuzz/corpus-config/ for config_fuzz: the default config); inputs the fuzzer finds interesting accumulate in
+# signals; fuzz/corpus-<what>/ for the others); inputs the fuzzer finds interesting accumulate in
 # build-fuzz/fuzz-corpus/ (decoder_fuzz) or build-fuzz/<target>-corpus/, so
 # later runs start from where earlier ones got to. A crash, sanitizer report,
 # broken decoder invariant or difference from protobuf leaves the input in
@@ -37,7 +41,10 @@ case "$target" in
   decoder_fuzz) corpus="$build/fuzz-corpus" ;;
   json_differential_fuzz) corpus="$build/$target-corpus" ;;
   config_fuzz) corpus="$build/$target-corpus" seeds="$root/fuzz/corpus-config" ;;
-  *) echo "FUZZ_TARGET must be decoder_fuzz, json_differential_fuzz or config_fuzz (got $target)" >&2; exit 2 ;;
+  pool_update_fuzz) corpus="$build/$target-corpus" seeds="$root/fuzz/corpus-pool-update" ;;
+  http_fuzz) corpus="$build/$target-corpus" seeds="$root/fuzz/corpus-http" ;;
+  *) echo "FUZZ_TARGET must be decoder_fuzz, json_differential_fuzz, config_fuzz, pool_update_fuzz or http_fuzz" \
+          "(got $target)" >&2; exit 2 ;;
 esac
 
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
