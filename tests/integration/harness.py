@@ -140,11 +140,30 @@ state:
                        check=True, stderr=subprocess.DEVNULL)
         return path
 
+    def placement(self, line):
+        """The topic and produce() arguments of one signal line, keyed and
+        partitioned as replay --partitions models it: murmur2 on the account
+        id; records without one on murmur2(event_id) (a deterministic
+        stand-in for the producer's random choice)."""
+        key, event_id, topic = b"", None, self.signal_topics[0]
+        try:
+            obj = json.loads(line)
+            key = (obj.get("account_id") or "").encode()
+            event_id = obj.get("event_id") or obj.get("eventId")
+            kind = str(obj.get("type", "")).split(".")[0]
+            topic = self.by_type.get(kind, topic)
+        except (ValueError, AttributeError):
+            pass
+        kwargs = {"value": line}
+        if key:
+            kwargs["key"] = key
+        else:
+            ident = event_id if isinstance(event_id, str) and event_id else ""
+            kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
+        return topic, kwargs
+
     def produce(self, path):
-        """Produces every line to the signal topic, keyed and partitioned as
-        replay --partitions models it: murmur2 on the account id; records
-        without one on murmur2(event_id) (a deterministic stand-in for the
-        producer's random choice)."""
+        """Produces every line to the signal topics, placed as `placement` says."""
         producer = Producer({"bootstrap.servers": BOOTSTRAP, "partitioner": "murmur2_random",
                              "linger.ms": 20, "enable.idempotence": True})
         count = 0
@@ -153,21 +172,7 @@ state:
                 line = line.rstrip(b"\n")
                 if not line.strip():
                     continue
-                key, event_id, topic = b"", None, self.signal_topics[0]
-                try:
-                    obj = json.loads(line)
-                    key = (obj.get("account_id") or "").encode()
-                    event_id = obj.get("event_id") or obj.get("eventId")
-                    kind = str(obj.get("type", "")).split(".")[0]
-                    topic = self.by_type.get(kind, topic)
-                except (ValueError, AttributeError):
-                    obj = None
-                kwargs = {"value": line}
-                if key:
-                    kwargs["key"] = key
-                else:
-                    ident = event_id if isinstance(event_id, str) and event_id else ""
-                    kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
+                topic, kwargs = self.placement(line)
                 while True:
                     try:
                         producer.produce(topic, **kwargs)

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Soak: `demandcenter run` for a long stretch at a steady rate with a
+kill -9 every few minutes. Signals are produced paced (as they would arrive)
+while one instance runs; every KILL_EVERY seconds it is killed with SIGKILL
+and started again. Every 10 s the instance's RSS and the group's lag (signals
+produced but not committed) are sampled. At the end the committed outputs,
+read back read_committed, must equal replay's of the same signals: nothing
+lost, nothing twice. Not part of CI (it runs for MINUTES).
+
+  DEMANDCENTER_BOOTSTRAP=127.0.0.1:9092 benchmarks/soak.py [MINUTES [RATE [KILL_EVERY]]]
+
+Defaults: 30 minutes, 2000 signals/s (about half of what one instance
+commits on this machine, docs/performance.md), a kill every 300 s.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+import harness  # noqa: E402
+
+from confluent_kafka import Producer  # noqa: E402
+
+
+def rss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def produce_paced(app, path, rate, done):
+    """Produces each line of `path` as App.produce does, `rate` a second."""
+    producer = Producer({"bootstrap.servers": harness.BOOTSTRAP, "partitioner": "murmur2_random",
+                         "linger.ms": 5, "enable.idempotence": True})
+    started = time.time()
+    sent = 0
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            if not line.strip():
+                continue
+            topic, kwargs = app.placement(line)
+            while True:
+                try:
+                    producer.produce(topic, **kwargs)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            sent += 1
+            producer.poll(0)
+            ahead = started + sent / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+    assert producer.flush(60) == 0, "the producer could not deliver every signal"
+    done.set()
+
+
+def main():
+    minutes = float(sys.argv[1]) if len(sys.argv) > 1 else 30
+    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    kill_every = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+    signals = int(minutes * 60 * rate)
+    app = harness.App("soak")
+    try:
+        path = app.generate(max(1000, signals // 10), signals, 23)
+        expected = app.replay(path)
+        produced = threading.Event()
+        producer = threading.Thread(target=produce_paced, args=(app, path, rate, produced), daemon=True)
+        app.start("0")
+        producer.start()
+        started = time.time()
+        next_kill = started + kill_every
+        samples, kills = [], 0
+        while not produced.is_set():
+            time.sleep(10)
+            proc, _ = app.instances["0"]
+            ends = app.signal_ends()
+            committed = app.committed()
+            lag = sum(max(0, e - max(0, committed.get(p, 0))) for p, e in ends.items())
+            samples.append((time.time() - started, rss_mb(proc.pid), lag))
+            print(f"  {samples[-1][0]:6.0f} s  RSS {samples[-1][1]:6.0f} MB  lag {lag:7d}", flush=True)
+            if time.time() >= next_kill:
+                app.kill("0", signal.SIGKILL)
+                kills += 1
+                app.start("0")
+                next_kill += kill_every
+        app.wait_consumed(timeout=1800)
+        got = app.outputs()
+        problems = harness.diff(expected, got)
+        third = max(1, len(samples) // 3)
+        first, last = samples[:third], samples[-third:]
+        avg = lambda rows, i: sum(r[i] for r in rows) / len(rows)  # noqa: E731
+        print(f"soak: {signals} signals over {minutes:g} min at {rate}/s, {kills} kill -9; "
+              f"RSS first third {avg(first, 1):.0f} MB, last third {avg(last, 1):.0f} MB; "
+              f"lag first third {avg(first, 2):.0f}, last third {avg(last, 2):.0f}; "
+              f"outputs {harness.count(got)} committed, {harness.count(expected)} by replay, "
+              f"{len(problems)} differences")
+        for p in problems:
+            print("  ", p)
+        sys.exit(1 if problems or harness.count(got) != harness.count(expected) else 0)
+    finally:
+        app.cleanup()
+
+
+if __name__ == "__main__":
+    main()
