@@ -81,7 +81,13 @@ bool CheckText(YamlReader& reader, std::string_view text) {
     if (c == '\n') comment = false;
     if (comment) continue;
     if (quote != 0) {
-      if (c == static_cast<unsigned char>(quote)) quote = 0;
+      if (quote == '"' && c == '\\') {
+        // An escape: \" does not close the string (a non-ASCII byte after
+        // it is left for the UTF-8 check).
+        if (i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) ++i;
+      } else if (c == static_cast<unsigned char>(quote)) {
+        quote = 0;
+      }
     } else if (c == '"' || c == '\'') {
       quote = static_cast<char>(c);
     } else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {

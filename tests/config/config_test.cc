@@ -109,6 +109,22 @@ TEST(ConfigTest, AcceptsTheShippedDefaultConfig) {
   EXPECT_GE(result.config->decision.rules.size(), 10u);
 }
 
+TEST(ConfigTest, BracketsInsideStringsAndCommentsAreNotNesting) {
+  // 70 '[' inside a double-quoted string with escaped quotes, a single-quoted
+  // one and a comment: text, not flow collections.
+  std::string many(70, '[');
+  std::string text = "journey: {stages: [a]}  # " + many + "\nrules:\n  - {id: r, when: {type: x.y}, action: a, "
+                     "channel: EMAIL, reason: \"say \\\"" + many + "\\\" now\"}\n  - {id: s, when: {type: x.z}, "
+                     "action: b, channel: EMAIL, reason: '" + many + " it''s'}\n";
+  ParseResult result = ParseConfig(text, "strings.yaml");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  EXPECT_EQ(result.config->decision.rules.size(), 2u);
+  ParseResult deep = ParseConfig("journey: {stages: [a]}\nx: " + std::string(65, '[') + std::string(65, ']') + "\n",
+                                 "deep.yaml");
+  ASSERT_EQ(deep.errors.size(), 1u);
+  EXPECT_EQ(deep.errors[0].ToString(), "deep.yaml:2:68: [ and { nested more than 64 deep");
+}
+
 TEST(ConfigErrorTest, UnknownStageInTransition) {
   ExpectSingleError(Replace(kValid, "to: engaged", "to: engagd"), 12, 11,
                     "unknown stage \"engagd\" in transition \"engaged\".to (did you mean \"engaged\"?)");
