@@ -86,11 +86,13 @@ bool SameFile(const std::string& a, const std::string& b) {
 int RunReplay(const ReplayArgs& args) {
   auto config = LoadOrReport(args.config);
   if (!config) return kExitInvalid;
-  if (!args.output.empty() && args.output != "-" &&
-      (SameFile(args.output, args.input) || SameFile(args.output, args.config))) {
-    std::cerr << "replay: --output " << args.output << " is the " << (SameFile(args.output, args.input) ? "input" : "config")
-              << " file; writing would empty it first. Name another output file.\n";
-    return kExitUsage;
+  if (!args.output.empty() && args.output != "-") {
+    const char* clash = SameFile(args.output, args.input) ? "input" : SameFile(args.output, args.config) ? "config" : nullptr;
+    if (clash != nullptr) {
+      std::cerr << "replay: --output " << args.output << " is the " << clash
+                << " file; writing would empty it first. Name another output file.\n";
+      return kExitUsage;
+    }
   }
   std::ifstream file;
   std::istream* in = &std::cin;

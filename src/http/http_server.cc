@@ -22,11 +22,24 @@ constexpr char kWorkers[] = "128";
 // taken within it too.
 constexpr char kRequestTimeoutMs[] = "2000";
 constexpr char kAllow[] = "GET, HEAD, OPTIONS";
+constexpr char kNotAllowedBody[] = "only GET, HEAD and OPTIONS are supported\n";
 
 // Methods the library refuses itself before any handler runs (TRACE,
 // CONNECT): 405 like every other method the server does not serve.
 bool IsRefusedMethod(const char* method) {
   return method != nullptr && (std::strcmp(method, "TRACE") == 0 || std::strcmp(method, "CONNECT") == 0);
+}
+
+// Every reply the server writes: no keep-alive, nothing cached; 405 and
+// OPTIONS (204) say what is allowed.
+void Reply(struct mg_connection* conn, int status, const char* reason, const char* content_type,
+           const std::string& body, bool head) {
+  std::string allow = status == 405 || status == 204 ? StrCat("Allow: ", kAllow, "\r\n") : "";
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            status, reason, allow.c_str(), content_type, body.size());
+  if (!head) mg_write(conn, body.data(), body.size());
 }
 
 // Requests the server library refuses before any handler runs (a malformed
@@ -38,34 +51,14 @@ int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/)
   const struct mg_request_info* info = mg_get_request_info(conn);
   if (status == 400 && info != nullptr && IsRefusedMethod(info->request_method)) {
     if (self != nullptr) self->Count("other", 405);
-    std::string body = "only GET, HEAD and OPTIONS are supported\n";
-    mg_printf(conn,
-              "HTTP/1.1 405 Method Not Allowed\r\nAllow: %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-              kAllow, body.size());
-    mg_write(conn, body.data(), body.size());
+    Reply(conn, 405, "Method Not Allowed", "text/plain", kNotAllowedBody, false);
     return 0;
   }
   if (self != nullptr) self->Count("rejected", status);
   const char* reason = mg_get_response_code_text(conn, status);
-  std::string body = StrCat("request refused: ", status, " ", reason ? reason : "", "\n");
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, reason ? reason : "Error", body.size());
-  mg_write(conn, body.data(), body.size());
+  Reply(conn, status, reason ? reason : "Error", "text/plain",
+        StrCat("request refused: ", status, " ", reason ? reason : "", "\n"), false);
   return 0;
-}
-
-void Reply(struct mg_connection* conn, int status, const char* reason, const char* content_type,
-           const std::string& body, bool head) {
-  // 405 and OPTIONS say what is allowed.
-  const char* allow = status == 405 || status == 204 ? "Allow: GET, HEAD, OPTIONS\r\n" : "";
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, reason, allow, content_type, body.size());
-  if (!head) mg_write(conn, body.data(), body.size());
 }
 
 }  // namespace
@@ -130,7 +123,7 @@ int HttpServer::Serve(struct mg_connection* conn, const std::string& method, con
     return 204;
   }
   if (method != "GET" && !head) {
-    Reply(conn, 405, "Method Not Allowed", "text/plain", "only GET, HEAD and OPTIONS are supported\n", false);
+    Reply(conn, 405, "Method Not Allowed", "text/plain", kNotAllowedBody, false);
     return 405;
   }
   if (path == "/metrics") {

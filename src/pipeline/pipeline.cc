@@ -92,6 +92,7 @@ ingest::Reject Pipeline::CheckLate(const v1::Signal& signal, int32_t partition) 
 
 Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out) {
   ingest::Reject reject = Decode(record.value, &signal_);
+  if (reject.ok()) reject = CheckAhead(signal_, record.timestamp_ms);
   if (!reject.ok()) {
     Result r;
     r.outcome = Outcome::kRejected;
@@ -111,8 +112,7 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
     for (const auto& identifier : identities_.Erase(signal, partition)) waiting_.Erase(partition, identifier);
     return r;
   }
-  r.reject = CheckAhead(signal, source == nullptr ? 0 : source->timestamp_ms);
-  if (r.reject.ok()) r.reject = CheckLate(signal, partition);
+  r.reject = CheckLate(signal, partition);
   if (!r.reject.ok()) {
     r.outcome = Outcome::kRejected;
     return r;

@@ -23,10 +23,9 @@ std::string Expected(std::string_view type) {
   return "is not an object of the right shape";
 }
 
-// The 1-based column where `"key"` first appears in `line` at or after
-// `from`, or 0.
-size_t KeyColumn(std::string_view line, std::string_view key, size_t from = 0) {
-  size_t at = line.find(StrCat("\"", key, "\""), from);
+// The 1-based column where `"key"` first appears in `line`, or 0.
+size_t KeyColumn(std::string_view line, std::string_view key) {
+  size_t at = line.find(StrCat("\"", key, "\""));
   return at == std::string_view::npos ? 0 : at + 1;
 }
 

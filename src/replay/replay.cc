@@ -197,14 +197,15 @@ class Bench {
   }
 
   void Apply(int32_t partition, const pipeline::PendingRecord& item) {
-    if (!item.reject.ok()) {  // checked before the merge
-      Reject(item.record.offset, ingest::RejectCodeName(item.reject.code), item.reject.message);
-      reach_.DeadLettered(item.record.offset);
-      return;
-    }
     pipeline::Record source = item.record.View();
-    pipeline::Result result = pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
-    if (result.outcome != pipeline::Outcome::kRejected) ++summary_.used;
+    pipeline::Result result;
+    if (item.reject.ok()) {
+      result = pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
+      if (result.outcome != pipeline::Outcome::kRejected) ++summary_.used;
+    } else {  // refused before the merge (CheckAhead)
+      result.outcome = pipeline::Outcome::kRejected;
+      result.reject = item.reject;
+    }
     switch (result.outcome) {
       case pipeline::Outcome::kRejected:
         Reject(item.record.offset, ingest::RejectCodeName(result.reject.code), result.reject.message);

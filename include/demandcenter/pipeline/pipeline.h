@@ -104,8 +104,10 @@ class Pipeline {
   // The partition a kPartitionByKey record of `signal` goes to.
   int32_t PartitionOf(const v1::Signal& signal) const { return pipeline::PartitionOf(signal, options_.partitions); }
 
-  // The same for a signal already decoded and validated; `source` (may be
-  // null) is its record, kept should the signal wait for its account.
+  // The same for a signal already decoded, validated and checked against
+  // its record's timestamp (CheckAhead, which run and replay apply before
+  // their input merge); `source` (may be null) is its record, kept should
+  // the signal wait for its account.
   Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
                        const Record* source = nullptr);
 
