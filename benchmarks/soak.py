@@ -21,8 +21,6 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 import harness  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
-
 
 def rss_mb(pid):
     try:
@@ -36,29 +34,7 @@ def rss_mb(pid):
 
 
 def produce_paced(app, path, rate, done):
-    """Produces each line of `path` as App.produce does, `rate` a second."""
-    producer = Producer({"bootstrap.servers": harness.BOOTSTRAP, "partitioner": "murmur2_random",
-                         "linger.ms": 5, "enable.idempotence": True})
-    started = time.time()
-    sent = 0
-    with open(path, "rb") as f:
-        for line in f:
-            line = line.rstrip(b"\n")
-            if not line.strip():
-                continue
-            topic, kwargs = app.placement(line)
-            while True:
-                try:
-                    producer.produce(topic, **kwargs)
-                    break
-                except BufferError:
-                    producer.poll(0.05)
-            sent += 1
-            producer.poll(0)
-            ahead = started + sent / rate - time.time()
-            if ahead > 0:
-                time.sleep(ahead)
-    assert producer.flush(60) == 0, "the producer could not deliver every signal"
+    app.produce(path, rate)
     done.set()
 
 

@@ -15,37 +15,14 @@
 
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "support/http_exchange.h"
 
 namespace demandcenter::http {
 namespace {
 
-// Sends `request` as raw bytes and reads until the server closes (every
-// reply says Connection: close). An empty string when no connection.
+// The reply to `request` ("" when no connection).
 std::string Exchange(int port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return "";
-  }
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early on a hostile request
-    sent += static_cast<size_t>(n);
-  }
-  shutdown(fd, SHUT_WR);
-  std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) reply.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return reply;
+  return testing::HttpExchange(port, request, /*timeout_s=*/10).value_or("");
 }
 
 std::string StatusLine(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }

@@ -162,10 +162,13 @@ state:
             kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
         return topic, kwargs
 
-    def produce(self, path):
-        """Produces every line to the signal topics, placed as `placement` says."""
+    def produce(self, path, rate=None):
+        """Produces every line to the signal topics, placed as `placement`
+        says; `rate` signals a second when given (as they would arrive),
+        else as fast as the producer goes."""
         producer = Producer({"bootstrap.servers": BOOTSTRAP, "partitioner": "murmur2_random",
-                             "linger.ms": 20, "enable.idempotence": True})
+                             "linger.ms": 5 if rate else 20, "enable.idempotence": True})
+        started = time.time()
         count = 0
         with open(path, "rb") as f:
             for line in f:
@@ -181,6 +184,9 @@ state:
                         producer.poll(0.1)
                 count += 1
                 producer.poll(0)
+                ahead = started + count / rate - time.time() if rate else 0
+                if ahead > 0:
+                    time.sleep(ahead)
         assert producer.flush(60) == 0, "producer could not deliver every signal"
         return count
 

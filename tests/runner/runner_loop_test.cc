@@ -89,6 +89,35 @@ class RunnerLoopTest : public ::testing::Test {
     return runner.Stop();
   }
 
+  // kill -9 after `steps` steps: no Stop, the open transaction stays open.
+  void CrashAfter(int steps) {
+    auto runner = NewRunner();
+    ASSERT_TRUE(runner->Start().ok());
+    for (int i = 0; i < steps; ++i) ASSERT_TRUE(runner->Step().ok());
+    ASSERT_GT(runner->stats().transactions.load(), 0);
+  }
+
+  // Runs a runner until the stop a signal would give at `stop_at_ms` of the
+  // clock: Run ends cleanly, within 5 s of it.
+  void RunUntilStoppedAt(int64_t stop_at_ms) {
+    std::atomic<bool> stop{false};
+    clock_.StopAt(&stop, stop_at_ms);
+    auto runner = NewRunner();
+    EXPECT_TRUE(runner->Run(stop).ok());
+    EXPECT_LE(clock_.NowMs(), stop_at_ms + 5000);
+    clock_.StopAt(nullptr, 0);
+  }
+
+  // After a crash or a stop: a fresh runner, with the faults gone, commits
+  // every signal's outputs exactly once.
+  void FinishWithAFreshRunner() {
+    faults_.Clear();
+    auto runner = NewRunner();
+    ASSERT_TRUE(runner->Start().ok());  // fences a dead producer: its open transaction aborts
+    ASSERT_TRUE(RunToEnd(*runner).ok());
+    ExpectExactlyOnce();
+  }
+
   Committed CommittedOutputs() const {
     Committed c;
     const auto& t = config_.runtime.kafka.topics;
@@ -249,36 +278,20 @@ TEST_F(RunnerLoopTest, AnUnknownSinkErrorStopsTheEngineWithIt) {
 }
 
 TEST_F(RunnerLoopTest, ACrashLosesNothingAndRestoresOnlyTheChangelogTail) {
-  {
-    auto runner = NewRunner();
-    ASSERT_TRUE(runner->Start().ok());
-    for (int i = 0; i < 700; ++i) ASSERT_TRUE(runner->Step().ok());
-    ASSERT_GT(runner->stats().transactions.load(), 0);
-    // kill -9: no Stop, the open transaction stays open.
-  }
+  CrashAfter(700);
   double tail_before = metrics_.Restores("tail").Value();
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Start().ok());  // fences the dead producer: its open transaction aborts
-  ASSERT_TRUE(RunToEnd(*runner).ok());
+  FinishWithAFreshRunner();
   EXPECT_EQ(metrics_.Restores("tail").Value() - tail_before, kPartitions);
-  ExpectExactlyOnce();
 }
 
 TEST_F(RunnerLoopTest, ANewMachineRestoresTheWholeChangelog) {
-  {
-    auto runner = NewRunner();
-    ASSERT_TRUE(runner->Start().ok());
-    for (int i = 0; i < 700; ++i) ASSERT_TRUE(runner->Step().ok());
-  }
+  CrashAfter(700);
   disks_.Wipe();
   double full_before = metrics_.Restores("full").Value();
   double restored_before = metrics_.RestoredRecords().Value();
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Start().ok());
-  ASSERT_TRUE(RunToEnd(*runner).ok());
+  FinishWithAFreshRunner();
   EXPECT_EQ(metrics_.Restores("full").Value() - full_before, kPartitions);
   EXPECT_GT(metrics_.RestoredRecords().Value() - restored_before, 0);
-  ExpectExactlyOnce();
 }
 
 TEST_F(RunnerLoopTest, ARevokedAssignmentCommitsFirstALostOneAborts) {
@@ -337,32 +350,17 @@ class StopDuringRestore : public Changelog {
 // exactly once.
 TEST_F(RunnerLoopTest, AStopDuringStartUpRetriesEndsRunAtOnce) {
   faults_.FailNext(SeamCall::kReset, absl::UnavailableError("no broker"), 1000);
-  std::atomic<bool> stop{false};
-  clock_.StopAt(&stop, 3000);
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Run(stop).ok());
-  EXPECT_LE(clock_.NowMs(), 3000 + 5000);
+  RunUntilStoppedAt(3000);
   EXPECT_LT(faults_.calls(SeamCall::kReset), 20);
   EXPECT_EQ(CommittedOutputs().outputs, 0u);
 }
 
 TEST_F(RunnerLoopTest, AStopDuringCommitRetriesLeavesNothingHalfDone) {
   faults_.FailNext(SeamCall::kCommit, absl::UnavailableError("coordinator unreachable"), 1000);
-  std::atomic<bool> stop{false};
-  clock_.StopAt(&stop, 2000);
-  {
-    auto runner = NewRunner();
-    ASSERT_TRUE(runner->Run(stop).ok());
-    EXPECT_LE(clock_.NowMs(), 2000 + 5000);
-  }
+  RunUntilStoppedAt(2000);
   EXPECT_EQ(CommittedOutputs().outputs, 0u);
   EXPECT_GE(faults_.calls(SeamCall::kAbort), 1);  // the open transaction was aborted
-  faults_.Clear();
-  clock_.StopAt(nullptr, 0);
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Start().ok());
-  ASSERT_TRUE(RunToEnd(*runner).ok());
-  ExpectExactlyOnce();
+  FinishWithAFreshRunner();
 }
 
 TEST_F(RunnerLoopTest, AStopUnderBackPressureEndsTheRetries) {
@@ -370,29 +368,14 @@ TEST_F(RunnerLoopTest, AStopUnderBackPressureEndsTheRetries) {
   // aborted: the engine waits, retrying, consuming nothing.
   faults_.FailNext(SeamCall::kFlush, absl::AbortedError("delivery failed"));
   faults_.FailNext(SeamCall::kAbort, absl::UnavailableError("broker down"), 1000);
-  std::atomic<bool> stop{false};
-  clock_.StopAt(&stop, 20000);
-  {
-    auto runner = NewRunner();
-    ASSERT_TRUE(runner->Run(stop).ok());
-    EXPECT_LE(clock_.NowMs(), 20000 + 5000);
-  }
+  RunUntilStoppedAt(20000);
   EXPECT_GT(faults_.calls(SeamCall::kAbort), 3);  // it was in back-pressure when stopped
   EXPECT_EQ(CommittedOutputs().outputs, 0u);
-  faults_.Clear();
-  clock_.StopAt(nullptr, 0);
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Start().ok());
-  ASSERT_TRUE(RunToEnd(*runner).ok());
-  ExpectExactlyOnce();
+  FinishWithAFreshRunner();
 }
 
 TEST_F(RunnerLoopTest, AStopDuringRestoreStopsBetweenBatchesAndTheNextRestoreGoesOn) {
-  {
-    auto runner = NewRunner();
-    ASSERT_TRUE(runner->Start().ok());
-    for (int i = 0; i < 700; ++i) ASSERT_TRUE(runner->Step().ok());
-  }
+  CrashAfter(700);
   disks_.Wipe();
   double restored_before = metrics_.RestoredRecords().Value();
   std::atomic<bool> stop{false};
@@ -402,10 +385,7 @@ TEST_F(RunnerLoopTest, AStopDuringRestoreStopsBetweenBatchesAndTheNextRestoreGoe
   }
   double restored_then = metrics_.RestoredRecords().Value() - restored_before;
   EXPECT_EQ(restored_then, 3 * 10);  // three batches; the stop came before the fourth
-  auto runner = NewRunner();
-  ASSERT_TRUE(runner->Start().ok());
-  ASSERT_TRUE(RunToEnd(*runner).ok());
-  ExpectExactlyOnce();
+  FinishWithAFreshRunner();
 }
 
 }  // namespace
