@@ -81,7 +81,7 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
 // The dedup window is the decision core's (how long a signal id is
 // remembered); the rest is the runtime's.
 void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
-  if (!reader.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts"})) return;
+  if (!reader.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts", "min_free_mib"})) return;
   if (auto n = s["dir"]) {
     if (auto v = reader.String(n, "state.dir")) {
       if (v->empty()) {
@@ -98,6 +98,9 @@ void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
     if (auto v = reader.Integer(n, "state.cache_accounts", 1, 100'000'000)) {
       config->runtime.state.cache_accounts = *v;
     }
+  }
+  if (auto n = s["min_free_mib"]) {
+    if (auto v = reader.Integer(n, "state.min_free_mib", 0, 1'000'000)) config->runtime.state.min_free_mib = *v;
   }
 }
 

@@ -34,8 +34,9 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
   seams.changelog = std::move(*changelog);
   size_t cache = static_cast<size_t>(rt.state.cache_accounts);
   std::string dir = StrCat(state_dir, "/", options.instance_id);
-  seams.stores = [dir, cache](int32_t partition) {
-    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache);
+  uint64_t min_free = static_cast<uint64_t>(rt.state.min_free_mib) << 20;
+  seams.stores = [dir, cache, min_free](int32_t partition) {
+    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache, min_free);
   };
   seams.clock = clock;
   LogLine(StrCat("brokers ", settings.bootstrap_servers, ", state ", state_dir));

@@ -89,6 +89,17 @@ Metrics::Metrics(std::set<std::string> known_types)
                            .Help("Changelog records applied while restoring partitions")
                            .Register(r)
                            .Add({});
+  state_write_errors_ = &prometheus::BuildCounter()
+                             .Name("demandcenter_state_write_errors_total")
+                             .Help("Local state store writes (and opens) that failed for lack of space or an I/O "
+                                   "error, each retried")
+                             .Register(r)
+                             .Add({});
+  state_writes_blocked_ = &prometheus::BuildGauge()
+                               .Name("demandcenter_state_writes_blocked")
+                               .Help("1 while processing waits for the local state store to accept writes")
+                               .Register(r)
+                               .Add({});
   assigned_partitions_ = &prometheus::BuildGauge()
                               .Name("demandcenter_assigned_partitions")
                               .Help("Partitions this instance owns")

@@ -181,12 +181,17 @@ absl::Status Runner::OpenTask(int32_t partition) {
     auto task = std::make_unique<Task>();
     task->partition = partition;
     task->merge = std::make_unique<pipeline::InputMerge>(topics_.size());
-    auto store = seams_.stores(partition);
-    if (!store.ok()) {
+    std::unique_ptr<state::PartitionStore> store;
+    absl::Status opened = RetryStore(StrCat("opening the state store of partition ", partition), nullptr, [&] {
+      auto s = seams_.stores(partition);
+      if (s.ok()) store = std::move(*s);
+      return s.status();
+    });
+    if (!opened.ok()) {
       tasks_.erase(partition);
-      return store.status();
+      return opened;
     }
-    task->store = std::move(*store);
+    task->store = std::move(store);
     slot = std::move(task);
   }
   ready_.store(false);
@@ -212,7 +217,8 @@ absl::Status Runner::Restore(Task& task) {
       }
     }
     cp.changelog_next = batch.next_offset;
-    absl::Status s = task.store->ApplyRestored(batch.records, cp);
+    absl::Status s = RetryStore(StrCat("restoring the state of partition ", task.partition), task.store.get(),
+                                [&] { return task.store->ApplyRestored(batch.records, cp); });
     if (s.ok()) metrics_->RestoredRecords().Increment(static_cast<double>(batch.records.size()));
     return s;
   });
@@ -364,6 +370,23 @@ absl::Status Runner::Retry(const std::string& what, const std::function<absl::St
   }
 }
 
+absl::Status Runner::RetryStore(const std::string& what, state::PartitionStore* store,
+                                const std::function<absl::Status()>& call) {
+  bool failed = false;
+  absl::Status s = Retry(what, [&] {
+    if (failed && store) (void)store->Recover();  // the next call tells whether it worked
+    absl::Status attempt = call();
+    failed = attempt.code() == absl::StatusCode::kUnavailable;
+    if (failed) {
+      metrics_->StateWriteErrors().Increment();
+      metrics_->StateWritesBlocked().Set(1);
+    }
+    return attempt;
+  });
+  metrics_->StateWritesBlocked().Set(0);
+  return s;
+}
+
 absl::Status Runner::HandleTransactionError(const absl::Status& error, const std::string& what) {
   std::string why = StrCat(what, error.message());
   if (error.code() == absl::StatusCode::kAborted) return AbortAndRewind(why);
@@ -408,8 +431,12 @@ absl::Status Runner::WriteStores() {
     if (task->last_changelog_offset >= 0) cp.changelog_next = task->last_changelog_offset + 1;
     for (const auto& [topic, next] : task->consumed) cp.input_next[topic] = next;
     cp.stream_time_ms = task->pipeline->engine().StreamTime(p);
-    absl::Status s = task->store->Commit(task->pending, cp);
-    if (!s.ok()) return absl::UnavailableError(StrCat("writing the state of partition ", p, ": ", s.message()));
+    // The transaction is committed: the store must follow, however long a
+    // full disk takes to clear. A stop meanwhile leaves the store behind
+    // its changelog, which the next restore's tail makes up.
+    absl::Status s = RetryStore(StrCat("writing the state of partition ", p), task->store.get(),
+                                [&] { return task->store->Commit(task->pending, cp); });
+    if (!s.ok()) return absl::Status(s.code(), StrCat("writing the state of partition ", p, ": ", s.message()));
     task->checkpoint = cp;
     task->pending.clear();
     task->consumed.clear();

@@ -2,8 +2,11 @@
 // nowhere else.
 #include "demandcenter/state/rocksdb_kv.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "demandcenter/common/strings.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -15,6 +18,11 @@ namespace {
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = what.empty() ? s.ToString() : StrCat(what, ": ", s.ToString());
+  // Another process holding the store's lock is a mistake to report, not a
+  // condition to wait out.
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return absl::FailedPreconditionError(StrCat(message, " (is another instance using this state directory?)"));
+  }
   if (s.IsIOError() || s.IsNoSpace()) return absl::UnavailableError(message);
   if (s.IsCorruption()) return absl::DataLossError(message);
   return absl::InternalError(message);
@@ -22,9 +30,25 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+// Unavailable when the disk under `dir` (or its nearest existing parent)
+// has less than `min_free_bytes` free for this user.
+absl::Status CheckFreeSpace(const std::string& dir, uint64_t min_free_bytes) {
+  if (min_free_bytes == 0) return absl::OkStatus();
+  std::filesystem::path at(dir);
+  std::error_code ec;
+  while (!std::filesystem::exists(at, ec) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+  struct statvfs fs;
+  if (statvfs(at.c_str(), &fs) != 0) return absl::OkStatus();  // unknown: let the write tell
+  uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes >= min_free_bytes) return absl::OkStatus();
+  return absl::UnavailableError(StrCat("the state directory's disk (", at.string(), ") has ", free_bytes >> 20,
+                                       " MiB free, less than state.min_free_mib (", min_free_bytes >> 20, ")"));
+}
+
 class RocksDbKv : public KvStore {
  public:
-  explicit RocksDbKv(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  RocksDbKv(std::unique_ptr<rocksdb::DB> db, std::string dir, uint64_t min_free_bytes)
+      : db_(std::move(db)), dir_(std::move(dir)), min_free_bytes_(min_free_bytes) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     std::string value;
@@ -35,6 +59,7 @@ class RocksDbKv : public KvStore {
   }
 
   absl::Status Write(const std::vector<KvWrite>& batch) override {
+    if (absl::Status space = CheckFreeSpace(dir_, min_free_bytes_); !space.ok()) return space;
     rocksdb::WriteBatch wb;
     for (const KvWrite& w : batch) {
       if (w.value.empty()) {
@@ -62,6 +87,8 @@ class RocksDbKv : public KvStore {
     }
   }
 
+  absl::Status Recover() override { return FromRocks(db_->Resume(), "resuming the state store"); }
+
   uint64_t ApproximateBytes() const override {
     uint64_t sst = 0, mem = 0;
     db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);
@@ -77,11 +104,14 @@ class RocksDbKv : public KvStore {
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
+  uint64_t min_free_bytes_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes) {
+  if (absl::Status space = CheckFreeSpace(dir, min_free_bytes); !space.ok()) return space;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(StrCat("cannot create state directory ", dir, ": ", ec.message()));
@@ -93,12 +123,13 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, StrCat("opening state store ", dir));
-  return std::unique_ptr<KvStore>(new RocksDbKv(std::unique_ptr<rocksdb::DB>(raw)));
+  return std::unique_ptr<KvStore>(new RocksDbKv(std::unique_ptr<rocksdb::DB>(raw), dir, min_free_bytes));
 }
 
 absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(const std::string& dir,
-                                                                         size_t cache_accounts) {
-  auto kv = OpenRocksDb(dir);
+                                                                         size_t cache_accounts,
+                                                                         uint64_t min_free_bytes) {
+  auto kv = OpenRocksDb(dir, min_free_bytes);
   if (!kv.ok()) return kv.status();
   return std::make_unique<PartitionStore>(std::move(*kv), cache_accounts);
 }

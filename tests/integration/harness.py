@@ -6,6 +6,7 @@ read_committed consumer.
 Runs under Debian's /usr/bin/python3 with python3-confluent-kafka (the same
 librdkafka 2.0.2 as the engine)."""
 
+import errno
 import json
 import os
 import random
@@ -88,6 +89,7 @@ class App:
         self.workdir = tempfile.mkdtemp(prefix=f"dc-{name}-")
         self.config_path = os.path.join(self.workdir, "config.yaml")
         self.instances = {}
+        self.mounts = []
         self.json_outputs = json_outputs
         self._write_config()
         self._create_topics()
@@ -190,12 +192,16 @@ state:
         assert producer.flush(60) == 0, "producer could not deliver every signal"
         return count
 
-    def replay(self, path):
+    def replay_to_file(self, path):
+        """Runs replay over `path`; returns the path of its output lines."""
         out = os.path.join(self.workdir, "replay.jsonl")
         subprocess.run([BIN, "replay", "--config", self.config_path, "--input", path, "--output", out,
                         "--partitions", str(self.partitions)], check=True, stderr=subprocess.DEVNULL)
+        return out
+
+    def replay(self, path):
         expected = defaultdict(list)
-        with open(out) as f:
+        with open(self.replay_to_file(path)) as f:
             for line in f:
                 rec = json.loads(line)
                 expected[(rec["topic"], rec["key"])].append(rec["value"])
@@ -253,6 +259,19 @@ state:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"instance {instance} not ready after {timeout}s")
+
+    def wait_for(self, condition, what, timeout=120):
+        """Polls `condition` (tolerating an instance not answering yet)
+        until it holds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if condition():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"waited {timeout}s for {what}")
 
     def log(self, instance):
         with open(os.path.join(self.workdir, f"instance-{instance}.log"), errors="replace") as f:
@@ -323,12 +342,13 @@ state:
                 raise AssertionError(f"less than {share:.0%} of the signals committed after {timeout}s")
             time.sleep(0.1)
 
-    def read_topic(self, topic, timeout=120):
+    def read_topic(self, topic, timeout=120, visit=None):
         """Every committed record of `topic`, read with read_committed until the
         consumer's position reaches the high watermark of every partition —
         that is, until no transaction is pending any more (a killed
         instance's open transaction is aborted by the broker after the
-        transaction timeout)."""
+        transaction timeout). With `visit`, each record is handed to it
+        instead of being kept (for outputs too many to hold)."""
         c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{self.name}-reader-{random.random()}",
                       "isolation.level": "read_committed", "enable.auto.commit": False,
                       "auto.offset.reset": "earliest", "enable.partition.eof": True})
@@ -340,7 +360,11 @@ state:
         while True:
             m = c.poll(0.5)
             if m is not None and not m.error():
-                records.append(m)
+                if visit:
+                    visit(m)
+                else:
+                    records.append(m)
+                deadline = time.time() + timeout
                 continue
             if m is not None and m.error().code() != KafkaError._PARTITION_EOF:
                 raise AssertionError(f"reading {topic}: {m.error()}")
@@ -361,8 +385,35 @@ state:
                 got[(topic, m.key().decode())].append(json.loads(m.value()))
         return got
 
+    # --- the local disk ------------------------------------------------------
+    def mount_small_disk(self, megabytes):
+        """Puts the state directory on a tmpfs of `megabytes` (a small disk
+        that can be filled). Needs root, or sudo without a password."""
+        state = os.path.join(self.workdir, "state")
+        os.makedirs(state, exist_ok=True)
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        subprocess.run(sudo + ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", state], check=True)
+        self.mounts.append((sudo, state))
+        return state
+
+    def fill_disk(self, directory):
+        """Writes a ballast file until the file system under `directory` is
+        full; returns its path (delete it to free the space)."""
+        ballast = os.path.join(directory, "ballast")
+        chunk = b"\0" * (1 << 20)
+        with open(ballast, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+        return ballast
+
     def cleanup(self):
         self.stop_all()
+        for sudo, path in self.mounts:
+            subprocess.run(sudo + ["umount", "-l", path], check=False)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -207,6 +207,38 @@ class KafkaTest(unittest.TestCase):
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
 
+    def test_9_full_disk_under_the_state_directory(self):
+        """The state directory's disk fills up mid-run, and the instance is
+        then restarted on it: each time it waits, consuming and committing
+        nothing, counting each attempt, and goes on by itself once space is
+        freed; outputs equal replay."""
+        app, path, expected = self.new_app("fulldisk", seed=37)
+        state = app.mount_small_disk(768)
+        app.produce(path)
+        app.start("0")
+        app.wait_committed_share(0.3)
+        ballast = app.fill_disk(state)
+        errors = lambda: app.metrics("0").get("demandcenter_state_write_errors_total", 0)  # noqa: E731
+
+        def held_back(phase):
+            app.wait_for(lambda: errors() >= 1, f"a refused state write ({phase})")
+            held = app.committed()
+            first = errors()
+            app.wait_for(lambda: errors() >= first + 2, f"two more attempts ({phase})")  # it keeps trying
+            self.assertEqual(app.committed(), held, f"nothing may be committed while the store waits ({phase})")
+            self.assertEqual(app.metrics("0").get("demandcenter_state_writes_blocked"), 1, phase)
+            self.assertLess(sum(held.values()), sum(app.signal_ends().values()), phase)
+
+        held_back("mid-run")
+        app.kill("0", signal.SIGKILL)  # restarted onto the full disk: its stores cannot even open
+        app.start("0")
+        held_back("restart")
+        os.remove(ballast)
+        app.wait_consumed()
+        self.assertOutputsEqual(app, expected)
+        self.assertEqual(app.metrics("0").get("demandcenter_state_writes_blocked"), 0)
+        self.assertIn("less than state.min_free_mib", app.log("0"))
+
     def test_8_sales_directory_from_routing_reps(self):
         """A pool member paused in routing.reps gets no new accounts, in run
         exactly as in replay of the same update."""

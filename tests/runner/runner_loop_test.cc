@@ -326,6 +326,54 @@ TEST_F(RunnerLoopTest, AStoreReadErrorAbortsTheTransactionBuiltOnIt) {
 }
 
 
+// A full disk under the state directory: the engine waits (back-pressure,
+// backing off on the clock), asks the store to recover between attempts,
+// counts each failure, and goes on once writes succeed again, losing and
+// repeating nothing.
+TEST_F(RunnerLoopTest, AFullDiskHoldsProcessingUntilWritesSucceedAgain) {
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(runner->Step().ok());
+  int64_t committed = runner->stats().transactions.load();
+  for (int32_t p = 0; p < kPartitions; ++p) disks_.Disk(p).FailWrites(absl::UnavailableError("No space left on device"), 5);
+  int64_t before = clock_.NowMs();
+  while (metrics_.StateWriteErrors().Value() == 0) ASSERT_TRUE(runner->Step().ok());
+  // The commit that met the full disk waited out its back-off (200 ms +
+  // 400 + ... for five failures) before the store took its write.
+  EXPECT_GE(clock_.NowMs() - before, 200 + 400 + 600 + 800 + 1000);
+  EXPECT_GE(metrics_.StateWriteErrors().Value(), 5);
+  EXPECT_EQ(metrics_.StateWritesBlocked().Value(), 0);
+  int recoveries = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) recoveries += disks_.Disk(p).recoveries();
+  EXPECT_GE(recoveries, 5);
+  EXPECT_GT(runner->stats().transactions.load(), committed);
+  ASSERT_TRUE(RunToEnd(*runner).ok());
+  ExpectExactlyOnce();
+}
+
+TEST_F(RunnerLoopTest, AFullDiskAtStartUpOrDuringRestoreIsWaitedOut) {
+  CrashAfter(700);
+  disks_.Wipe();  // a new machine: every partition restores from the changelog
+  disks_.FailOpens(absl::UnavailableError("No space left on device"), 3);
+  for (int32_t p = 0; p < kPartitions; ++p) disks_.Disk(p).FailWrites(absl::UnavailableError("No space left on device"), 2);
+  FinishWithAFreshRunner();
+  EXPECT_EQ(disks_.opens(), kPartitions + 3 + kPartitions);  // the crashed runner's, the failed ones, the fresh one's
+  EXPECT_EQ(metrics_.StateWriteErrors().Value(), 3 + 2 * kPartitions);
+  EXPECT_GT(metrics_.RestoredRecords().Value(), 0);
+}
+
+TEST_F(RunnerLoopTest, AStopWhileTheDiskIsFullEndsTheWaitAndTheChangelogMakesUpTheStore) {
+  CrashAfter(300);
+  // The next incarnation meets a full disk at its first commit: the
+  // transaction is committed, the store cannot take it.
+  for (int32_t p = 0; p < kPartitions; ++p) disks_.Disk(p).FailWrites(absl::UnavailableError("No space left on device"));
+  RunUntilStoppedAt(clock_.NowMs() + 5000);
+  EXPECT_GT(metrics_.StateWriteErrors().Value(), 0);
+  EXPECT_EQ(metrics_.StateWritesBlocked().Value(), 0);
+  for (int32_t p = 0; p < kPartitions; ++p) disks_.Disk(p).FailWrites(absl::OkStatus());
+  FinishWithAFreshRunner();  // that transaction's state comes from the changelog's tail
+}
+
 // Stops (as a signal would) after `batches` restored batches.
 class StopDuringRestore : public Changelog {
  public:

@@ -11,6 +11,10 @@ absl::StatusOr<std::optional<std::string>> MemoryKvStore::Get(std::string_view k
 }
 
 absl::Status MemoryKvStore::Write(const std::vector<state::KvWrite>& batch) {
+  if (write_failures_left_ > 0) {
+    --write_failures_left_;
+    return write_error_;
+  }
   for (const state::KvWrite& w : batch) {
     auto it = data_.find(w.key);
     if (it != data_.end()) {

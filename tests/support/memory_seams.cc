@@ -251,6 +251,11 @@ absl::StatusOr<runner::Changelog::Range> MemoryChangelog::Restore(
 
 runner::StoreFactory MemoryDisks::Factory(size_t cache_accounts) {
   return [this, cache_accounts](int32_t partition) -> absl::StatusOr<std::unique_ptr<state::PartitionStore>> {
+    ++opens_;
+    if (open_failures_left_ > 0) {
+      --open_failures_left_;
+      return open_error_;
+    }
     return std::make_unique<state::PartitionStore>(std::make_unique<SharedKv>(&disks_[partition]), cache_accounts);
   };
 }

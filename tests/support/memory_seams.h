@@ -174,9 +174,18 @@ class MemoryDisks {
   MemoryKvStore& Disk(int32_t partition) { return disks_[partition]; }
   // A machine that lost its disks: the next stores start empty.
   void Wipe() { disks_.clear(); }
+  // Makes the next `times` opens of a store fail with `error` (a full disk).
+  void FailOpens(absl::Status error, int times) {
+    open_error_ = std::move(error);
+    open_failures_left_ = times;
+  }
+  int opens() const { return opens_; }
 
  private:
   std::map<int32_t, MemoryKvStore> disks_;
+  absl::Status open_error_;
+  int open_failures_left_ = 0;
+  int opens_ = 0;
 };
 
 }  // namespace demandcenter::testing

@@ -18,6 +18,7 @@ class SharedKv : public state::KvStore {
                const std::function<void(std::string_view, std::string_view)>& visit) const override {
     disk_->ForEach(prefix, visit);
   }
+  absl::Status Recover() override { return disk_->Recover(); }
   uint64_t ApproximateBytes() const override { return disk_->ApproximateBytes(); }
   uint64_t ApproximateKeys() const override { return disk_->ApproximateKeys(); }
 

@@ -46,6 +46,9 @@ struct StateConfig {
   std::string dir = "/var/lib/demandcenter";
   // Accounts kept in the write-back cache. Default: 100000.
   int64_t cache_accounts = 100000;
+  // Free space the state directory's disk keeps: below it, state writes
+  // wait (back-pressure) until space is freed. Default: 256 MiB.
+  int64_t min_free_mib = 256;
 };
 
 struct HttpConfig {

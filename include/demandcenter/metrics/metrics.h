@@ -40,6 +40,8 @@ class Metrics {
   prometheus::Histogram& CommitLatency() { return *commit_latency_; }
   prometheus::Histogram& ProcessingLatency() { return *processing_latency_; }
   prometheus::Counter& RestoredRecords() { return *restored_records_; }
+  prometheus::Counter& StateWriteErrors() { return *state_write_errors_; }
+  prometheus::Gauge& StateWritesBlocked() { return *state_writes_blocked_; }
   prometheus::Counter& Restores(std::string_view kind);  // "tail" or "full"
   prometheus::Gauge& AssignedPartitions() { return *assigned_partitions_; }
   prometheus::Gauge& Ready() { return *ready_; }
@@ -93,6 +95,8 @@ class Metrics {
   prometheus::Histogram* commit_latency_;
   prometheus::Histogram* processing_latency_;
   prometheus::Counter* restored_records_;
+  prometheus::Counter* state_write_errors_;
+  prometheus::Gauge* state_writes_blocked_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Gauge* ready_;
   prometheus::Gauge* cached_accounts_;

@@ -133,6 +133,11 @@ class Runner : private Source::Listener {
   // clock; counts each retry under `what`. Once the clock is Stopping(), an
   // unavailable answer is returned as Cancelled instead of retried.
   absl::Status Retry(const std::string& what, const std::function<absl::Status()>& call);
+  // Retry for the local state store (a full disk, an I/O error): each
+  // failure is counted, the store (when open) is asked to Recover before
+  // the next attempt, and the engine consumes nothing meanwhile.
+  absl::Status RetryStore(const std::string& what, state::PartitionStore* store,
+                          const std::function<absl::Status()>& call);
   void PollDirectory(bool until_end);
   void UpdateReady();
   void ClearTransaction();

@@ -40,6 +40,11 @@ class KvStore {
   virtual void ForEach(std::string_view prefix,
                        const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
 
+  // Makes the store writable again after a write failed for lack of space
+  // or an I/O error (RocksDB refuses every write after one until it is
+  // resumed). The next write says whether the cause is gone.
+  virtual absl::Status Recover() { return absl::OkStatus(); }
+
   // Approximate bytes held and number of keys (for metrics).
   virtual uint64_t ApproximateBytes() const = 0;
   virtual uint64_t ApproximateKeys() const = 0;

@@ -79,6 +79,10 @@ class PartitionStore : public StateStore {
   // and evicts clean accounts beyond the cache size.
   absl::Status Commit(const std::vector<ChangeRecord>& changes, const Checkpoint& checkpoint);
 
+  // After a write failed for lack of space or an I/O error: see
+  // KvStore::Recover.
+  absl::Status Recover() { return kv_->Recover(); }
+
   // Drops every uncommitted change (after an aborted transaction).
   void Discard();
 

@@ -15,12 +15,20 @@
 namespace demandcenter::state {
 
 // Opens (creating if needed) a RocksDB database in `dir`. Errors:
-// Unavailable when the directory cannot be created or opened.
-absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir);
+// Unavailable when the directory cannot be created or opened, or when its
+// disk has less than `min_free_bytes` free; FailedPrecondition when another
+// process holds it.
+//
+// The same floor is checked before every write, which then fails as
+// Unavailable: the engine waits for space instead of letting RocksDB meet
+// a full disk (Debian's RocksDB asserts on some write-error paths, and a
+// store that met one must be resumed).
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes = 0);
 
 // A partition store on RocksDB in `dir` (see PartitionStore).
 absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(const std::string& dir,
-                                                                         size_t cache_accounts);
+                                                                         size_t cache_accounts,
+                                                                         uint64_t min_free_bytes = 0);
 
 }  // namespace demandcenter::state
 
