@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the packages, builds,
 # runs every test (unit, scenarios, CLI acceptance), bounded fuzz runs of the
-# signal decoder and the config loader, and the Kafka integration tests against a real Apache Kafka
-# broker started here (deploy/local/kafka.sh) and stopped afterwards.
+# signal decoder and the config loader, the Kafka integration tests against a real Apache Kafka
+# broker started here (deploy/local/kafka.sh), then the broker-fault tests on a three-node
+# cluster; the brokers are stopped afterwards.
 #   scripts/test.sh            (FUZZ_SECONDS=45 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Where the time goes (CI's budget): each phase's end, in seconds since the start.
+phase() { printf 'test.sh: %s done at %d s\n' "$1" "$SECONDS" >&2; }
+
 bash scripts/setup.sh
+phase setup
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
+phase build
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+phase ctest
 # Each fuzzer under the RSS limit it must fit: the decoder for FUZZ_SECONDS,
 # the others for a third as long.
 fuzz_seconds="${FUZZ_SECONDS:-45}"
@@ -18,9 +25,18 @@ bash scripts/fuzz.sh "$fuzz_seconds" -rss_limit_mb=512
 for target in config_fuzz pool_update_fuzz http_fuzz; do
   FUZZ_TARGET=$target bash scripts/fuzz.sh $(((fuzz_seconds + 2) / 3)) -rss_limit_mb=512
 done
+phase fuzz
 
 # Kafka integration tests: a real broker on loopback.
 stop_kafka() { deploy/local/kafka.sh stop >/dev/null 2>&1 || true; }
 trap stop_kafka EXIT
 servers=$(deploy/local/kafka.sh start | tail -n 1)
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_kafka.py
+phase "Kafka tests"
+
+# Broker faults: a three-node cluster, every test topic with three replicas
+# and min.insync.replicas 2.
+deploy/local/kafka.sh stop >/dev/null
+servers=$(deploy/local/kafka.sh start --brokers 3 | tail -n 1)
+DEMANDCENTER_IT_REPLICATION=3 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_broker_faults.py
+phase "broker-fault tests"

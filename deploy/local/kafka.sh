@@ -9,6 +9,9 @@
 #                                                   create the Demand Center topics (idempotent)
 #   deploy/local/kafka.sh restart-broker I [--kill] stop node I (SIGTERM, or SIGKILL with --kill)
 #                                                   and start it again
+#   deploy/local/kafka.sh signal-broker I SIG       send node I's JVM a signal (KILL, STOP, CONT, ...)
+#                                                   and nothing else: a killed node stays down until
+#                                                   'start' brings it back
 #   deploy/local/kafka.sh status                    what runs where; exit 0 when every node answers
 #   deploy/local/kafka.sh stop                      stop every node and remove the cluster's data
 #   deploy/local/kafka.sh servers                   print the bootstrap servers of the running cluster
@@ -560,6 +563,18 @@ cmd_restart_broker() {
   echo "$SERVERS"
 }
 
+cmd_signal_broker() {
+  (($# == 2)) || die "usage: signal-broker I SIG (e.g. signal-broker 2 KILL)"
+  local id=$1 sig=${2#SIG}
+  load_cluster || die "no local Kafka in $RUN_DIR: run '$0 start' first"
+  is_uint "$id" && ((id >= 1 && id <= NODES)) || die "signal-broker: node must be 1..$NODES, not '$id'"
+  [[ $sig =~ ^[A-Z0-9]+$ ]] || die "signal-broker: '$2' is not a signal name"
+  local pid
+  pid="$(node_pid "$id")" || die "node $id is not running"
+  kill -s "$sig" "$pid" || die "could not send SIG$sig to node $id (pid $pid)"
+  log "sent SIG$sig to node $id (pid $pid)"
+}
+
 cmd_status() {
   if ! load_cluster; then
     log "no local Kafka in $RUN_DIR"
@@ -690,11 +705,12 @@ main() {
     stop) cmd_stop "$@" ;;
     topics) cmd_topics "$@" ;;
     restart-broker) cmd_restart_broker "$@" ;;
+    signal-broker) cmd_signal_broker "$@" ;;
     status) cmd_status "$@" ;;
     servers) cmd_servers "$@" ;;
     check) cmd_check "$@" ;;
     -h | --help | help) usage ;;
-    *) die "unknown command '$cmd' (start, stop, topics, restart-broker, status, servers, check)" ;;
+    *) die "unknown command '$cmd' (start, stop, topics, restart-broker, signal-broker, status, servers, check)" ;;
   esac
 }
 

@@ -43,8 +43,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> KafkaChangelog::Watermarks(int32_t p
   // is resolved keeps the restored state and the committed offsets in step.
   int64_t low = 0, high = 0;
   for (int attempt = 0;; ++attempt) {
-    rd_kafka_resp_err_t e =
-        rd_kafka_query_watermark_offsets(prober_.get(), topic_.c_str(), partition, &low, &high, 2000);
+    rd_kafka_resp_err_t e = ListOffset(partition, RD_KAFKA_OFFSET_BEGINNING, &low);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) e = ListOffset(partition, RD_KAFKA_OFFSET_END, &high);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return std::make_pair(low, high);
     metrics_->KafkaErrors("restore_watermarks").Increment();
     if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
@@ -56,8 +56,33 @@ absl::StatusOr<std::pair<int64_t, int64_t>> KafkaChangelog::Watermarks(int32_t p
       return absl::CancelledError(StrCat("reading changelog watermarks: ", rd_kafka_err2str(e), "; stopping"));
     }
     LogLine(StrCat("reading changelog watermarks (will retry): ", rd_kafka_err2str(e)));
+    RefreshLeaders();
     clock_->SleepMs(std::min(5000, 500 * (attempt + 1)));
   }
+}
+
+rd_kafka_resp_err_t KafkaChangelog::ListOffset(int32_t partition, int64_t which, int64_t* offset) {
+  // offsets_for_times, not query_watermark_offsets: in librdkafka 2.0.2 the
+  // latter ignores its timeout and waits forever for a leader that does not
+  // answer (a frozen broker; fixed in 2.3.0). With the special timestamps
+  // BEGINNING and END it answers the log start and, for this
+  // read_uncommitted client, the high watermark.
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), partition)->offset = which;
+  rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(prober_.get(), list.get(), 2000);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) e = list->elems[0].err;
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) *offset = list->elems[0].offset;
+  return e;
+}
+
+void KafkaChangelog::RefreshLeaders() {
+  // A leader that stopped answering may have been replaced already; the
+  // client would learn it only at its next periodic refresh.
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober_.get(), topic_.c_str(), nullptr);
+  if (rkt == nullptr) return;
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(prober_.get(), 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
 }
 
 int64_t KafkaChangelog::Position(int32_t partition) {

@@ -33,6 +33,11 @@ class KafkaChangelog : public runner::Changelog {
   // The restorer's position in `partition` (past aborted records and
   // transaction markers), or -1.
   int64_t Position(int32_t partition);
+  // One ListOffsets answer for `partition`: `which` is RD_KAFKA_OFFSET_BEGINNING
+  // or RD_KAFKA_OFFSET_END; within 2 s.
+  rd_kafka_resp_err_t ListOffset(int32_t partition, int64_t which, int64_t* offset);
+  // Asks the cluster for the changelog's current leaders.
+  void RefreshLeaders();
 
   std::string topic_;
   metrics::Metrics* metrics_;

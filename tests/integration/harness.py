@@ -14,18 +14,23 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+import unittest
 import urllib.request
 from collections import defaultdict
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("DEMANDCENTER_BIN", os.path.join(ROOT, "build", "demandcenter"))
 BOOTSTRAP = os.environ.get("DEMANDCENTER_BOOTSTRAP", "127.0.0.1:9092")
 PARTITIONS = 12
+# Replicas of every topic a test creates: 1 on the one-node cluster, 3 (with
+# min.insync.replicas 2) on the three-node one of the broker-fault tests.
+REPLICATION = int(os.environ.get("DEMANDCENTER_IT_REPLICATION", "1"))
 OUTPUT_KINDS = ("nba", "routing", "prompts", "transitions", "identity_conflicts")
 
 
@@ -127,10 +132,14 @@ state:
 
     def _create_topics(self):
         admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-        new = [NewTopic(t, self.partitions, 1) for k, t in self.topics.items() if k not in ("reps", "signals")]
-        new += [NewTopic(t, self.partitions, 1) for t in self.signal_topics]
-        new.append(NewTopic(self.topics["reps"], 1, 1, config={"cleanup.policy": "compact"}))
-        new.append(NewTopic(self.changelog, self.partitions, 1, config={"cleanup.policy": "compact"}))
+        rf = REPLICATION
+        isr = {"min.insync.replicas": "2"} if rf >= 3 else {}
+        compact = {"cleanup.policy": "compact", **isr}
+        new = [NewTopic(t, self.partitions, rf, config=isr) for k, t in self.topics.items()
+               if k not in ("reps", "signals")]
+        new += [NewTopic(t, self.partitions, rf, config=isr) for t in self.signal_topics]
+        new.append(NewTopic(self.topics["reps"], 1, rf, config=compact))
+        new.append(NewTopic(self.changelog, self.partitions, rf, config=compact))
         for topic, future in admin.create_topics(new, operation_timeout=30).items():
             future.result()
 
@@ -280,24 +289,27 @@ state:
     # --- progress and outputs ---------------------------------------------
     def end_offsets(self, topic):
         """High watermarks of every partition (retried while leaders move,
-        e.g. around a broker restart)."""
+        e.g. around a broker restart). Each attempt takes a fresh client: a
+        client that met a dead leader keeps asking it until its next
+        metadata refresh (5 min)."""
         from confluent_kafka import KafkaException
-        c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{self.name}-probe",
-                      "isolation.level": "read_uncommitted"})
-        try:
-            ends = {}
-            for p in range(self.partitions):
-                for attempt in range(120):
-                    try:
-                        _, ends[p] = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                        break
-                    except KafkaException:
-                        time.sleep(0.5)
-                else:
-                    raise AssertionError(f"no watermarks for {topic}/{p} in 60 s")
-            return ends
-        finally:
-            c.close()
+        for attempt in range(60):
+            c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{self.name}-probe",
+                          "isolation.level": "read_uncommitted"})
+            try:
+                # offsets_for_times at OFFSET_END, not get_watermark_offsets:
+                # with librdkafka 2.0.2 the latter waits forever on a leader
+                # that does not answer, whatever its timeout.
+                asked = [TopicPartition(topic, p, OFFSET_END) for p in range(self.partitions)]
+                got = c.offsets_for_times(asked, timeout=10)
+                if all(tp.error is None and tp.offset >= 0 for tp in got):
+                    return {tp.partition: tp.offset for tp in got}
+            except KafkaException:
+                pass
+            finally:
+                c.close()
+            time.sleep(0.5)
+        raise AssertionError(f"no end offsets for {topic} after 60 attempts")
 
     def signal_ends(self):
         """The end offsets of the signal topics, by (topic, partition)."""
@@ -442,3 +454,27 @@ def diff(expected, got, limit=5):
 
 def count(records):
     return sum(len(v) for v in records.values())
+
+
+class AppTestCase(unittest.TestCase):
+    """Tests of one or more Apps: each is cleaned up after a passing test and
+    kept for inspection after a failing one (or with DEMANDCENTER_IT_KEEP)."""
+
+    def setUp(self):
+        self.apps = []
+
+    def tearDown(self):
+        result = self._outcome.result
+        failed = any(test is self for test, _ in result.failures + result.errors)
+        for app in self.apps:
+            if failed or os.environ.get("DEMANDCENTER_IT_KEEP"):
+                app.stop_all()
+                print(f"\nkept {app.workdir} for inspection", file=sys.stderr)
+            else:
+                app.cleanup()
+
+    def assertOutputsEqual(self, app, expected):
+        got = app.outputs()
+        problems = diff(expected, got)
+        self.assertEqual(problems, [], f"{count(got)} outputs vs {count(expected)} expected")
+        self.assertEqual(count(got), count(expected))

@@ -23,20 +23,7 @@ SIGNALS = int(os.environ.get("DEMANDCENTER_IT_SIGNALS", "100000"))
 ACCOUNTS = int(os.environ.get("DEMANDCENTER_IT_ACCOUNTS", "10000"))
 
 
-class KafkaTest(unittest.TestCase):
-    def setUp(self):
-        self.apps = []
-
-    def tearDown(self):
-        result = self._outcome.result
-        failed = any(test is self for test, _ in result.failures + result.errors)
-        for app in self.apps:
-            if failed or os.environ.get("DEMANDCENTER_IT_KEEP"):
-                app.stop_all()
-                print(f"\nkept {app.workdir} for inspection", file=sys.stderr)
-            else:
-                app.cleanup()
-
+class KafkaTest(harness.AppTestCase):
     def new_app(self, name, malformed=0.0, seed=7, signal_topics=1):
         app = harness.App(name, signal_topics=signal_topics)
         self.apps.append(app)
@@ -44,12 +31,6 @@ class KafkaTest(unittest.TestCase):
         expected = app.replay(path)
         self.assertGreater(harness.count(expected), 0)
         return app, path, expected
-
-    def assertOutputsEqual(self, app, expected):
-        got = app.outputs()
-        problems = harness.diff(expected, got)
-        self.assertEqual(problems, [], f"{harness.count(got)} outputs vs {harness.count(expected)} expected")
-        self.assertEqual(harness.count(got), harness.count(expected))
 
     def test_1_equivalence_with_replay(self):
         app, path, expected = self.new_app("equivalence")
