@@ -4,7 +4,7 @@
 # signal decoder and the config loader, the Kafka integration tests against a real Apache Kafka
 # broker started here (deploy/local/kafka.sh), then the broker-fault tests on a three-node
 # cluster; the brokers are stopped afterwards.
-#   scripts/test.sh            (FUZZ_SECONDS=45 by default)
+#   scripts/test.sh            (FUZZ_SECONDS=30 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 phase ctest
 # Each fuzzer under the RSS limit it must fit: the decoder for FUZZ_SECONDS,
 # the others for a third as long.
-fuzz_seconds="${FUZZ_SECONDS:-45}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
 bash scripts/fuzz.sh "$fuzz_seconds" -rss_limit_mb=512
 for target in config_fuzz pool_update_fuzz http_fuzz; do
   FUZZ_TARGET=$target bash scripts/fuzz.sh $(((fuzz_seconds + 2) / 3)) -rss_limit_mb=512

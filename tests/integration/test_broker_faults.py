@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 KAFKA_SH = os.path.join(harness.ROOT, "deploy", "local", "kafka.sh")
-SIGNALS = int(os.environ.get("DEMANDCENTER_IT_FAULT_SIGNALS", "50000"))
+SIGNALS = int(os.environ.get("DEMANDCENTER_IT_FAULT_SIGNALS", "30000"))
 # Longer than the brokers' session with the controller (broker.session.timeout.ms,
 # 9 s) and the engine's consumer session (10 s).
 FROZEN_SECONDS = 15
