@@ -18,9 +18,10 @@ namespace {
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = what.empty() ? s.ToString() : StrCat(what, ": ", s.ToString());
-  // Another process holding the store's lock is a mistake to report, not a
-  // condition to wait out.
-  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+  // Another process holding the store's lock file (".../LOCK: Resource
+  // temporarily unavailable") is a mistake to report, not a condition to
+  // wait out.
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "/LOCK")) {
     return absl::FailedPreconditionError(StrCat(message, " (is another instance using this state directory?)"));
   }
   if (s.IsIOError() || s.IsNoSpace()) return absl::UnavailableError(message);

@@ -150,5 +150,28 @@ TEST(MemoryKvStoreTest, ReadErrorsAbortTheTransactionUntilDiscarded) {
 INSTANTIATE_TEST_SUITE_P(Backends, PartitionStoreTest, ::testing::Values("rocksdb", "memory"),
                          [](const auto& info) { return info.param; });
 
+// RocksDB on a disk with less free space than the floor: opening is refused
+// as Unavailable (which the runner retries) and says why (writes check the
+// same floor: tests/integration, test 9); a second opener of the same
+// directory is an error to report, not to wait out.
+TEST(RocksDbKvTest, BelowTheFloorOpeningWaitsAndASecondOpenerIsAnError) {
+  std::string dir = (std::filesystem::temp_directory_path() / ("dc-floor-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  constexpr uint64_t kMoreThanAnyDisk = uint64_t{1} << 60;
+  auto refused = OpenRocksDb(dir, kMoreThanAnyDisk);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("less than state.min_free_mib"), std::string_view::npos)
+      << refused.status();
+
+  auto store = OpenRocksDb(dir, 1);  // any disk has a byte free
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->Write({{"k", "v"}}).ok());
+  auto second = OpenRocksDb(dir, 1);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  EXPECT_NE(second.status().message().find("another instance"), std::string_view::npos) << second.status();
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace demandcenter::state
