@@ -29,6 +29,15 @@ size_t KeyColumn(std::string_view line, std::string_view key) {
   return at == std::string_view::npos ? 0 : at + 1;
 }
 
+// `text` as printable ASCII (escaped as in a JSON string, cut at
+// `max_bytes` with "..."), without the quotes.
+std::string Printable(std::string_view text, size_t max_bytes) {
+  std::string quoted;
+  AppendJsonStringForMessage(text, max_bytes, &quoted);
+  if (quoted.ends_with("\"...")) return StrCat(quoted.substr(1, quoted.size() - 5), "...");
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 std::string AtColumn(size_t column, const std::string& text) {
   return column == 0 ? text : StrCat("column ", column, ": ", text);
 }
@@ -44,8 +53,10 @@ std::string LastKey(std::string_view path) {
 // Protobuf's message for a field problem: "(path) key: Cannot find field."
 // or "(path): invalid value V for type T".
 std::string FieldProblem(std::string_view line, std::string_view message) {
+  // The path comes from the line's own keys: shown escaped, never raw.
   size_t close = message.find(')');
-  std::string path(message.substr(1, close - 1));
+  std::string_view raw_path = message.substr(1, close - 1);
+  std::string path = Printable(raw_path, 200);
   std::string_view rest = message.substr(close + 1);
   const google::protobuf::Descriptor* d = v1::PoolMemberUpdate::descriptor();
   constexpr std::string_view kUnknown = ": Cannot find field.";
@@ -60,7 +71,7 @@ std::string FieldProblem(std::string_view line, std::string_view message) {
   }
   size_t type_at = rest.rfind(" for type ");
   std::string_view type = type_at == std::string_view::npos ? "" : rest.substr(type_at + 10);
-  std::string key = LastKey(path);
+  std::string key = LastKey(raw_path);
   return AtColumn(KeyColumn(line, key), StrCat(path, " ", Expected(type)));
 }
 
@@ -83,9 +94,7 @@ std::string SyntaxProblem(std::string_view line, std::string_view message) {
     if (snippet != std::string_view::npos && caret != std::string_view::npos) column = snippet + caret + 1;
   }
   if (column == 0 && sentence.starts_with("unexpected end")) column = line.size() + 1;
-  std::string plain;
-  AppendJsonStringForMessage(sentence, 200, &plain);
-  return AtColumn(column, StrCat("not JSON: ", plain.substr(1, plain.size() - 2)));
+  return AtColumn(column, StrCat("not JSON: ", Printable(sentence, 200)));
 }
 
 }  // namespace

@@ -46,6 +46,11 @@ TEST(PoolUpdateLineTest, NeverEchoesRawBytesOrTheParsersSnippet) {
   std::string message = Problem("{\"pool_update\": {\"pool_id\": \"s\", \"\x01\xff\": 1}}");
   EXPECT_THAT(message, Not(HasSubstr("\n")));
   for (char c : message) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << message;
+  // A key with parentheses and NULs, which protobuf's message puts where a
+  // field path goes (found by pool_update_fuzz).
+  message = Problem(std::string("{\"(\0\0\0\x0f\0)\0pool_update\": {\"pl_ideded\": true}}\n", 45));
+  EXPECT_FALSE(message.empty());
+  for (char c : message) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << message;
 }
 
 }  // namespace
