@@ -319,17 +319,21 @@ state:
         """The group's committed offsets on the signal topics, by (topic,
         partition) (retried while the group coordinator moves or loads)."""
         from confluent_kafka import KafkaException
-        for attempt in range(60):
+        # A restarted broker loads the group's offsets before it answers:
+        # on a busy machine that took more than 30 s.
+        deadline = time.time() + 180
+        while True:
             c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": self.name})
             try:
                 parts = c.committed([TopicPartition(t, p) for t in self.signal_topics for p in range(self.partitions)],
                                     timeout=10)
                 return {(tp.topic, tp.partition): tp.offset for tp in parts}
-            except KafkaException:
+            except KafkaException as e:
+                if time.time() > deadline:
+                    raise AssertionError(f"could not read the group's committed offsets for 180 s: {e}")
                 time.sleep(0.5)
             finally:
                 c.close()
-        raise AssertionError("could not read the group's committed offsets for 30 s")
 
     def wait_consumed(self, timeout=600, check=None):
         """Waits until the group's committed offsets reach the end of the
