@@ -49,6 +49,20 @@ absl::StatusOr<KafkaPtr> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, 
   return KafkaPtr(rk);
 }
 
+rd_kafka_resp_err_t QueryTopic(rd_kafka_t* rk, const std::string& topic, int timeout_ms, int* partitions) {
+  *partitions = 0;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  if (rkt == nullptr) return rd_kafka_last_error();
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+  rd_kafka_topic_destroy(rkt);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    *partitions = md->topics[0].partition_cnt;
+  }
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  return e;
+}
+
 std::string ErrorText(const rd_kafka_error_t* e) { return StrCat(rd_kafka_error_name(e), ": ", rd_kafka_error_string(e)); }
 
 

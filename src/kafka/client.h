@@ -52,6 +52,11 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(const ClientSettings& settings,
 // which `what` ("the Kafka producer").
 absl::StatusOr<KafkaPtr> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, std::string_view what);
 
+// Asks the cluster for `topic`'s metadata (which also refreshes the client's
+// leaders), waiting at most `timeout_ms`; sets `*partitions` to its
+// partition count, 0 when the topic does not exist.
+rd_kafka_resp_err_t QueryTopic(rd_kafka_t* rk, const std::string& topic, int timeout_ms, int* partitions);
+
 // "NAME: description".
 std::string ErrorText(const rd_kafka_error_t* e);
 

@@ -78,11 +78,8 @@ rd_kafka_resp_err_t KafkaChangelog::ListOffset(int32_t partition, int64_t which,
 void KafkaChangelog::RefreshLeaders() {
   // A leader that stopped answering may have been replaced already; the
   // client would learn it only at its next periodic refresh.
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober_.get(), topic_.c_str(), nullptr);
-  if (rkt == nullptr) return;
-  const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(prober_.get(), 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
+  int partitions = 0;
+  (void)QueryTopic(prober_.get(), topic_, 2000, &partitions);
 }
 
 int64_t KafkaChangelog::Position(int32_t partition) {

@@ -14,19 +14,12 @@ constexpr int64_t kReadToEndMs = 30000;
 
 std::unique_ptr<KafkaDirectory> KafkaDirectory::Open(const ClientSettings& settings, std::string topic,
                                                      rd_kafka_t* prober, metrics::Metrics* metrics, Clock* clock) {
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(prober, topic.c_str(), nullptr);
   // Up to 10 s in steps of 1 s, so a stop is seen between them.
+  int partitions = 0;
   rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
   for (int attempt = 0; attempt < 10 && e == RD_KAFKA_RESP_ERR__TIMED_OUT && !clock->Stopping(); ++attempt) {
-    e = rd_kafka_metadata(prober, 0, rkt, &md, 1000);
+    e = QueryTopic(prober, topic, 1000, &partitions);
   }
-  rd_kafka_topic_destroy(rkt);
-  int partitions = 0;
-  if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    partitions = md->topics[0].partition_cnt;
-  }
-  if (md != nullptr) rd_kafka_metadata_destroy(md);
   if (partitions == 0) {
     LogLine(StrCat("no ", topic, " topic: pools are as configured, with no run-time updates"));
     return nullptr;
