@@ -39,13 +39,14 @@ def coordinator_partition(key, partitions):
     return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
-def leader_of(topic, partition):
+def leaders_of(topic):
+    """The leader of each partition of `topic`, by partition."""
     from confluent_kafka.admin import AdminClient
     admin = AdminClient({"bootstrap.servers": harness.BOOTSTRAP})
     meta = admin.list_topics(topic=topic, timeout=30).topics[topic]
     if meta.error is not None:
         raise AssertionError(f"no metadata for {topic}: {meta.error}")
-    return meta.partitions[partition].leader, len(meta.partitions)
+    return {p: m.leader for p, m in meta.partitions.items()}
 
 
 def kafka_sh(*args):
@@ -69,8 +70,8 @@ class BrokerFaultTest(harness.AppTestCase):
 
     def coordinator(self, internal_topic, key):
         """The node leading the coordinator of `key` (node I has node.id I)."""
-        partitions = leader_of(internal_topic, 0)[1]
-        node, _ = leader_of(internal_topic, coordinator_partition(key, partitions))
+        leaders = leaders_of(internal_topic)
+        node = leaders[coordinator_partition(key, len(leaders))]
         self.assertIn(node, (1, 2, 3))
         return node
 
