@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev
   python3 python3-confluent-kafka kcat maven openjdk-17-jre-headless
   tzdata
+  prometheus python3-yaml
 )
 
 missing=()

@@ -33,6 +33,11 @@ trap stop_kafka EXIT
 servers=$(deploy/local/kafka.sh start | tail -n 1)
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_kafka.py
 phase "Kafka tests"
+# The deploy assets (promtool, manifests, systemd unit, dashboard, create-topics.py
+# on this broker) and a real Prometheus scraping the engine.
+DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 -m unittest discover -s tests/deploy -p 'test_*.py'
+DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_prometheus.py
+phase "deploy and Prometheus tests"
 
 # Broker faults: a three-node cluster, every test topic with three replicas
 # and min.insync.replicas 2.
