@@ -53,6 +53,7 @@ ELSEWHERE_ID = "elsewhere-7"
 OWNER_URL = "http://10.0.0.5:8080"
 PROBE_ID = "probe-1"
 UNKNOWN_ID = "no-such-account-404"
+TOKEN = "s3cret-token"
 HOSTILE = '<img src=x onerror="window.__pwned=1">&amp;<script>window.__pwned=2</script>'
 
 STAGES = ["unaware", "aware", "engaged", "evaluating", "negotiating", "customer", "expanding", "at_risk", "dormant"]
@@ -444,6 +445,8 @@ class ConsoleTest(unittest.TestCase):
             # Expected failures: (url part, text part) of network log entries the tests provoke.
             cls.expected_errors = [("/v1/accounts/" + UNKNOWN_ID, "404"), ("/v1/accounts/" + ELSEWHERE_ID, "404")]
             cls.fail_summary = False
+            cls.require_token = False
+            cls.summary_auth = []  # the Authorization header of each /v1/summary request while a token is required
             b.intercepts = [
                 (r"/v1/accounts/" + re.escape(PROBE_ID) + r"$", cls.answer_probe),
                 (r"/v1/summary$", cls.maybe_fail_summary),
@@ -496,8 +499,14 @@ class ConsoleTest(unittest.TestCase):
     def maybe_fail_summary(cls, p):
         if cls.fail_summary:
             cls.browser.post("Fetch.failRequest", {"requestId": p["requestId"], "errorReason": "ConnectionRefused"})
-        else:
-            cls.browser.post("Fetch.continueRequest", {"requestId": p["requestId"]})
+            return
+        if cls.require_token:
+            auth = {k.lower(): v for k, v in p["request"].get("headers", {}).items()}.get("authorization")
+            cls.summary_auth.append(auth)
+            if auth != "Bearer " + TOKEN:
+                cls.browser.fulfill(p, 401, {"error": "a bearer token is required"})
+                return
+        cls.browser.post("Fetch.continueRequest", {"requestId": p["requestId"]})
 
     def fail(self, msg=None):
         extra = self.server.diagnostics() if self.server else ""
@@ -679,6 +688,26 @@ class ConsoleTest(unittest.TestCase):
         b.wait_for("document.getElementById('banner').hidden", timeout=10, what="the banner to clear on the next good fetch")
         # The account stays open across the failure.
         self.assertIn(ids[0], b.evaluate(ACCOUNT_TITLE))
+
+    def test_85_access_token(self):
+        """An instance that requires a bearer token: the page asks for it once and sends it."""
+        b = self.browser
+        cls = type(self)
+        cls.expected_errors.append(("/v1/summary", "401"))
+        cls.require_token = True
+        self.intercept(self.intercepted + ["*/v1/summary"])
+        try:
+            b.wait_for("!document.getElementById('auth').hidden && !document.getElementById('banner').hidden",
+                       timeout=10, what="the access-token form")
+            self.assertIn("401", b.evaluate("document.getElementById('banner').textContent"))
+            b.type_and_enter("#auth-token", TOKEN)
+            b.wait_for("document.getElementById('auth').hidden && document.getElementById('banner').hidden",
+                       timeout=10, what="the summary answering with the token")
+            self.assertEqual(cls.summary_auth[-1], "Bearer " + TOKEN)
+            self.assertIn(None, cls.summary_auth)
+        finally:
+            cls.require_token = False
+            self.intercept(self.intercepted)
 
     def test_9_no_console_errors(self):
         b = self.browser
