@@ -39,6 +39,11 @@ DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 -m unittest discover -s tests
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_prometheus.py
 phase "deploy and Prometheus tests"
 
+# Kafka security: the engine against a SASL_PLAINTEXT/SCRAM listener (the test starts and
+# stops its own cluster, kafka.sh start --sasl, in a run dir and on ports of its own).
+/usr/bin/python3 tests/integration/test_security.py
+phase "Kafka security tests"
+
 # Broker faults: a three-node cluster, every test topic with three replicas
 # and min.insync.replicas 2.
 deploy/local/kafka.sh stop >/dev/null

@@ -2,9 +2,13 @@
 # shellcheck disable=SC2015  # "A && B || die" is meant: die when A or B fails
 # A real local Apache Kafka cluster (KRaft, no ZooKeeper) for tests and development.
 #
-#   deploy/local/kafka.sh start [--brokers N]       start N combined broker+controller nodes
+#   deploy/local/kafka.sh start [--brokers N] [--sasl]
+#                                                   start N combined broker+controller nodes
 #                                                   (default 1); prints the bootstrap servers
-#                                                   on the last line of stdout
+#                                                   on the last line of stdout. --sasl adds a
+#                                                   SASL_PLAINTEXT listener (SCRAM-SHA-256) per
+#                                                   node and a SCRAM user; stdout is then the
+#                                                   plain servers, then the SASL servers (last)
 #   deploy/local/kafka.sh topics [--partitions P] [--replication R]
 #                                                   create the Demand Center topics (idempotent)
 #   deploy/local/kafka.sh restart-broker I [--kill] stop node I (SIGTERM, or SIGKILL with --kill)
@@ -14,7 +18,8 @@
 #                                                   'start' brings it back
 #   deploy/local/kafka.sh status                    what runs where; exit 0 when every node answers
 #   deploy/local/kafka.sh stop                      stop every node and remove the cluster's data
-#   deploy/local/kafka.sh servers                   print the bootstrap servers of the running cluster
+#   deploy/local/kafka.sh servers [--sasl]          print the bootstrap servers of the running cluster
+#                                                   (--sasl: those of its SASL listeners)
 #   deploy/local/kafka.sh check [ARGS]              run kafka/check_compat.py (librdkafka against this
 #                                                   cluster: transactions, read_committed, groups, ...)
 #
@@ -28,6 +33,10 @@
 #   DEMANDCENTER_KAFKA_START_TIMEOUT    seconds to wait for the cluster to answer (default 120)
 #   DEMANDCENTER_KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30)
 #   DEMANDCENTER_KAFKA_MVN_ARGS         extra arguments for mvn (e.g. -Dmaven.repo.local=DIR)
+#   DEMANDCENTER_KAFKA_SASL_PORT        first SASL port with --sasl (default PORT+100)
+#   DEMANDCENTER_KAFKA_SASL_USER        SCRAM user created with --sasl (default demandcenter)
+#   DEMANDCENTER_KAFKA_SASL_PASSWORD    its password (default: random); either way it is
+#                                       written to RUN_DIR/sasl/password (mode 600)
 #
 # Needs Java 17+ and, for the first start of a version, Maven (the jars come from Maven
 # Central and are cached). Installs Debian's kcat (librdkafka's CLI) if missing: it is
@@ -48,6 +57,12 @@ readonly HEAP_OPTS="${DEMANDCENTER_KAFKA_HEAP:--Xms256m -Xmx512m}"
 readonly START_TIMEOUT="${DEMANDCENTER_KAFKA_START_TIMEOUT:-120}"
 readonly STOP_TIMEOUT="${DEMANDCENTER_KAFKA_STOP_TIMEOUT:-30}"
 readonly JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+readonly BASE_SASL_PORT="${DEMANDCENTER_KAFKA_SASL_PORT:-$((BASE_PORT + 100))}"
+readonly SASL_MECHANISM=SCRAM-SHA-256
+# librdkafka before 2.6.1 (Debian 12 has 2.0.2) repeats the client nonce in SCRAM's
+# client-final-message; Kafka 4.x checks it strictly (RFC 5802) and refuses every login
+# (confluentinc/librdkafka#4895). So --sasl runs the newest 3.x unless a version is named.
+readonly SASL_DEFAULT_KAFKA_VERSION=3.9.1
 readonly DEFAULT_TOPICS=(signals.web signals.email signals.crm signals.dlq actions.nba
   actions.routing crm.prompts journey.transitions identity.conflicts routing.reps)
 # Compacted: the state changelog, and the sales-team directory every instance reads in full.
@@ -178,12 +193,16 @@ topic_command_class() {
 
 # ---------------------------------------------------------------- cluster state
 
-# RUN_DIR/cluster.env holds NODES, PORT, CONTROLLER_PORT, KAFKA_VERSION, CLUSTER_ID, SERVERS.
+# RUN_DIR/cluster.env holds NODES, PORT, CONTROLLER_PORT, KAFKA_VERSION, CLUSTER_ID, SERVERS,
+# and with --sasl SASL_PORT, SASL_USER, SASL_SERVERS.
 NODES=0
 PORT=$BASE_PORT
 CONTROLLER_PORT=$BASE_CONTROLLER_PORT
 CLUSTER_ID=""
 SERVERS=""
+SASL_PORT=""  # empty: no SASL listener
+SASL_USER=""
+SASL_SERVERS=""
 load_cluster() {
   [[ -f $RUN_DIR/cluster.env ]] || return 1
   local key value
@@ -195,6 +214,9 @@ load_cluster() {
       KAFKA_VERSION) RUNNING_VERSION=$value ;;
       CLUSTER_ID) CLUSTER_ID=$value ;;
       SERVERS) SERVERS=$value ;;
+      SASL_PORT) SASL_PORT=$value ;;
+      SASL_USER) SASL_USER=$value ;;
+      SASL_SERVERS) SASL_SERVERS=$value ;;
     esac
   done <"$RUN_DIR/cluster.env"
   is_uint "$NODES" && ((NODES >= 1)) || die "$RUN_DIR/cluster.env is damaged; run '$0 stop'"
@@ -211,6 +233,8 @@ use_running_version() {
 node_dir() { printf '%s/node-%d' "$RUN_DIR" "$1"; }
 node_port() { echo $((PORT + $1 - 1)); }
 node_controller_port() { echo $((CONTROLLER_PORT + $1 - 1)); }
+node_sasl_port() { echo $((SASL_PORT + $1 - 1)); }
+sasl_dir() { printf '%s/sasl' "$RUN_DIR"; }
 
 # Whether process $1 is node I's JVM (its command line names the node's server.properties).
 is_node_process() {
@@ -280,9 +304,17 @@ node_log_tail() {
   fi
 }
 
-# Waits until every node answers and reports all NODES brokers.
+# Whether node I's SASL listener takes the SCRAM user's credentials: kcat with the client
+# properties written at start (the password stays in that file, off the command line).
+sasl_answers() {
+  timeout 10 kcat -F "$(sasl_dir)/client.properties" -L -b "127.0.0.1:$(node_sasl_port "$1")" -m 5 \
+    -t __consumer_offsets >/dev/null 2>&1
+}
+
+# Waits until every node answers and reports all NODES brokers (and, with SASL, until
+# every SASL listener authenticates the SCRAM user).
 wait_ready() {
-  local deadline=$((SECONDS + START_TIMEOUT)) i ok seen
+  local deadline=$((SECONDS + START_TIMEOUT)) i ok seen what
   while :; do
     ok=1
     for ((i = 1; i <= NODES; i++)); do
@@ -291,7 +323,13 @@ wait_ready() {
         die "node $i (127.0.0.1:$(node_port "$i")) exited during start-up; logs in $(node_dir "$i")/logs"
       fi
       seen="$(brokers_seen_by "$i")"
+      what="node $i sees ${seen:-no} brokers of $NODES"
       if [[ $seen != "$NODES" ]]; then
+        ok=0
+        break
+      fi
+      if [[ -n $SASL_PORT ]] && ! sasl_answers "$i"; then
+        what="node $i's SASL listener 127.0.0.1:$(node_sasl_port "$i") does not authenticate $SASL_USER"
         ok=0
         break
       fi
@@ -299,19 +337,21 @@ wait_ready() {
     ((ok)) && return 0
     if ((SECONDS >= deadline)); then
       for ((i = 1; i <= NODES; i++)); do node_log_tail "$i"; done
-      die "the cluster did not answer within ${START_TIMEOUT}s (node $i sees ${seen:-no} brokers of $NODES); logs in $RUN_DIR/node-*/logs"
+      die "the cluster did not answer within ${START_TIMEOUT}s ($what); logs in $RUN_DIR/node-*/logs"
     fi
     sleep 0.5
   done
 }
 
 check_ports_free() {
-  local i p what
+  local i p what ports
   for ((i = 1; i <= NODES; i++)); do
-    for p in "$(node_port "$i")" "$(node_controller_port "$i")"; do
+    ports=("$(node_port "$i")" "$(node_controller_port "$i")")
+    [[ -n $SASL_PORT ]] && ports+=("$(node_sasl_port "$i")")
+    for p in "${ports[@]}"; do
       if port_in_use "$p"; then
         what="$(who_listens "$p")"
-        die "port $p (node $i) is already in use${what:+ by: $what}. Stop that process, or choose other ports with DEMANDCENTER_KAFKA_PORT (clients, now $PORT) and DEMANDCENTER_KAFKA_CONTROLLER_PORT (controllers, now $CONTROLLER_PORT)"
+        die "port $p (node $i) is already in use${what:+ by: $what}. Stop that process, or choose other ports with DEMANDCENTER_KAFKA_PORT (clients, now $PORT), DEMANDCENTER_KAFKA_CONTROLLER_PORT (controllers, now $CONTROLLER_PORT)${SASL_PORT:+ and DEMANDCENTER_KAFKA_SASL_PORT (SASL, now $SASL_PORT)}"
       fi
     done
   done
@@ -339,14 +379,31 @@ write_configs() {
     local d
     d="$(node_dir "$i")"
     mkdir -p "$d/data" "$d/logs"
+    local sasl=()
+    [[ -n $SASL_PORT ]] && sasl=(-e "s|^listeners=.*|&,SASL://127.0.0.1:$(node_sasl_port "$i")|"
+      -e "s|^advertised.listeners=.*|&,SASL://127.0.0.1:$(node_sasl_port "$i")|"
+      -e "s|^listener.security.protocol.map=.*|&,SASL:SASL_PLAINTEXT|")
     sed -e "s|@NODE_ID@|$i|g" -e "s|@NODES@|$NODES|g" -e "s|@KAFKA_VERSION@|$KAFKA_VERSION|g" \
       -e "s|@VOTERS@|$voters|g" -e "s|@PORT@|$(node_port "$i")|g" \
       -e "s|@CONTROLLER_PORT@|$(node_controller_port "$i")|g" -e "s|@DATA_DIR@|$d/data|g" \
-      -e "s|@RF@|$rf|g" -e "s|@TXN_MIN_ISR@|$txn_min_isr|g" \
+      -e "s|@RF@|$rf|g" -e "s|@TXN_MIN_ISR@|$txn_min_isr|g" "${sasl[@]}" \
       "$FILES_DIR/server.properties.in" >"$d/server.properties"
+    if [[ -n $SASL_PORT ]]; then
+      cat >>"$d/server.properties" <<EOF_SASL
+
+# kafka.sh start --sasl: a SASL_PLAINTEXT listener with SCRAM-SHA-256 (the user is created
+# when the storage is formatted); brokers and controllers still talk PLAINTEXT among themselves.
+listener.name.sasl.sasl.enabled.mechanisms=$SASL_MECHANISM
+listener.name.sasl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF_SASL
+    fi
   done
   SERVERS=""
-  for ((i = 1; i <= NODES; i++)); do SERVERS+="${SERVERS:+,}127.0.0.1:$(node_port "$i")"; done
+  SASL_SERVERS=""
+  for ((i = 1; i <= NODES; i++)); do
+    SERVERS+="${SERVERS:+,}127.0.0.1:$(node_port "$i")"
+    [[ -z $SASL_PORT ]] || SASL_SERVERS+="${SASL_SERVERS:+,}127.0.0.1:$(node_sasl_port "$i")"
+  done
   {
     echo "NODES=$NODES"
     echo "PORT=$PORT"
@@ -354,16 +411,46 @@ write_configs() {
     echo "KAFKA_VERSION=$KAFKA_VERSION"
     echo "CLUSTER_ID=$CLUSTER_ID"
     echo "SERVERS=$SERVERS"
+    if [[ -n $SASL_PORT ]]; then
+      echo "SASL_PORT=$SASL_PORT"
+      echo "SASL_USER=$SASL_USER"
+      echo "SASL_SERVERS=$SASL_SERVERS"
+    fi
   } >"$RUN_DIR/cluster.env"
 }
 
+# With --sasl: the SCRAM user's password (DEMANDCENTER_KAFKA_SASL_PASSWORD or random) in
+# RUN_DIR/sasl/password and kcat's client properties in RUN_DIR/sasl/client.properties,
+# both readable by this user only.
+write_sasl_files() {
+  local d password
+  d="$(sasl_dir)"
+  password="${DEMANDCENTER_KAFKA_SASL_PASSWORD:-}"
+  if [[ -z $password ]]; then
+    password="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
+  fi
+  # The characters StorageTool's --add-scram takes unquoted.
+  [[ $password =~ ^[A-Za-z0-9._~-]+$ ]] ||
+    die "DEMANDCENTER_KAFKA_SASL_PASSWORD may hold only A-Z a-z 0-9 . _ ~ - (for kafka-storage --add-scram)"
+  (
+    umask 077
+    mkdir -p "$d"
+    printf '%s\n' "$password" >"$d/password"
+    printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=%s\nsasl.username=%s\nsasl.password=%s\n' \
+      "$SASL_MECHANISM" "$SASL_USER" "$password" >"$d/client.properties"
+  )
+}
+
 format_storage() {
-  local cls i pids=() failed=0
+  local cls i pids=() failed=0 scram=()
   cls="$(storage_tool_class)"
+  # SCRAM credentials go into the bootstrap metadata (KRaft, Kafka 3.5 and later).
+  [[ -z $SASL_PORT ]] ||
+    scram=(--add-scram "$SASL_MECHANISM=[name=$SASL_USER,password=$(head -n 1 "$(sasl_dir)/password")]")
   for ((i = 1; i <= NODES; i++)); do
     local d
     d="$(node_dir "$i")"
-    run_tool "$cls" format -t "$CLUSTER_ID" -c "$d/server.properties" >"$d/logs/format.log" 2>&1 &
+    run_tool "$cls" format -t "$CLUSTER_ID" -c "$d/server.properties" "${scram[@]}" >"$d/logs/format.log" 2>&1 &
     pids+=($!)
   done
   for ((i = 1; i <= NODES; i++)); do
@@ -440,14 +527,22 @@ with_lock() {
 
 # ---------------------------------------------------------------- commands
 
+# stdout of start: the bootstrap servers; with --sasl, then the SASL listeners' (last line).
+print_servers() {
+  echo "$SERVERS"
+  (($1)) && echo "$SASL_SERVERS"
+  return 0
+}
+
 cmd_start() {
-  local want=""
+  local want="" sasl=0
   while (($#)); do
     case $1 in
       --brokers) want=${2:-} && shift 2 || die "--brokers needs a number" ;;
       --brokers=*) want=${1#*=} && shift ;;
+      --sasl) sasl=1 && shift ;;
       -h | --help) usage ;;
-      *) die "start: unknown argument '$1' (usage: start [--brokers N])" ;;
+      *) die "start: unknown argument '$1' (usage: start [--brokers N] [--sasl])" ;;
     esac
   done
   if [[ -n $want ]]; then
@@ -455,6 +550,13 @@ cmd_start() {
   fi
   is_uint "$BASE_PORT" || die "DEMANDCENTER_KAFKA_PORT must be a port number, not '$BASE_PORT'"
   is_uint "$BASE_CONTROLLER_PORT" || die "DEMANDCENTER_KAFKA_CONTROLLER_PORT must be a port number"
+  is_uint "$BASE_SASL_PORT" || die "DEMANDCENTER_KAFKA_SASL_PORT must be a port number"
+  if ((sasl)) && [[ -z ${DEMANDCENTER_KAFKA_VERSION:-} ]]; then
+    KAFKA_VERSION=$SASL_DEFAULT_KAFKA_VERSION
+    log "--sasl: Kafka $KAFKA_VERSION (librdkafka < 2.6.1 cannot log in with SCRAM to Kafka 4.x; see docs/kafka.md)"
+  elif ((sasl)) && [[ $KAFKA_VERSION != 3.* ]]; then
+    log "warning: librdkafka < 2.6.1 (the engine's 2.0.2) cannot log in with SCRAM to Kafka $KAFKA_VERSION"
+  fi
   with_lock
   require_java
   require_debian_command kcat kcat "librdkafka's command-line client, used to check that the brokers answer"
@@ -465,6 +567,9 @@ cmd_start() {
     if ((up > 0)); then
       if [[ -n $want && $want != "$NODES" ]]; then
         die "a $NODES-node cluster is already running in $RUN_DIR ($SERVERS); run '$0 stop' first to start $want"
+      fi
+      if ((sasl)) && [[ -z $SASL_PORT ]]; then
+        die "the cluster running in $RUN_DIR ($SERVERS) has no SASL listener; run '$0 stop' first to start one with --sasl"
       fi
       [[ $RUNNING_VERSION == "$KAFKA_VERSION" ]] ||
         log "note: the running cluster is Kafka $RUNNING_VERSION (asked for $KAFKA_VERSION)"
@@ -481,7 +586,7 @@ cmd_start() {
         log "already running: $NODES node(s), Kafka $KAFKA_VERSION, data in $RUN_DIR"
       fi
       wait_ready
-      echo "$SERVERS"
+      print_servers "$sasl"
       return 0
     fi
     log "found a stopped cluster in $RUN_DIR: removing it and starting a new one"
@@ -490,12 +595,25 @@ cmd_start() {
   NODES=${want:-1}
   PORT=$BASE_PORT
   CONTROLLER_PORT=$BASE_CONTROLLER_PORT
+  SASL_PORT="" SASL_USER="" SASL_SERVERS=""
   ((PORT + NODES - 1 <= 65535 && CONTROLLER_PORT + NODES - 1 <= 65535)) || die "ports out of range"
+  if ((sasl)); then
+    SASL_PORT=$BASE_SASL_PORT
+    SASL_USER="${DEMANDCENTER_KAFKA_SASL_USER:-demandcenter}"
+    [[ $SASL_USER =~ ^[A-Za-z0-9._~-]+$ ]] || die "DEMANDCENTER_KAFKA_SASL_USER may hold only A-Z a-z 0-9 . _ ~ -"
+    ((SASL_PORT + NODES - 1 <= 65535)) || die "SASL ports out of range"
+    local lo
+    for lo in "$PORT" "$CONTROLLER_PORT"; do
+      ((SASL_PORT + NODES <= lo || SASL_PORT >= lo + NODES)) ||
+        die "the SASL ports ($SASL_PORT...) overlap the client or controller ports; set DEMANDCENTER_KAFKA_SASL_PORT"
+    done
+  fi
   check_ports_free
   fetch_jars
   local t0=$SECONDS
   mkdir -p "$RUN_DIR"
   CLUSTER_ID="$(random_cluster_id)"
+  ((sasl)) && write_sasl_files
   write_configs
   log "formatting storage of $NODES node(s) (cluster id $CLUSTER_ID)"
   format_storage
@@ -504,7 +622,10 @@ cmd_start() {
   log "started Kafka $KAFKA_VERSION: $NODES node(s), data and logs in $RUN_DIR; waiting until they answer"
   wait_ready
   log "cluster ready after $((SECONDS - t0))s: $SERVERS"
-  echo "$SERVERS"
+  if ((sasl)); then
+    log "SASL_PLAINTEXT ($SASL_MECHANISM) at $SASL_SERVERS: user $SASL_USER, password in $(sasl_dir)/password; try: kcat -F $(sasl_dir)/client.properties -b $SASL_SERVERS -L"
+  fi
+  print_servers "$sasl"
 }
 
 cmd_stop() {
@@ -591,7 +712,7 @@ cmd_status() {
       command -v kcat >/dev/null 2>&1 && seen="$(brokers_seen_by "$i")"
       if [[ -n $seen ]]; then
         answering=$((answering + 1))
-        echo "node $i: running, pid $pid, RSS $rss, 127.0.0.1:$(node_port "$i") answers (sees $seen broker(s)), controller port $(node_controller_port "$i")"
+        echo "node $i: running, pid $pid, RSS $rss, 127.0.0.1:$(node_port "$i") answers (sees $seen broker(s)), controller port $(node_controller_port "$i")${SASL_PORT:+, SASL port $(node_sasl_port "$i")}"
       else
         echo "node $i: running, pid $pid, RSS $rss, 127.0.0.1:$(node_port "$i") does not answer yet"
       fi
@@ -599,13 +720,21 @@ cmd_status() {
       echo "node $i: stopped"
     fi
   done
+  [[ -z $SASL_PORT ]] || echo "SASL_PLAINTEXT ($SASL_MECHANISM, user $SASL_USER): $SASL_SERVERS"
   echo "$SERVERS"
   ((up == NODES && answering == NODES))
 }
 
 cmd_servers() {
   load_cluster || die "no local Kafka in $RUN_DIR: run '$0 start' first"
-  echo "$SERVERS"
+  case ${1:-} in
+    "") echo "$SERVERS" ;;
+    --sasl)
+      [[ -n $SASL_PORT ]] || die "the cluster in $RUN_DIR has no SASL listener (start it with --sasl)"
+      echo "$SASL_SERVERS"
+      ;;
+    *) die "servers: unknown argument '$1' (usage: servers [--sasl])" ;;
+  esac
 }
 
 cmd_topics() {

@@ -1,4 +1,5 @@
-// The runtime sections' parser: kafka (brokers, topics, commit interval),
+// The runtime sections' parser: kafka (brokers, topics, commit interval;
+// its security section in parse_kafka_security.cc),
 // state (directory, dedup window, cache size) and http (bind address).
 #include <algorithm>
 #include <string>
@@ -64,7 +65,8 @@ void ParseMaxTaskIdle(YamlReader& reader, const YAML::Node& n, KafkaConfig* kafk
 
 void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
   if (!reader.ExpectMap(k, "kafka",
-                        {"bootstrap_servers", "topics", "commit_interval", "max_task_idle", "json_topics"})) {
+                        {"bootstrap_servers", "security", "topics", "commit_interval", "max_task_idle",
+                         "json_topics"})) {
     return;
   }
   if (auto n = k["bootstrap_servers"]) {
@@ -76,6 +78,7 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
   if (auto n = k["max_task_idle"]) ParseMaxTaskIdle(reader, n, kafka);
   if (auto n = k["json_topics"]) kafka->json_topics = reader.StringList(n, "kafka.json_topics");
   if (auto t = k["topics"]) ParseTopics(reader, t, &kafka->topics);
+  if (auto n = k["security"]) ParseKafkaSecurity(reader, n, &kafka->security);
 }
 
 // The dedup window is the decision core's (how long a signal id is

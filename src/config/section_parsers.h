@@ -41,6 +41,9 @@ void ParseRules(YamlReader& reader, const YAML::Node& node, DecisionConfig* conf
 // kafka, state and http, read from the root (parse_runtime.cc). Fills
 // config->runtime, and config->decision.dedup_window_ms from state.
 void ParseRuntime(YamlReader& reader, const YAML::Node& root, Config* config);
+// kafka.security (parse_kafka_security.cc): protocol, SASL user and the
+// source of its password, TLS files; a password in the file is refused.
+void ParseKafkaSecurity(YamlReader& reader, const YAML::Node& node, KafkaSecurity* security);
 
 // arbitration: max_actions, propensity priors, context weights
 // (parse_arbitration.cc).

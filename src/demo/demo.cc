@@ -15,6 +15,7 @@
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/http/http_server.h"
 #include "demandcenter/kafka/runner.h"
+#include "demandcenter/kafka/security.h"
 #include "demandcenter/metrics/metrics.h"
 
 namespace demandcenter::demo {
@@ -160,9 +161,14 @@ class EmbeddedKafka {
 // does with its own clock), or the engine would refuse it as EVENT_TIME_AHEAD.
 void ProduceJourneys(const config::Config& config, const DemoOptions& options, const std::string& bootstrap,
                      const std::atomic<bool>& producing) {
+  // A real cluster's kafka.security, as the engine's clients have it (a
+  // password that cannot be read stops the engine, which says why).
+  auto security = kafka::SecurityProperties(config.runtime.kafka.security);
+  if (!security.ok()) return;
   char err[512];
   rd_kafka_conf_t* pconf = rd_kafka_conf_new();
   rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  for (const auto& [key, value] : *security) rd_kafka_conf_set(pconf, key.c_str(), value.c_str(), err, sizeof(err));
   rd_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
   rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof(err));
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
@@ -206,11 +212,18 @@ void ProduceJourneys(const config::Config& config, const DemoOptions& options, c
 
 }  // namespace
 
-absl::Status RunDemo(const config::Config& config, const DemoOptions& options,
+absl::Status RunDemo(const config::Config& given, const DemoOptions& options,
                      const std::atomic<bool>& stop, std::ostream& out) {
+  config::Config config = given;
   EmbeddedKafka embedded;
   std::string bootstrap = options.bootstrap_servers;
   if (bootstrap.empty()) {
+    // The embedded cluster speaks plaintext only: kafka.security is for a
+    // real one.
+    if (config.runtime.kafka.security.protocol != "plaintext") {
+      out << "kafka.security (" << config.runtime.kafka.security.protocol << ") is not used with the embedded Kafka\n";
+    }
+    config.runtime.kafka.security = config::KafkaSecurity();
     auto started = embedded.Start(config, options.partitions);
     if (!started.ok()) return started.status();
     bootstrap = *started;

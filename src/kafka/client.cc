@@ -11,10 +11,16 @@ namespace {
 absl::Status Set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char err[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-    return absl::InvalidArgumentError(StrCat("Kafka client setting ", key, "=", value, ": ", err));
+    const std::string& shown = IsSecretProperty(key) ? "(secret, not shown)" : value;
+    return absl::InvalidArgumentError(StrCat("Kafka client setting ", key, "=", shown, ": ", err));
   }
   return absl::OkStatus();
 }
+
+// librdkafka before 2.6.1 repeats the client nonce in SCRAM's
+// client-final-message, which Kafka 4.x brokers refuse (RFC 5802's strict
+// check; confluentinc/librdkafka#4895).
+constexpr int kScramWithKafka4Version = 0x020601ff;
 
 }  // namespace
 
@@ -24,6 +30,13 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(const ClientSettings& settings,
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   (void)Set(conf, "bootstrap.servers", settings.bootstrap_servers);
   (void)Set(conf, "client.id", settings.client_id);
+  for (const auto& [k, v] : settings.security) {
+    absl::Status s = Set(conf, k, v);
+    if (!s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
   for (const auto& [k, v] : settings.properties) {
     absl::Status s = Set(conf, k, v);
     if (!s.ok()) LogLine(std::string(s.message()));
@@ -64,6 +77,16 @@ rd_kafka_resp_err_t QueryTopic(rd_kafka_t* rk, const std::string& topic, int tim
 }
 
 std::string ErrorText(const rd_kafka_error_t* e) { return StrCat(rd_kafka_error_name(e), ": ", rd_kafka_error_string(e)); }
+
+std::string AuthenticationFailure(const ClientSettings& settings, std::string_view reason) {
+  std::string text = StrCat("Kafka refused the credentials (", settings.security_summary, "): ",
+                            WithoutSecrets(std::string(reason), settings.security));
+  if (settings.sasl_mechanism.rfind("SCRAM", 0) == 0 && rd_kafka_version() < kScramWithKafka4Version) {
+    text += StrCat(". If the password is right: librdkafka ", rd_kafka_version_str(),
+                   " cannot log in with SCRAM to Kafka 4.x brokers (fixed in librdkafka 2.6.1)");
+  }
+  return text;
+}
 
 
 }  // namespace demandcenter::kafka

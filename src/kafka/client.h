@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "demandcenter/common/log.h"
+#include "demandcenter/kafka/security.h"
 
 namespace demandcenter::kafka {
 
@@ -40,6 +41,13 @@ struct ClientSettings {
   std::string application_id;
   // Extra librdkafka properties for every client.
   std::vector<std::pair<std::string, std::string>> properties;
+  // kafka.security (SecurityProperties), the password among them: set on
+  // every client; one that librdkafka refuses is an error naming the
+  // property, never showing a secret value.
+  ClientProperties security;
+  // DescribeSecurity and the SASL mechanism, for messages.
+  std::string security_summary = "plaintext";
+  std::string sasl_mechanism;
 };
 
 // A client configuration with the shared settings, `extra` on top and
@@ -59,6 +67,11 @@ rd_kafka_resp_err_t QueryTopic(rd_kafka_t* rk, const std::string& topic, int tim
 
 // "NAME: description".
 std::string ErrorText(const rd_kafka_error_t* e);
+
+// The message for credentials a broker refused (`reason`, librdkafka's
+// words, secrets removed), with a hint where this librdkafka is known not to
+// log in.
+std::string AuthenticationFailure(const ClientSettings& settings, std::string_view reason);
 
 }  // namespace demandcenter::kafka
 

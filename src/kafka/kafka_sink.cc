@@ -18,6 +18,10 @@ void DeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaqu
   static_cast<KafkaSink*>(opaque)->OnDelivery(m);
 }
 
+void ErrorTrampoline(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  static_cast<KafkaSink*>(opaque)->OnError(static_cast<rd_kafka_resp_err_t>(err), reason);
+}
+
 }  // namespace
 
 KafkaSink::~KafkaSink() = default;
@@ -33,11 +37,28 @@ absl::Status KafkaSink::CreateProducer() {
                       this);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(*conf, DeliveryTrampoline);
+  rd_kafka_conf_set_error_cb(*conf, ErrorTrampoline);
   auto producer = NewClient(RD_KAFKA_PRODUCER, *conf, "the Kafka producer");
   if (!producer.ok()) return producer.status();
   producer_ = std::move(*producer);
   initialised_ = false;
+  auth_failure_.clear();
   return absl::OkStatus();
+}
+
+void KafkaSink::OnError(rd_kafka_resp_err_t err, const char* reason) {
+  // What librdkafka logs itself when there is no error callback.
+  std::string text = WithoutSecrets(reason != nullptr ? reason : "", settings_.security);
+  LogLine(StrCat("producer: ", rd_kafka_err2name(err), ": ", text));
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    metrics_->KafkaErrors("authentication").Increment();
+    if (auth_failure_.empty()) auth_failure_ = text;
+  }
+}
+
+absl::Status KafkaSink::Authentication() {
+  if (auth_failure_.empty()) return absl::OkStatus();
+  return absl::UnauthenticatedError(AuthenticationFailure(settings_, auth_failure_));
 }
 
 absl::Status KafkaSink::Reset() {
@@ -58,6 +79,9 @@ absl::Status KafkaSink::Reset() {
     return absl::OkStatus();
   }
   metrics_->KafkaErrors("init_transactions").Increment();
+  // Refused credentials are not waited out: the engine stops with them.
+  rd_kafka_poll(producer_.get(), 0);
+  if (absl::Status auth = Authentication(); !auth.ok()) return auth;
   std::string text = StrCat("initialising transactions: ", ErrorText(e.get()));
   // Back-pressure while the cluster is unreachable; a fatal error stops.
   return rd_kafka_error_is_fatal(e.get()) ? absl::InternalError(text) : absl::UnavailableError(text);
@@ -126,10 +150,11 @@ absl::Status KafkaSink::Flush() {
   // a topic librdkafka has lost the partitions of, say — would hold the
   // engine here for the whole timeout.
   int64_t deadline = clock_->NowMs() + kTxnTimeoutMs;
-  while (produce_error_ == RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_outq_len(producer_.get()) > 0 &&
-         clock_->NowMs() < deadline && !clock_->Stopping()) {
+  while (produce_error_ == RD_KAFKA_RESP_ERR_NO_ERROR && auth_failure_.empty() &&
+         rd_kafka_outq_len(producer_.get()) > 0 && clock_->NowMs() < deadline && !clock_->Stopping()) {
     rd_kafka_flush(producer_.get(), 100);
   }
+  if (absl::Status auth = Authentication(); !auth.ok()) return auth;
   if (produce_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::AbortedError(produce_error_text_);
   return absl::OkStatus();
 }
@@ -172,6 +197,8 @@ absl::Status KafkaSink::Commit(const runner::Offsets& offsets) {
   if (!s.ok()) return s;
   KafkaError e(rd_kafka_commit_transaction(producer_.get(), kCallTimeoutMs));
   if (!e) return absl::OkStatus();
+  rd_kafka_poll(producer_.get(), 0);
+  if (absl::Status auth = Authentication(); !auth.ok()) return auth;
   return TransactionError(e.get(), "", "commit");
 }
 

@@ -34,12 +34,17 @@ class KafkaSink : public runner::Sink {
 
   // Delivery report entry.
   void OnDelivery(const rd_kafka_message_t* m);
+  // Error callback entry: logged; credentials a broker refused are kept.
+  void OnError(rd_kafka_resp_err_t err, const char* reason);
 
  private:
   absl::Status CreateProducer();
   absl::Status SendOffsets(const runner::Offsets& offsets);
   // The status for a failed transactional call (see runner/seams.h).
   absl::Status TransactionError(const rd_kafka_error_t* e, std::string_view what, std::string_view metric);
+  // kUnauthenticated once a broker refused the credentials (served by the
+  // last poll), else OK. Nothing retries it: the engine stops with it.
+  absl::Status Authentication();
 
   ClientSettings settings_;
   rd_kafka_t* consumer_;
@@ -50,6 +55,9 @@ class KafkaSink : public runner::Sink {
   bool offsets_sent_ = false;
   rd_kafka_resp_err_t produce_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string produce_error_text_;
+  // What the broker said when it refused the credentials; empty while none
+  // did.
+  std::string auth_failure_;
   // Highest acknowledged offset per (topic, partition) in this transaction.
   std::map<std::pair<std::string, int32_t>, int64_t> acked_;
 };

@@ -3,6 +3,7 @@
 #include "demandcenter/kafka/runner.h"
 
 #include "demandcenter/common/strings.h"
+#include "demandcenter/kafka/security.h"
 #include "demandcenter/state/rocksdb_kv.h"
 #include "src/kafka/kafka_changelog.h"
 #include "src/kafka/kafka_directory.h"
@@ -20,6 +21,12 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
   settings.client_id = StrCat(rt.application_id, "-", options.instance_id);
   settings.application_id = rt.application_id;
   settings.properties = options.client_properties;
+  // Every client gets kafka.security; the password is read now, once.
+  auto security = SecurityProperties(rt.kafka.security);
+  if (!security.ok()) return security.status();
+  settings.security = std::move(*security);
+  settings.security_summary = DescribeSecurity(rt.kafka.security);
+  settings.sasl_mechanism = rt.kafka.security.sasl_mechanism;
   std::string state_dir =
       StrCat(options.state_dir.empty() ? rt.state.dir : options.state_dir, "/", rt.application_id);
 
@@ -39,7 +46,7 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
     return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache, min_free);
   };
   seams.clock = clock;
-  LogLine(StrCat("brokers ", settings.bootstrap_servers, ", state ", state_dir));
+  LogLine(StrCat("brokers ", settings.bootstrap_servers, " (", settings.security_summary, "), state ", state_dir));
   return seams;
 }
 

@@ -29,8 +29,34 @@ struct KafkaTopics {
   std::string reps = "routing.reps";
 };
 
+// kafka.security: how every Kafka client of the engine connects and
+// authenticates. The password is never written in the config: it is read at
+// start-up from the environment variable `password_env` or the file
+// `password_file` (ReadKafkaPassword, kafka_password.h).
+struct KafkaSecurity {
+  // librdkafka's security.protocol, lower case: plaintext (the default),
+  // ssl, sasl_plaintext or sasl_ssl.
+  std::string protocol = "plaintext";
+  // With sasl_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, and the user.
+  std::string sasl_mechanism;
+  std::string username;
+  // Exactly one of them with sasl_*.
+  std::string password_env;
+  std::string password_file;
+  // With ssl and sasl_ssl, all optional: the CA certificates that verify the
+  // brokers (default: the system's), and a client certificate and its key
+  // (together).
+  std::string ca_location;
+  std::string certificate_location;
+  std::string key_location;
+
+  bool UsesSasl() const { return protocol == "sasl_plaintext" || protocol == "sasl_ssl"; }
+  bool UsesTls() const { return protocol == "ssl" || protocol == "sasl_ssl"; }
+};
+
 struct KafkaConfig {
   std::string bootstrap_servers = "127.0.0.1:9092";
+  KafkaSecurity security;
   KafkaTopics topics;
   int64_t commit_interval_ms = 100;
   // How long a task with records buffered waits for a caught-up, empty
