@@ -7,11 +7,14 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <csignal>
 #include <unistd.h>
 
 #include "CLI/CLI.hpp"
+#include "demandcenter/api/engine_api.h"
+#include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
@@ -22,6 +25,7 @@
 #include "demandcenter/metrics/metrics.h"
 #include "demandcenter/replay/replay.h"
 #include "google/protobuf/stubs/logging.h"
+#include "src/app/inspect.h"
 
 namespace demandcenter {
 
@@ -185,12 +189,20 @@ void OnSignal(int signal) {
   }
 }
 
+// SIGHUP asks `run` to reload its config.
+std::atomic<bool> g_reload{false};
+void OnHangUp(int) { g_reload.store(true); }
+
 void InstallSignalHandlers() {
   struct sigaction action {};
   action.sa_handler = OnSignal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  struct sigaction hangup {};
+  hangup.sa_handler = OnHangUp;
+  sigemptyset(&hangup.sa_mask);
+  sigaction(SIGHUP, &hangup, nullptr);
 }
 
 std::set<std::string> KnownTypes(const config::Config& config) {
@@ -215,23 +227,74 @@ struct RunArgs {
 int RunEngine(RunArgs& args) {
   auto config = LoadOrReport(args.config);
   if (!config) return kExitInvalid;
+  const config::HttpConfig& http_config = config->runtime.http;
+  auto token = api::ReadHttpToken(http_config);
+  if (!token.ok()) {
+    std::cerr << "run: " << token.status().message() << '\n';
+    return kExitInvalid;
+  }
+  std::string bind = args.http_bind.empty() ? http_config.bind : args.http_bind;
+  if (!http::IsLoopbackBind(bind) && token->empty()) {
+    LogLine(StrCat("HTTP on ", bind, " serves the console and /v1 to anyone who reaches it: set http.token_env "
+                   "or http.token_file to require a bearer token"));
+  }
   InstallSignalHandlers();
   metrics::Metrics metrics(KnownTypes(*config));
   args.options.stop = &g_stop;
+  args.options.advertised_address =
+      http_config.advertised_address.empty() ? StrCat("http://", bind) : http_config.advertised_address;
   kafka::Runner runner(*config, args.options, &metrics);
-  http::HttpServer server(args.http_bind.empty() ? config->runtime.http.bind : args.http_bind, metrics.registry(),
-                          [&runner] { return runner.ready(); });
+  auto reload = [&]() -> absl::StatusOr<std::string> { return api::ReloadConfig(args.config, runner.loop(), &metrics); };
+  std::optional<api::EngineApi> engine_api;
+  if (runner.loop() != nullptr) engine_api.emplace(runner.loop(), args.options.instance_id, runner.owners(), reload);
+  http::HttpServer server(bind, metrics.registry(), [&runner] { return runner.ready(); },
+                          {.api = engine_api ? &*engine_api : nullptr,
+                           .bearer_token = *token,
+                           .reload = http_config.reload});
   absl::Status s = server.Start();
   if (!s.ok()) {
     std::cerr << "run: " << s.message() << '\n';
     return kExitInvalid;
   }
+  // SIGHUP: the config again, between two transactions.
+  std::thread reloader([&] {
+    while (!g_stop.load()) {
+      if (g_reload.exchange(false) && runner.loop() != nullptr) (void)reload();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   s = runner.Run(g_stop);
+  g_stop.store(true);
+  reloader.join();
   server.Stop();
   if (!s.ok()) {
     std::cerr << "run: " << s.message() << '\n';
     return kExitInvalid;
   }
+  return kExitOk;
+}
+
+struct InspectArgs {
+  std::string config;
+  std::string state_dir;
+  std::string account;
+};
+
+int RunInspect(const InspectArgs& args) {
+  std::optional<config::Config> config;
+  if (args.config.empty()) {
+    config::ParseResult embedded = config::ParseConfig(EmbeddedDefaultConfig(), "embedded default config");
+    config = std::move(embedded.config);
+  } else {
+    config = LoadOrReport(args.config);
+  }
+  if (!config) return kExitInvalid;
+  absl::StatusOr<std::string> json = InspectAccount(args.state_dir, args.account, *config);
+  if (!json.ok()) {
+    std::cerr << "inspect: " << json.status().message() << '\n';
+    return kExitInvalid;
+  }
+  std::cout << *json << '\n';
   return kExitOk;
 }
 
@@ -312,7 +375,13 @@ int main(int argc, char** argv) {
   run->add_option("--bootstrap-servers", run_args.options.bootstrap_servers, "Kafka brokers (overrides the config)");
   run->add_option("--state-dir", run_args.options.state_dir, "Local state directory (overrides the config)");
   run->add_option("--instance-id", run_args.options.instance_id, "This instance's id, unique in the application (default 0)");
-  run->add_option("--http-bind", run_args.http_bind, "Address for /metrics, /healthz, /readyz (overrides the config)");
+  run->add_option("--http-bind", run_args.http_bind, "Address for the console, /v1, /metrics, /healthz, /readyz (overrides the config)");
+
+  InspectArgs inspect_args;
+  CLI::App* inspect = app.add_subcommand("inspect", "Print one account's journey (JSON) from a stopped instance's state");
+  inspect->add_option("--state-dir", inspect_args.state_dir, "The instance's directory: <state.dir>/<application_id>/<instance id>")->required();
+  inspect->add_option("--account", inspect_args.account, "The account id")->required();
+  inspect->add_option("--config", inspect_args.config, "The config (stage order, score decay; default: the built-in one)");
 
   DemoArgs demo_args;
   CLI::App* demo_cmd = app.add_subcommand("demo", "Everything on one machine: embedded Kafka, generated journeys, the engine, a live view");
@@ -334,5 +403,6 @@ int main(int argc, char** argv) {
   if (*gen) return RunGenerate(gen_args);
   if (*run) return RunEngine(run_args);
   if (*demo_cmd) return RunDemoCommand(demo_args);
+  if (*inspect) return RunInspect(inspect_args);
   return kExitUsage;
 }

@@ -108,9 +108,30 @@ void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
 }
 
 void ParseHttp(YamlReader& reader, const YAML::Node& h, HttpConfig* http) {
-  if (!reader.ExpectMap(h, "http", {"bind"})) return;
+  if (!reader.ExpectMap(h, "http", {"bind", "advertised_address", "token_env", "token_file", "reload"})) return;
   if (auto n = h["bind"]) {
     if (auto v = reader.String(n, "http.bind")) http->bind = *v;
+  }
+  if (auto n = h["advertised_address"]) {
+    if (auto v = reader.String(n, "http.advertised_address")) {
+      if (!v->starts_with("http://") && !v->starts_with("https://")) {
+        reader.Error(n, "http.advertised_address: an address like http://10.0.0.5:8080 is expected");
+      } else {
+        http->advertised_address = *v;
+      }
+    }
+  }
+  if (auto n = h["token_env"]) {
+    if (auto v = reader.String(n, "http.token_env")) http->token_env = *v;
+  }
+  if (auto n = h["token_file"]) {
+    if (auto v = reader.String(n, "http.token_file")) http->token_file = *v;
+  }
+  if (!http->token_env.empty() && !http->token_file.empty()) {
+    reader.Error(h, "http: token_env and token_file are exclusive: name one source of the token");
+  }
+  if (auto n = h["reload"]) {
+    if (auto v = reader.Bool(n, "http.reload")) http->reload = *v;
   }
 }
 

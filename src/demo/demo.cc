@@ -13,6 +13,7 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/generate/generator.h"
+#include "demandcenter/api/engine_api.h"
 #include "demandcenter/http/http_server.h"
 #include "demandcenter/kafka/runner.h"
 #include "demandcenter/kafka/security.h"
@@ -246,12 +247,15 @@ absl::Status RunDemo(const config::Config& given, const DemoOptions& options,
   auto runner = std::make_unique<kafka::Runner>(config, run_options, &metrics);
 
   std::unique_ptr<http::HttpServer> server;
+  std::unique_ptr<api::EngineApi> engine_api;
   if (!options.http_bind.empty()) {
+    if (runner->loop() != nullptr) engine_api = std::make_unique<api::EngineApi>(runner->loop(), "demo", nullptr, nullptr);
     server = std::make_unique<http::HttpServer>(options.http_bind, metrics.registry(),
-                                                [&runner] { return runner->ready(); });
+                                                [&runner] { return runner->ready(); },
+                                                http::HttpOptions{.api = engine_api.get()});
     absl::Status s = server->Start();
     if (!s.ok()) return s;
-    out << "metrics at http://" << options.http_bind << "/metrics\n";
+    out << "console at http://" << options.http_bind << "/ (metrics at /metrics)\n";
   }
 
   std::atomic<bool> done{false};

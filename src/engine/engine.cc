@@ -6,10 +6,53 @@
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/common/utf8.h"
 #include "demandcenter/journey/journey.h"
 #include "demandcenter/outputs/prompt_text.h"
 
 namespace demandcenter::engine {
+namespace {
+
+// History kept per account for account queries, and the bytes of "why" kept
+// per entry.
+constexpr int kRecentKept = 12;
+constexpr size_t kWhyBytes = 400;
+
+// Appends the account's transitions and next best actions among out[first..]
+// to its recent history (AccountState.recent), oldest dropped first.
+void RememberRecent(const std::vector<outputs::Output>& out, size_t first, v1::AccountState* account) {
+  for (size_t i = first; i < out.size(); ++i) {
+    const outputs::Output& o = out[i];
+    if (o.account_id != account->account_id()) continue;
+    v1::HistoryEntry entry;
+    const v1::DecisionTrace* trace = nullptr;
+    if (const auto* t = std::get_if<v1::StageTransition>(&o.message)) {
+      entry.set_kind("transition");
+      entry.set_at_ms(ToMillis(t->at()));
+      entry.set_from_stage(t->from_stage());
+      entry.set_to_stage(t->to_stage());
+      entry.set_rule_id(t->rule_id());
+      trace = &t->trace();
+    } else if (const auto* n = std::get_if<v1::NextBestAction>(&o.message)) {
+      entry.set_kind("action");
+      entry.set_at_ms(ToMillis(n->decided_at()));
+      entry.set_action(n->action());
+      entry.set_channel(n->channel());
+      entry.set_rule_id(n->rule_id());
+      trace = &n->trace();
+    } else {
+      continue;
+    }
+    std::string_view why = std::string_view(trace->text()).substr(0, kWhyBytes);
+    entry.set_why(std::string(why.substr(0, ValidUtf8Prefix(why))));
+    *account->add_recent() = std::move(entry);
+  }
+  int excess = account->recent_size() - kRecentKept;
+  if (excess > 0) account->mutable_recent()->DeleteSubrange(0, excess);
+}
+
+}  // namespace
+
 Engine::Engine(const config::DecisionConfig& config, state::StateStore* store)
     : config_(config),
       store_(store),
@@ -55,6 +98,7 @@ void Engine::FireDueTimers(int32_t partition, std::vector<outputs::Output>* out)
   while (std::optional<timers::TimerKey> key = timers_.PopDue(partition, now)) {
     v1::AccountState* account = store_->Find(key->account_id);
     if (account == nullptr) continue;
+    size_t before = out->size();
     if (key->kind == v1::TIMER_INACTIVITY) {
       if (account->inactivity_due_ms() != key->due_ms) continue;
       account->set_inactivity_due_ms(0);
@@ -71,6 +115,7 @@ void Engine::FireDueTimers(int32_t partition, std::vector<outputs::Output>* out)
         default: break;
       }
     }
+    RememberRecent(*out, before, account);
     store_->MarkDirty(key->account_id);
   }
 }
@@ -156,6 +201,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
     builder_.Build(std::move(t), out);
   }
   Decide(signal, entered, account, first, out);
+  RememberRecent(*out, first, account);
   Schedule(account);
   store_->MarkDirty(account_id);
   return SignalOutcome::kApplied;

@@ -39,6 +39,9 @@ struct ClientSettings {
   // <application_id>-<instance_id>: client.id and transactional.id.
   std::string client_id;
   std::string application_id;
+  // The consumer's client.id when it carries the advertised address
+  // (group_owners.h); empty: client_id.
+  std::string member_client_id;
   // Extra librdkafka properties for every client.
   std::vector<std::pair<std::string, std::string>> properties;
   // kafka.security (SecurityProperties), the password among them: set on

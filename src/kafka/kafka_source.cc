@@ -33,7 +33,8 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
                        {"partition.assignment.strategy", "range"},
                        {"session.timeout.ms", "10000"},
                        {"heartbeat.interval.ms", "1000"},
-                       {"enable.partition.eof", "false"}},
+                       {"enable.partition.eof", "false"},
+                       {"client.id", settings.member_client_id.empty() ? settings.client_id : settings.member_client_id}},
                       source.get());
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_rebalance_cb(*conf, RebalanceTrampoline);

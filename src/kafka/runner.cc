@@ -9,12 +9,14 @@
 #include "src/kafka/kafka_directory.h"
 #include "src/kafka/kafka_sink.h"
 #include "src/kafka/kafka_source.h"
+#include "src/kafka/group_owners.h"
 
 namespace demandcenter::kafka {
 namespace {
 
 absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const RunOptions& options,
-                                         metrics::Metrics* metrics, Clock* clock) {
+                                         metrics::Metrics* metrics, Clock* clock,
+                                         std::unique_ptr<GroupOwners>* owners) {
   const config::RuntimeConfig& rt = config.runtime;
   ClientSettings settings;
   settings.bootstrap_servers = options.bootstrap_servers.empty() ? rt.kafka.bootstrap_servers : options.bootstrap_servers;
@@ -31,6 +33,14 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
       StrCat(options.state_dir.empty() ? rt.state.dir : options.state_dir, "/", rt.application_id);
 
   runner::Seams seams;
+  // The consumer's client.id carries the advertised address (account
+  // queries find each partition's owner through the group).
+  if (!options.advertised_address.empty()) {
+    settings.member_client_id = MemberClientId(settings.client_id, options.advertised_address);
+    auto lookup = GroupOwners::Create(settings, rt.kafka.topics.signals.front(), settings.member_client_id);
+    if (!lookup.ok()) return lookup.status();
+    *owners = std::move(*lookup);
+  }
   auto source = KafkaSource::Create(settings, rt.kafka.topics.signals, metrics, clock);
   if (!source.ok()) return source.status();
   auto changelog = KafkaChangelog::Create(settings, StrCat(rt.application_id, "-state-changelog"), metrics, clock);
@@ -54,7 +64,7 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
 
 Runner::Runner(const config::Config& config, RunOptions options, metrics::Metrics* metrics) {
   clock_.WatchStop(options.stop);
-  auto seams = KafkaSeams(config, options, metrics, &clock_);
+  auto seams = KafkaSeams(config, options, metrics, &clock_, &owners_);
   if (!seams.ok()) {
     created_ = seams.status();
     return;
@@ -66,6 +76,12 @@ Runner::Runner(const config::Config& config, RunOptions options, metrics::Metric
 }
 
 Runner::~Runner() = default;
+
+std::function<std::optional<std::string>(const std::string&)> Runner::owners() {
+  if (!owners_) return nullptr;
+  GroupOwners* owners = owners_.get();
+  return [owners](const std::string& account_id) { return owners->OwnerOf(account_id); };
+}
 
 absl::Status Runner::Run(const std::atomic<bool>& stop) {
   if (!created_.ok()) return created_;

@@ -120,12 +120,45 @@ Metrics::Metrics(std::set<std::string> known_types)
                       .Help("Approximate size of the local state stores")
                       .Register(r)
                       .Add({});
+  reloads_ = &prometheus::BuildCounter()
+                  .Name("demandcenter_config_reloads_total")
+                  .Help("Config reloads (SIGHUP, POST /v1/reload), by result: ok, error (the rules in force stayed)")
+                  .Register(r);
+  reloads_->Add({{"result", "ok"}});
+  reloads_->Add({{"result", "error"}});
+  build_info_ = &prometheus::BuildGauge()
+                     .Name("demandcenter_build_info")
+                     .Help("1, labelled with the engine's version and the rules_version in force")
+                     .Register(r);
+  accounts_ = &prometheus::BuildGauge()
+                   .Name("demandcenter_accounts")
+                   .Help("Accounts of the partitions this instance owns, by journey stage")
+                   .Register(r);
   auto& cache = prometheus::BuildCounter()
                     .Name("demandcenter_state_cache_lookups_total")
                     .Help("State cache lookups, by result (hit, miss)")
                     .Register(r);
   cache_hits_ = &cache.Add({{"result", "hit"}});
   cache_misses_ = &cache.Add({{"result", "miss"}});
+  // Every series of a fixed label set exists from the start (zero), so
+  // rate() and alerts on it work before the first event.
+  for (const char* kind : {"transition", "nba", "routing", "prompt", "identity_conflict"}) Outputs(kind);
+  for (const char* kind : {"tail", "full"}) Restores(kind);
+  for (const char* event : {"resolved_by_link", "resolved_by_domain", "link_conflict", "blocked_identifier"}) {
+    Identity(event);
+  }
+  for (const char* kind : {"inactivity", "sla", "snooze", "expiry"}) TimersFired(kind);
+  for (const char* kind : {"authentication", "committed_offsets", "consume", "directory", "directory_record",
+                           "init_transactions", "producer_fatal", "restore", "restore_watermarks", "seek",
+                           "send_offsets", "commit"}) {
+    KafkaErrors(kind);
+  }
+  for (const char* reason :
+       {"EMPTY", "OVERSIZE", "BAD_JSON", "UNKNOWN_FIELD", "BAD_FRAMING", "UNDECODABLE", "MISSING_EVENT_ID",
+        "MISSING_OCCURRED_AT", "BAD_TIMESTAMP", "MISSING_TYPE", "BAD_TYPE", "MISSING_IDENTITY", "FIELD_TOO_LONG",
+        "UNRESOLVED_ACCOUNT", "EVENT_TIME_AHEAD", "EVENT_TIME_LATE"}) {
+    Rejected(reason);
+  }
 }
 
 prometheus::Counter& Metrics::SignalsConsumed(const std::string& topic, std::string_view type) {
@@ -149,6 +182,19 @@ prometheus::Counter& Metrics::Restores(std::string_view kind) {
 prometheus::Counter& Metrics::Identity(std::string_view event) {
   return identity_->Add({{"event", std::string(event)}});
 }
+
+prometheus::Counter& Metrics::ConfigReloads(std::string_view result) {
+  return reloads_->Add({{"result", std::string(result)}});
+}
+
+void Metrics::SetRulesVersion(const std::string& rules_version) {
+  std::lock_guard<std::mutex> lock(build_info_mu_);
+  if (build_info_now_ != nullptr) build_info_->Remove(build_info_now_);
+  build_info_now_ = &build_info_->Add({{"version", DEMANDCENTER_VERSION}, {"rules_version", rules_version}});
+  build_info_now_->Set(1);
+}
+
+prometheus::Gauge& Metrics::Accounts(const std::string& stage) { return accounts_->Add({{"stage", stage}}); }
 
 prometheus::Counter& Metrics::KafkaErrors(std::string_view kind) {
   return kafka_errors_->Add({{"kind", std::string(kind)}});

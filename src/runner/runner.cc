@@ -55,7 +55,9 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
       options_(std::move(options)),
       encoder_(config.runtime.kafka.topics, config.runtime.kafka.json_topics),
       topics_(config.runtime.kafka.topics),
-      changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")) {
+      changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")),
+      census_(config.decision) {
+  metrics_->SetRulesVersion(config.decision.rules_version);
   seams_.source->SetListener(this);
 }
 
@@ -123,7 +125,69 @@ absl::Status Runner::Step() {
     if (!s.ok()) return s;
   }
   UpdateReady();
+  if (!txn_open_) AnswerQueries();
   return fatal_;
+}
+
+absl::Status Runner::Ask(const std::function<void()>& query, int64_t timeout_ms) {
+  auto q = std::make_shared<Query>();
+  q->run = &query;
+  std::unique_lock<std::mutex> lock(queries_mu_);
+  queries_.push_back(q);
+  bool answered = queries_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return q->state == Query::kDone;
+  });
+  if (answered) return absl::OkStatus();
+  if (q->state == Query::kRunning) {
+    queries_cv_.wait(lock, [&] { return q->state == Query::kDone; });
+    return absl::OkStatus();
+  }
+  q->state = Query::kDropped;
+  return absl::DeadlineExceededError("the engine did not get to the query in time (restoring or retrying)");
+}
+
+void Runner::AnswerQueries() {
+  std::unique_lock<std::mutex> lock(queries_mu_);
+  while (!queries_.empty()) {
+    std::shared_ptr<Query> q = std::move(queries_.front());
+    queries_.pop_front();
+    if (q->state == Query::kDropped) continue;
+    q->state = Query::kRunning;
+    lock.unlock();
+    (*q->run)();
+    lock.lock();
+    q->state = Query::kDone;
+  }
+  queries_cv_.notify_all();
+}
+
+void Runner::ApplyDecisionConfig(std::shared_ptr<const config::DecisionConfig> decision) {
+  decision_ = std::move(decision);
+  census_.SetConfig(*decision_);
+  // Records polled but not processed stay buffered: they meet the new rules.
+  for (auto& [p, task] : tasks_) {
+    if (task->pipeline) RebuildPipeline(*task);
+  }
+  metrics_->SetRulesVersion(decision_->rules_version);
+  LogLine(StrCat("rules_version ", decision_->rules_version, " in force"));
+}
+
+const v1::AccountState* Runner::FindAccount(const std::string& account_id) {
+  for (auto& [p, task] : tasks_) {
+    if (const v1::AccountState* a = task->store->Find(account_id)) return a;
+  }
+  return nullptr;
+}
+
+std::vector<int32_t> Runner::Partitions() const {
+  std::vector<int32_t> partitions;
+  for (const auto& [p, task] : tasks_) partitions.push_back(p);
+  return partitions;
+}
+
+int64_t Runner::StreamTime(int32_t partition) const {
+  auto it = tasks_.find(partition);
+  return it == tasks_.end() || !it->second->pipeline ? 0 : it->second->pipeline->engine().StreamTime(partition);
 }
 
 absl::Status Runner::Stop() {
@@ -137,7 +201,12 @@ absl::Status Runner::Stop() {
 void Runner::OnAssigned(const std::vector<int32_t>& partitions) {
   std::set<int32_t> numbers(partitions.begin(), partitions.end());
   for (auto it = tasks_.begin(); it != tasks_.end();) {
-    it = numbers.count(it->first) ? std::next(it) : tasks_.erase(it);
+    if (numbers.count(it->first)) {
+      ++it;
+    } else {
+      census_.Drop(it->first);
+      it = tasks_.erase(it);
+    }
   }
   for (int32_t p : numbers) {
     absl::Status s = OpenTask(p);
@@ -228,22 +297,27 @@ absl::Status Runner::Restore(Task& task) {
   LogLine(StrCat("partition ", task.partition, ": restored ", range->records, " changelog records (",
              full ? "full" : "tail", " restore from offset ", range->from, ", end ", range->end, ")"));
   ResetPipeline(task);
+  census_.Load(task.partition, *task.store);
   return absl::OkStatus();
 }
 
 void Runner::ResetPipeline(Task& task) {
-  task.pipeline = std::make_unique<pipeline::Pipeline>(config_.decision, task.store.get());
+  RebuildPipeline(task);
+  task.consumed.clear();
+  task.pending.clear();
+  // Read again from the committed offsets.
+  task.merge->Clear();
+  task.waiting_since_ms = -1;
+}
+
+void Runner::RebuildPipeline(Task& task) {
+  task.pipeline = std::make_unique<pipeline::Pipeline>(decision(), task.store.get());
   task.exported_counters = outputs::DecisionCounters{};
   task.exported_identity = identity::IdentityCounters{};
   engine::Engine& engine = task.pipeline->engine();
   for (const auto& [key, update] : directory_records_) (void)engine.ApplyPoolUpdate(update);
   engine.RestoreStreamTime(task.partition, task.checkpoint.stream_time_ms);
   engine.RebuildTimers();
-  task.consumed.clear();
-  task.pending.clear();
-  // Read again from the committed offsets.
-  task.merge->Clear();
-  task.waiting_since_ms = -1;
 }
 
 void Runner::PollDirectory(bool until_end) {
@@ -336,6 +410,7 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
   if (result.outcome == pipeline::Outcome::kRejected) {
     Send(pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
     metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
+    ++txn_dead_letters_[std::string(ingest::RejectCodeName(result.reject.code))];
     ++txn_rejected_;
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
@@ -343,6 +418,7 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
   for (const auto& late : result.late_rejects) {
     Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
     metrics_->Rejected(ingest::RejectCodeName(late.reject.code)).Increment();
+    ++txn_dead_letters_[std::string(ingest::RejectCodeName(late.reject.code))];
     ++txn_rejected_;
   }
   for (auto& o : scratch_) {
@@ -423,8 +499,17 @@ absl::Status Runner::Commit() {
   return absl::OkStatus();
 }
 
+void Runner::CountCommitted() {
+  for (auto& [p, task] : tasks_) {
+    task->store->ForEachPending([&](const v1::AccountState& a) { census_.Update(p, a); });
+  }
+  census_.Committed(txn_outputs_, txn_signals_, txn_dead_letters_, seams_.clock->WallMs());
+  for (const auto& [stage, n] : census_.StageCounts()) metrics_->Accounts(stage).Set(static_cast<double>(n));
+}
+
 absl::Status Runner::WriteStores() {
   // Committed: now the local stores, each in one batch with its checkpoint.
+  CountCommitted();
   for (auto& [p, task] : tasks_) {
     if (task->pending.empty() && task->consumed.empty()) continue;
     state::Checkpoint cp = task->checkpoint;
@@ -478,6 +563,7 @@ void Runner::ExportMetrics(int64_t started_ms) {
 void Runner::ClearTransaction() {
   txn_outputs_.clear();
   txn_arrivals_ms_.clear();
+  txn_dead_letters_.clear();
   txn_signals_ = txn_rejected_ = 0;
 }
 

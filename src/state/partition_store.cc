@@ -115,6 +115,13 @@ void PartitionStore::ForEachAccount(const std::function<void(const v1::AccountSt
   for (const auto& [id, entry] : cache_) visit(entry.state);
 }
 
+void PartitionStore::ForEachPending(const std::function<void(const v1::AccountState&)>& visit) const {
+  for (const auto& id : dirty_) {
+    auto it = cache_.find(id);
+    if (it != cache_.end()) visit(it->second.state);
+  }
+}
+
 std::vector<ChangeRecord> PartitionStore::PendingChanges(int64_t stream_time_ms) const {
   std::vector<ChangeRecord> records;
   records.reserve(dirty_.size() + dirty_identities_.size() + 1);

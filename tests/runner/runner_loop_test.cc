@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
+#include <functional>
+#include <thread>
 #include <tuple>
 
 #include "demandcenter/common/strings.h"
@@ -434,6 +437,114 @@ TEST_F(RunnerLoopTest, AStopDuringRestoreStopsBetweenBatchesAndTheNextRestoreGoe
   double restored_then = metrics_.RestoredRecords().Value() - restored_before;
   EXPECT_EQ(restored_then, 3 * 10);  // three batches; the stop came before the fourth
   FinishWithAFreshRunner();
+}
+
+}  // namespace
+}  // namespace demandcenter::runner
+
+namespace demandcenter::runner {
+namespace {
+
+// Steps `runner` until `done` is set (another thread's query answered),
+// the clock moving so commits fall due; for at most a minute.
+void StepUntil(Runner& runner, testing::ManualClock& clock, const std::atomic<bool>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!done.load() && std::chrono::steady_clock::now() < deadline) {
+    clock.Advance(1);
+    ASSERT_TRUE(runner.Step().ok());
+  }
+}
+
+TEST_F(RunnerLoopTest, QueriesAreAnsweredBetweenTransactionsFromCommittedState) {
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  for (int i = 0; i < 100000 && !source_->Drained(); ++i) ASSERT_TRUE(runner->Step().ok());
+  clock_.Advance(config_.runtime.kafka.commit_interval_ms);
+  ASSERT_TRUE(runner->Step().ok());  // the last transaction commits
+
+  // The stages committed transitions put each account in (an account's
+  // keyless signals may be resolved on other partitions too, each with its
+  // own state there, so "the last one" is not defined across partitions).
+  std::map<std::string, std::string> last_stage;
+  std::map<std::string, std::set<std::string>> stages;
+  for (const auto& [offset, m] : broker_.ReadCommitted(config_.runtime.kafka.topics.transitions, 0, 0)) {
+    v1::StageTransition t;
+    ASSERT_TRUE(t.ParseFromString(m->value));
+    last_stage[t.account_id()] = t.to_stage();
+    stages[t.account_id()].insert(t.to_stage());
+  }
+  ASSERT_GT(last_stage.size(), 50u);
+
+  std::atomic<bool> answered{false};
+  int64_t counted = 0, matching = 0, census_total = 0, with_history = 0;
+  std::function<void()> query = [&] {
+    for (const auto& [id, stage] : last_stage) {
+      const v1::AccountState* a = runner->FindAccount(id);
+      if (a == nullptr) continue;
+      ++counted;
+      matching += stages[id].count(a->stage());
+      // Its newest remembered transition led to the stage it is in.
+      for (int i = a->recent_size() - 1; i >= 0; --i) {
+        if (a->recent(i).kind() != "transition") continue;
+        with_history += a->recent(i).to_stage() == a->stage() && a->recent_size() <= 12;
+        break;
+      }
+    }
+    for (const auto& [stage, n] : runner->census().StageCounts()) census_total += n;
+  };
+  absl::Status asked;
+  std::thread asker([&] {
+    asked = runner->Ask(query, 60'000);
+    answered = true;
+  });
+  StepUntil(*runner, clock_, answered);
+  asker.join();
+  ASSERT_TRUE(asked.ok()) << asked;
+  EXPECT_EQ(counted, static_cast<int64_t>(last_stage.size())) << "every account with a transition is held";
+  EXPECT_EQ(matching, counted) << "an account is in a stage a committed transition put it in";
+  EXPECT_EQ(with_history, counted) << "each remembers the transition that led to its stage";
+  EXPECT_GE(census_total, counted);
+  // The gauge says what the census says.
+  double gauge_total = 0;
+  for (const auto& family : metrics_.registry()->Collect()) {
+    if (family.name != "demandcenter_accounts") continue;
+    for (const auto& m : family.metric) gauge_total += m.gauge.value;
+  }
+  EXPECT_EQ(gauge_total, static_cast<double>(census_total));
+}
+
+TEST_F(RunnerLoopTest, AQueryTheLoopDoesNotReachInTimeIsDroppedNotRunLater) {
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  bool ran = false;
+  std::function<void()> query = [&] { ran = true; };
+  absl::Status s = runner->Ask(query, 20);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  for (int i = 0; i < 300; ++i) {
+    clock_.Advance(1);
+    ASSERT_TRUE(runner->Step().ok());
+  }
+  EXPECT_FALSE(ran);
+}
+
+TEST_F(RunnerLoopTest, ANewDecisionConfigTakesOverBetweenTransactionsAndLosesNoRecord) {
+  auto runner = NewRunner();
+  ASSERT_TRUE(runner->Start().ok());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(runner->Step().ok());  // mid-stream, records buffered
+  auto reloaded = std::make_shared<const config::DecisionConfig>(config_.decision);
+  std::atomic<bool> answered{false};
+  std::function<void()> apply = [&] { runner->ApplyDecisionConfig(reloaded); };
+  absl::Status asked;
+  std::thread asker([&] {
+    asked = runner->Ask(apply, 60'000);
+    answered = true;
+  });
+  StepUntil(*runner, clock_, answered);
+  asker.join();
+  ASSERT_TRUE(asked.ok()) << asked;
+  EXPECT_EQ(&runner->decision(), reloaded.get());
+  ASSERT_TRUE(RunToEnd(*runner).ok());
+  ExpectExactlyOnce();  // the same rules: the same outputs, none lost or doubled
 }
 
 }  // namespace

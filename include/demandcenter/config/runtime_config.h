@@ -79,6 +79,16 @@ struct StateConfig {
 
 struct HttpConfig {
   std::string bind = "127.0.0.1:8080";
+  // How other instances and the console reach this one
+  // ("http://10.0.0.5:8080"): shared through the consumer group, answered
+  // for accounts this instance does not hold. Default: http://<bind>.
+  std::string advertised_address;
+  // A bearer token the console and /v1 require, from an environment
+  // variable or a file (never the config itself); none by default.
+  std::string token_env;
+  std::string token_file;
+  // POST /v1/reload re-reads the config (SIGHUP always does).
+  bool reload = false;
 };
 
 

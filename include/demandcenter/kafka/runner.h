@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,8 @@
 
 namespace demandcenter::kafka {
 
+class GroupOwners;
+
 struct RunOptions {
   // Overrides of the config (empty = the config's value).
   std::string bootstrap_servers;
@@ -38,6 +41,9 @@ struct RunOptions {
   // Called on the processing thread with the outputs of each committed
   // transaction, in emission order (the demo prints them).
   std::function<void(const std::vector<outputs::Output>&)> on_committed;
+  // How other instances reach this one's HTTP API ("http://10.0.0.5:8080"),
+  // shared through the consumer group; empty: not shared.
+  std::string advertised_address;
   // The flag a signal sets (null: none), watched from the clients' creation
   // on, so a stop is seen even before Run. Must outlive the Runner.
   const std::atomic<bool>* stop = nullptr;
@@ -56,10 +62,16 @@ class Runner {
   // Thread safe.
   bool ready() const { return runner_ != nullptr && runner_->ready(); }
   const runner::RunnerStats& stats() const { return runner_ != nullptr ? runner_->stats() : no_stats_; }
+  // The processing loop (null when the clients could not be created).
+  runner::Runner* loop() { return runner_.get(); }
+  // Who owns an account's partition, when another member does (null
+  // without an advertised address). Thread safe.
+  std::function<std::optional<std::string>(const std::string&)> owners();
 
  private:
   SystemClock clock_;
   absl::Status created_;
+  std::unique_ptr<GroupOwners> owners_;
   std::unique_ptr<runner::Runner> runner_;
   runner::RunnerStats no_stats_;
 };

@@ -4,6 +4,7 @@
 #define DEMANDCENTER_METRICS_METRICS_H_
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,9 +48,15 @@ class Metrics {
   prometheus::Gauge& Ready() { return *ready_; }
   prometheus::Gauge& CachedAccounts() { return *cached_accounts_; }
   prometheus::Gauge& StateBytes() { return *state_bytes_; }
+  // Accounts of the partitions this instance owns, by journey stage.
+  prometheus::Gauge& Accounts(const std::string& stage);
   prometheus::Counter& CacheHits() { return *cache_hits_; }
   prometheus::Counter& CacheMisses() { return *cache_misses_; }
   prometheus::Counter& KafkaErrors(std::string_view kind);
+  // Config reloads, by result: ok, error.
+  prometheus::Counter& ConfigReloads(std::string_view result);
+  // demandcenter_build_info{version, rules_version} 1: the rules in force.
+  void SetRulesVersion(const std::string& rules_version);
 
   // Decisions of committed transactions. Label values are ids from the
   // config (rules, transitions, policies, experiments, arms, stages) or fixed
@@ -76,6 +83,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* restores_;
   prometheus::Family<prometheus::Counter>* identity_ = nullptr;
   prometheus::Family<prometheus::Counter>* kafka_errors_;
+  prometheus::Family<prometheus::Gauge>* accounts_;
+  prometheus::Family<prometheus::Counter>* reloads_;
+  prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Gauge* build_info_now_ = nullptr;
+  std::mutex build_info_mu_;
   prometheus::Family<prometheus::Counter>* timers_fired_;
   prometheus::Family<prometheus::Counter>* candidates_;
   prometheus::Family<prometheus::Counter>* actions_by_rule_;

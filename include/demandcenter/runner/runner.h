@@ -19,10 +19,13 @@
 #define DEMANDCENTER_RUNNER_RUNNER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,7 @@
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
+#include "demandcenter/query/census.h"
 #include "demandcenter/runner/seams.h"
 
 namespace demandcenter::runner {
@@ -93,6 +97,28 @@ class Runner : private Source::Listener {
   bool ready() const { return ready_.load(); }
   const RunnerStats& stats() const { return stats_; }
 
+  // Runs `query` on the processing thread, between two polls when no
+  // transaction is open (so it sees committed state only), and waits for it.
+  // Thread safe. DeadlineExceeded when the loop does not get to it within
+  // `timeout_ms` (restoring, or waiting out an outage); the query is then
+  // dropped, never run later.
+  absl::Status Ask(const std::function<void()>& query, int64_t timeout_ms);
+
+  // Swaps in a new decision config (a reload): called inside Ask, so no
+  // transaction is open; every task's pipeline is rebuilt over its
+  // committed state. The runtime settings stay as they were.
+  void ApplyDecisionConfig(std::shared_ptr<const config::DecisionConfig> decision);
+  const config::DecisionConfig& decision() const { return decision_ ? *decision_ : config_.decision; }
+
+  // For queries (inside Ask) and tests, on the processing thread only:
+  // the account's committed state in a task of this instance (null when no
+  // task has it), the partitions owned, a partition's stream time and what
+  // the accounts add up to.
+  const v1::AccountState* FindAccount(const std::string& account_id);
+  std::vector<int32_t> Partitions() const;
+  int64_t StreamTime(int32_t partition) const;
+  const query::Census& census() const { return census_; }
+
  private:
   struct Task;
 
@@ -102,7 +128,10 @@ class Runner : private Source::Listener {
 
   absl::Status OpenTask(int32_t partition);
   absl::Status Restore(Task& task);
+  // A fresh pipeline over the committed state, its input merge emptied.
   void ResetPipeline(Task& task);
+  // A fresh pipeline over the committed state (the input merge kept).
+  void RebuildPipeline(Task& task);
   // Buffers a polled record in its task's input merge.
   void Buffer(const pipeline::Record& record);
   // Processes, task by task, the records the merge lets go (event-time
@@ -139,6 +168,11 @@ class Runner : private Source::Listener {
   absl::Status RetryStore(const std::string& what, state::PartitionStore* store,
                           const std::function<absl::Status()>& call);
   void PollDirectory(bool until_end);
+  // Answers the queries waiting in Ask.
+  void AnswerQueries();
+  // Brings the census and the demandcenter_accounts gauge up to the
+  // committed state (before the stores take it).
+  void CountCommitted();
   void UpdateReady();
   void ClearTransaction();
 
@@ -162,9 +196,21 @@ class Runner : private Source::Listener {
   std::vector<int64_t> txn_arrivals_ms_;
   int64_t txn_signals_ = 0;
   int64_t txn_rejected_ = 0;
+  std::map<std::string, int64_t> txn_dead_letters_;
   std::vector<outputs::Output> scratch_;
   std::atomic<bool> ready_{false};
   RunnerStats stats_;
+  query::Census census_;
+  // Set by a reload; null: the config's own.
+  std::shared_ptr<const config::DecisionConfig> decision_;
+
+  struct Query {
+    const std::function<void()>* run;
+    enum { kWaiting, kRunning, kDone, kDropped } state = kWaiting;
+  };
+  std::mutex queries_mu_;
+  std::condition_variable queries_cv_;
+  std::deque<std::shared_ptr<Query>> queries_;
 };
 
 }  // namespace demandcenter::runner

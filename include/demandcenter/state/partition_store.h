@@ -68,6 +68,8 @@ class PartitionStore : public StateStore {
   // The changes since the last Commit/Discard, as changelog records
   // (accounts serialised deterministically), stream time included.
   std::vector<ChangeRecord> PendingChanges(int64_t stream_time_ms) const;
+  // Visits the accounts changed since the last Commit/Discard.
+  void ForEachPending(const std::function<void(const v1::AccountState&)>& visit) const;
   bool HasPendingChanges() const { return !dirty_.empty() || !dirty_identities_.empty(); }
 
   // The first read error since the last Commit or Discard. While it is set,
