@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libfuzzer-14-dev
   python3 python3-confluent-kafka kcat maven openjdk-17-jre-headless
+  chromium python3-websocket
   tzdata
   prometheus python3-yaml
 )

@@ -18,6 +18,9 @@ cmake --build build -j"$(nproc)"
 phase build
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 phase ctest
+# The operator's console in headless Chromium against the demo's HTTP endpoints.
+/usr/bin/python3 tests/console/test_console.py
+phase "console test"
 # Each fuzzer under the RSS limit it must fit: the decoder for FUZZ_SECONDS,
 # the others for a third as long.
 fuzz_seconds="${FUZZ_SECONDS:-30}"
