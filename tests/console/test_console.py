@@ -628,6 +628,16 @@ class ConsoleTest(unittest.TestCase):
         if MODE != "fixture":
             self.assertEqual([st.get("stage") for st in s["stages"]], STAGES, "every stage, in config order")
 
+    def test_1_served_page(self):
+        with urllib.request.urlopen(self.server.base + "/", timeout=5) as r:
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.headers.get("Content-Type", "").startswith("text/html"))
+            served = r.read()
+        with open(PAGE, "rb") as f:
+            if served != f.read():
+                type(self).contract_notes.append("the page served at / is not %s as it is now (rebuild the binary)"
+                                                 % os.path.relpath(PAGE, ROOT))
+
     def test_2_account_contract(self):
         ids = self.wait_recent_ids()
         status, a = self.get_json("/v1/accounts/" + urllib.request.quote(ids[0], safe=""))
