@@ -44,6 +44,13 @@ http::ApiAnswer EngineApi::Summary() {
 }
 
 http::ApiAnswer EngineApi::Account(const std::string& account_id) {
+  // The member owning the account's partition answers for it, even when a
+  // partition here holds some of its signals too (keyless ones resolved
+  // here: identity is scoped to the partition).
+  if (owner_) {
+    std::optional<std::string> owner = owner_(account_id);
+    if (owner) return Error(404, "owned by another instance", *owner);
+  }
   std::optional<v1::AccountView> view;
   std::function<void()> query = [&] {
     if (const v1::AccountState* a = runner_->FindAccount(account_id)) {
@@ -53,10 +60,6 @@ http::ApiAnswer EngineApi::Account(const std::string& account_id) {
   absl::Status s = runner_->Ask(query, kQueryTimeoutMs);
   if (!s.ok()) return Error(503, std::string(s.message()));
   if (view) return {200, ToJson(*view)};
-  if (owner_) {
-    std::optional<std::string> owner = owner_(account_id);
-    if (owner) return Error(404, "owned by another instance", *owner);
-  }
   return Error(404, "unknown account");
 }
 

@@ -241,29 +241,37 @@ int RunEngine(RunArgs& args) {
   InstallSignalHandlers();
   metrics::Metrics metrics(KnownTypes(*config));
   args.options.stop = &g_stop;
-  args.options.advertised_address =
-      http_config.advertised_address.empty() ? StrCat("http://", bind) : http_config.advertised_address;
-  kafka::Runner runner(*config, args.options, &metrics);
-  auto reload = [&]() -> absl::StatusOr<std::string> { return api::ReloadConfig(args.config, runner.loop(), &metrics); };
-  std::optional<api::EngineApi> engine_api;
-  if (runner.loop() != nullptr) engine_api.emplace(runner.loop(), args.options.instance_id, runner.owners(), reload);
-  http::HttpServer server(bind, metrics.registry(), [&runner] { return runner.ready(); },
-                          {.api = engine_api ? &*engine_api : nullptr,
-                           .bearer_token = *token,
-                           .reload = http_config.reload});
+  // The server first: the engine advertises the port it bound.
+  std::atomic<kafka::Runner*> live{nullptr};
+  http::HttpServer server(bind, metrics.registry(), [&live] {
+    kafka::Runner* r = live.load();
+    return r != nullptr && r->ready();
+  }, {.bearer_token = *token, .reload = http_config.reload});
+  std::unique_ptr<kafka::Runner> runner;
   absl::Status s = server.Start();
   if (!s.ok()) {
     std::cerr << "run: " << s.message() << '\n';
     return kExitInvalid;
   }
+  args.options.advertised_address = http_config.advertised_address.empty()
+                                        ? StrCat("http://", bind.substr(0, bind.rfind(':') + 1), server.port())
+                                        : http_config.advertised_address;
+  runner = std::make_unique<kafka::Runner>(*config, args.options, &metrics);
+  live.store(runner.get());
+  auto reload = [&]() -> absl::StatusOr<std::string> { return api::ReloadConfig(args.config, runner->loop(), &metrics); };
+  std::optional<api::EngineApi> engine_api;
+  if (runner->loop() != nullptr) {
+    engine_api.emplace(runner->loop(), args.options.instance_id, runner->owners(), reload);
+    server.SetApi(&*engine_api);
+  }
   // SIGHUP: the config again, between two transactions.
   std::thread reloader([&] {
     while (!g_stop.load()) {
-      if (g_reload.exchange(false) && runner.loop() != nullptr) (void)reload();
+      if (g_reload.exchange(false) && runner->loop() != nullptr) (void)reload();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
-  s = runner.Run(g_stop);
+  s = runner->Run(g_stop);
   g_stop.store(true);
   reloader.join();
   server.Stop();

@@ -91,7 +91,11 @@ int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/)
 
 HttpServer::HttpServer(std::string bind, std::shared_ptr<prometheus::Registry> registry,
                        std::function<bool()> ready, HttpOptions options)
-    : bind_(std::move(bind)), registry_(std::move(registry)), ready_(std::move(ready)), options_(std::move(options)) {
+    : bind_(std::move(bind)),
+      registry_(std::move(registry)),
+      ready_(std::move(ready)),
+      options_(std::move(options)),
+      api_(options_.api) {
   requests_ = &prometheus::BuildCounter()
                    .Name("demandcenter_http_requests_total")
                    .Help("HTTP requests, by handler (metrics, healthz, readyz, console, api, other; rejected: "
@@ -171,7 +175,8 @@ int HttpServer::ServeApi(struct mg_connection* conn, const std::string& method, 
           status == 401 ? "WWW-Authenticate: Bearer realm=\"demandcenter\"\r\n" : "");
     return status;
   };
-  if (options_.api == nullptr) return reply(404, ErrorJson("no engine behind this endpoint"));
+  Api* api = api_.load();
+  if (api == nullptr) return reply(404, ErrorJson("no engine behind this endpoint"));
   if (!Authorized(conn)) return reply(401, ErrorJson("a bearer token is required"));
   if (path == "/v1/reload") {
     if (!options_.reload) return reply(404, ErrorJson("reload over HTTP is not enabled (http.reload)"));
@@ -179,7 +184,7 @@ int HttpServer::ServeApi(struct mg_connection* conn, const std::string& method, 
       Reply(conn, 405, "Method Not Allowed", kJson, ErrorJson("POST only"), head, "Allow: POST\r\n");
       return 405;
     }
-    ApiAnswer a = options_.api->Reload();
+    ApiAnswer a = api->Reload();
     return reply(a.status, a.body);
   }
   if (method != "GET" && !head) {
@@ -187,7 +192,7 @@ int HttpServer::ServeApi(struct mg_connection* conn, const std::string& method, 
     return 405;
   }
   if (path == "/v1/summary") {
-    ApiAnswer a = options_.api->Summary();
+    ApiAnswer a = api->Summary();
     return reply(a.status, a.body);
   }
   if (absl::StartsWith(path, kAccountsPrefix)) {
@@ -197,7 +202,7 @@ int HttpServer::ServeApi(struct mg_connection* conn, const std::string& method, 
     if (id.empty() || id.size() > kMaxAccountIdBytes) {
       return reply(400, ErrorJson("an account id of 1 to 512 bytes is expected: /v1/accounts/{id}"));
     }
-    ApiAnswer a = options_.api->Account(id);
+    ApiAnswer a = api->Account(id);
     return reply(a.status, a.body);
   }
   return reply(404, ErrorJson("not found; try /v1/summary or /v1/accounts/{id}"));

@@ -173,10 +173,14 @@ void Runner::ApplyDecisionConfig(std::shared_ptr<const config::DecisionConfig> d
 }
 
 const v1::AccountState* Runner::FindAccount(const std::string& account_id) {
+  // Keyless signals resolved on another partition leave a partial copy
+  // there: the copy with the most signals is the account's own.
+  const v1::AccountState* found = nullptr;
   for (auto& [p, task] : tasks_) {
-    if (const v1::AccountState* a = task->store->Find(account_id)) return a;
+    const v1::AccountState* a = task->store->Find(account_id);
+    if (a != nullptr && (found == nullptr || a->signals_applied() > found->signals_applied())) found = a;
   }
-  return nullptr;
+  return found;
 }
 
 std::vector<int32_t> Runner::Partitions() const {

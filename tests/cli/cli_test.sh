@@ -140,7 +140,7 @@ wait_exit() {  # wait_exit SECONDS: sets code to run_pid's exit code, or "runnin
 }
 start_unreachable
 kill -TERM "$run_pid"
-wait_exit 8
+wait_exit 15
 check "run stops on SIGTERM during start-up (exit $code)" test "$code" = 0
 check "run says it stopped on a signal" grep -q "stopped on a signal" "$work/run.log"
 [[ $code == running ]] && kill -9 "$run_pid"

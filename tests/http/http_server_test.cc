@@ -98,14 +98,18 @@ TEST_F(HttpServerTest, RefusesOtherMethodsAndPathsPrecisely) {
   std::string options = Get("/healthz", "OPTIONS");
   EXPECT_EQ(StatusLine(options), "HTTP/1.1 204 No Content");
   EXPECT_NE(options.find("\r\nAllow: GET, HEAD, OPTIONS\r\n"), std::string::npos) << options;
-  std::string missing = Get("/v1/secrets");
+  std::string missing = Get("/secrets");
   EXPECT_EQ(StatusLine(missing), "HTTP/1.1 404 Not Found");
-  EXPECT_EQ(Body(missing), "not found; try /metrics, /healthz, /readyz\n");
+  EXPECT_EQ(Body(missing), "not found; try /, /v1/summary, /metrics, /healthz, /readyz\n");
+  std::string no_engine = Get("/v1/secrets");
+  EXPECT_EQ(StatusLine(no_engine), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(Body(no_engine), "{\"error\":\"no engine behind this endpoint\"}");
   // Path tricks do not reach a file or another handler.
   EXPECT_EQ(StatusLine(Get("/../../etc/passwd")).substr(0, 12), "HTTP/1.1 404");
   EXPECT_EQ(StatusLine(Get("/metrics/../../etc/passwd")).substr(0, 12), "HTTP/1.1 404");
   EXPECT_EQ(Requests("metrics", 405), 1);
   EXPECT_GE(Requests("other", 404), 2);
+  EXPECT_EQ(Requests("api", 404), 1);
 }
 
 TEST_F(HttpServerTest, SurvivesHostileRequestsAndCountsThem) {

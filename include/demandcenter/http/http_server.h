@@ -6,6 +6,7 @@
 #ifndef DEMANDCENTER_HTTP_HTTP_SERVER_H_
 #define DEMANDCENTER_HTTP_HTTP_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,7 +41,7 @@ class Api {
 };
 
 struct HttpOptions {
-  // Null: /v1 answers 404 (no engine behind it).
+  // Null: /v1 answers 404 (no engine behind it) until SetApi.
   Api* api = nullptr;
   // Non-empty: the console and /v1 require "Authorization: Bearer <token>"
   // (/metrics, /healthz and /readyz stay open for probes and scrapers).
@@ -64,6 +65,10 @@ class HttpServer {
   // The port actually bound (after Start).
   int port() const { return port_; }
 
+  // Puts an engine behind /v1 once there is one (thread safe): a server
+  // started first knows its port, which the engine advertises.
+  void SetApi(Api* api) { api_.store(api); }
+
   // Handler entry point for the server library; not for callers.
   int Handle(::mg_connection* conn);
   // Counts one request in demandcenter_http_requests_total.
@@ -78,6 +83,7 @@ class HttpServer {
   std::shared_ptr<prometheus::Registry> registry_;
   std::function<bool()> ready_;
   HttpOptions options_;
+  std::atomic<Api*> api_;
   prometheus::Family<prometheus::Counter>* requests_;
   mg_context* ctx_ = nullptr;
   int port_ = 0;

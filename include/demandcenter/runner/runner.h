@@ -112,7 +112,7 @@ class Runner : private Source::Listener {
 
   // For queries (inside Ask) and tests, on the processing thread only:
   // the account's committed state in a task of this instance (null when no
-  // task has it), the partitions owned, a partition's stream time and what
+  // task has it; of several partial copies, the one with most signals), the partitions owned, a partition's stream time and what
   // the accounts add up to.
   const v1::AccountState* FindAccount(const std::string& account_id);
   std::vector<int32_t> Partitions() const;
