@@ -8,9 +8,12 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "demandcenter/common/strings.h"
+#include "demandcenter/common/rfc3339.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/api/engine_api.h"
@@ -35,12 +38,21 @@ std::string TopicForType(const config::KafkaTopics& topics, const std::string& v
   return signals[2];
 }
 
-std::string Shorten(std::string text, size_t max) {
-  if (text.size() > max) text = text.substr(0, max - 3) + "...";
-  return text;
+// What each dead-letter reason means, said once when it first appears.
+std::string_view Explain(std::string_view reason) {
+  if (reason == "UNRESOLVED_ACCOUNT") {
+    return "an anonymous signal whose visitor or address no link on its partition ties to an account "
+           "(it waited for a link, then gave up)";
+  }
+  if (reason == "EVENT_TIME_LATE") return "older than its partition's stream time allows (event_time.max_late)";
+  if (reason == "EVENT_TIME_AHEAD") return "an event time too far after its record's timestamp";
+  if (reason == "MISSING_IDENTITY") return "a signal naming no account, contact, address or visitor";
+  return "one of the generator's deliberately malformed records (--malformed share)";
 }
 
-// Prints decisions as they are committed, and a status line every 2 s.
+// Prints decisions as they are committed, and a status line every 2 s:
+// the flow, how fast simulated time runs, the funnel of all accounts and
+// the dead letters, each reason explained when it first appears.
 class LiveView {
  public:
   explicit LiveView(std::ostream& out) : out_(out) {}
@@ -49,12 +61,9 @@ class LiveView {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& o : outputs) {
       switch (o.kind) {
-        case outputs::OutputKind::kTransition: {
-          const auto& t = std::get<v1::StageTransition>(o.message);
-          stage_of_[t.account_id()] = t.to_stage();
+        case outputs::OutputKind::kTransition:
           ++transitions_;
           break;
-        }
         case outputs::OutputKind::kNextBestAction: {
           const auto& a = std::get<v1::NextBestAction>(o.message);
           ++actions_;
@@ -71,7 +80,7 @@ class LiveView {
           const auto& p = std::get<v1::CrmPrompt>(o.message);
           ++prompts_;
           Print(StrCat("  PROMPT  ", p.account_name(), " -> ", p.owner_id().empty() ? "unassigned" : p.owner_id(),
-                       " [", p.rule_id(), "]: ", p.body()));
+                       " [", p.rule_id(), "]: ", p.title(), "\n", p.body()));
           break;
         }
         case outputs::OutputKind::kIdentityConflict: {
@@ -84,39 +93,88 @@ class LiveView {
     }
   }
 
-  void Status(const runner::RunnerStats& stats, double seconds) {
+  // `summary`: the engine's census (null when it did not answer in time).
+  void Status(const runner::RunnerStats& stats, double seconds, const v1::Summary* summary) {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t signals = stats.signals.load();
-    std::map<std::string, int> stages;
-    for (const auto& [account, stage] : stage_of_) ++stages[stage];
+    double span = std::max(0.001, seconds - last_seconds_);
     std::string line = StrCat("[", static_cast<int>(seconds), "s] ", signals, " signals (",
-                              static_cast<int64_t>((signals - last_signals_) / 2.0), "/s), ",
-                              stats.rejected.load(), " dead-lettered, ", actions_, " actions, ", prompts_,
-                              " prompts, ", transitions_, " stage moves | stages:");
-    for (const auto& [stage, n] : stages) line += StrCat(" ", stage, "=", n);
-    out_ << line << '\n' << std::flush;
+                              static_cast<int64_t>(static_cast<double>(signals - last_signals_) / span), "/s), ",
+                              actions_, " actions, ", prompts_, " prompts, ", transitions_, " stage moves");
+    if (summary != nullptr && summary->has_stream_time()) {
+      int64_t stream_ms = ToMillis(summary->stream_time());
+      if (last_stream_ms_ > 0 && stream_ms > last_stream_ms_) {
+        double days = static_cast<double>(stream_ms - last_stream_ms_) / 86'400'000.0 / span;
+        std::string date;
+        AppendRfc3339(stream_ms / 1000, 0, &date);
+        line += StrCat(" | simulated time ", date.substr(0, 10), ", running ",
+                       static_cast<int64_t>(days * 10) / 10.0, " days per second");
+      }
+      last_stream_ms_ = stream_ms;
+    }
+    if (summary != nullptr) {
+      line += " | all accounts by stage:";
+      for (const auto& s : summary->stages()) line += StrCat(" ", s.stage(), "=", s.accounts());
+      line += StrCat(" | ", static_cast<int64_t>(summary->totals().dead_letters()), " dead letters");
+      std::map<std::string, double> reasons(summary->dead_letters_by_reason().begin(),
+                                            summary->dead_letters_by_reason().end());
+      for (const auto& [reason, n] : reasons) {
+        line += StrCat(" ", reason, "=", static_cast<int64_t>(n));
+      }
+    }
+    out_ << line << '\n';
+    if (summary != nullptr) {
+      for (const auto& [reason, n] : summary->dead_letters_by_reason()) {
+        if (explained_.insert(reason).second) out_ << "  (" << reason << ": " << Explain(reason) << ")\n";
+      }
+    }
+    if (!speed_said_ && last_stream_ms_ > 0 && transitions_ > 0) {
+      out_ << "  (simulated time runs far faster than the wall clock here, so prompts' SLAs pass within seconds "
+              "and escalations follow: on live traffic they take their configured hours)\n";
+      speed_said_ = true;
+    }
+    out_ << std::flush;
     last_signals_ = signals;
+    last_seconds_ = seconds;
     printed_this_tick_ = 0;
   }
 
  private:
-  void Print(const std::string& line) {
-    // Keep the view readable: at most 8 decisions per status period.
+  void Print(const std::string& text) {
+    // Keep the view readable: at most 8 decisions per status period, each
+    // whole, its further lines indented.
     if (printed_this_tick_++ >= 8) return;
-    std::string flat = line;
-    for (char& c : flat) {
-      if (c == '\n') c = ' ';
+    std::string indented;
+    for (char c : text) {
+      indented += c;
+      if (c == '\n') indented += "          ";
     }
-    out_ << Shorten(flat, 220) << '\n';
+    out_ << indented << '\n';
   }
 
   std::ostream& out_;
   std::mutex mu_;
-  std::map<std::string, std::string> stage_of_;
   int64_t actions_ = 0, prompts_ = 0, routings_ = 0, transitions_ = 0;
   int64_t last_signals_ = 0;
+  double last_seconds_ = 0;
+  int64_t last_stream_ms_ = 0;
   int printed_this_tick_ = 0;
+  std::set<std::string> explained_;
+  bool speed_said_ = false;
 };
+
+// The engine's census, asked between two of its transactions; nullopt
+// when it does not answer within a second.
+std::optional<v1::Summary> AskSummary(kafka::Runner& runner) {
+  runner::Runner* loop = runner.loop();
+  if (loop == nullptr) return std::nullopt;
+  v1::Summary summary;
+  std::function<void()> query = [&] {
+    summary = loop->census().Summarize([&](int32_t p) { return loop->StreamTime(p); }, 0);
+  };
+  if (!loop->Ask(query, 1000).ok()) return std::nullopt;
+  return summary;
+}
 
 // librdkafka's mock cluster with the config's topics, or nothing when the
 // demo runs against a real cluster.
@@ -246,16 +304,23 @@ absl::Status RunDemo(const config::Config& given, const DemoOptions& options,
   run_options.on_committed = [&view](const std::vector<outputs::Output>& outputs) { view.OnCommitted(outputs); };
   auto runner = std::make_unique<kafka::Runner>(config, run_options, &metrics);
 
-  std::unique_ptr<http::HttpServer> server;
+  // The console: at --http-bind, else at 127.0.0.1:8080, else (taken) at
+  // any free port.
   std::unique_ptr<api::EngineApi> engine_api;
-  if (!options.http_bind.empty()) {
-    if (runner->loop() != nullptr) engine_api = std::make_unique<api::EngineApi>(runner->loop(), "demo", nullptr, nullptr);
-    server = std::make_unique<http::HttpServer>(options.http_bind, metrics.registry(),
-                                                [&runner] { return runner->ready(); },
+  if (runner->loop() != nullptr) engine_api = std::make_unique<api::EngineApi>(runner->loop(), "demo", nullptr, nullptr);
+  std::unique_ptr<http::HttpServer> server;
+  for (const std::string& bind : options.http_bind.empty() ? std::vector<std::string>{"127.0.0.1:8080", "127.0.0.1:0"}
+                                                           : std::vector<std::string>{options.http_bind}) {
+    server = std::make_unique<http::HttpServer>(bind, metrics.registry(), [&runner] { return runner->ready(); },
                                                 http::HttpOptions{.api = engine_api.get()});
     absl::Status s = server->Start();
-    if (!s.ok()) return s;
-    out << "console at http://" << options.http_bind << "/ (metrics at /metrics)\n";
+    if (s.ok()) break;
+    if (!options.http_bind.empty()) return s;
+    server.reset();
+  }
+  if (server) {
+    out << "console at http://127.0.0.1:" << server->port() << "/ (the funnel, prompts and each account's journey; "
+        << "metrics at /metrics)\n";
   }
 
   std::atomic<bool> done{false};
@@ -270,7 +335,9 @@ absl::Status RunDemo(const config::Config& given, const DemoOptions& options,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto now = Clock::now();
     if (now >= next_status) {
-      view.Status(runner->stats(), std::chrono::duration<double>(now - started).count());
+      std::optional<v1::Summary> summary = AskSummary(*runner);
+      view.Status(runner->stats(), std::chrono::duration<double>(now - started).count(),
+                  summary ? &*summary : nullptr);
       next_status += std::chrono::seconds(2);
     }
     if (options.duration_ms > 0 && now - started >= std::chrono::milliseconds(options.duration_ms)) break;
@@ -280,7 +347,7 @@ absl::Status RunDemo(const config::Config& given, const DemoOptions& options,
   producer_thread.join();
   done = true;
   engine_thread.join();
-  view.Status(runner->stats(), std::chrono::duration<double>(Clock::now() - started).count());
+  view.Status(runner->stats(), std::chrono::duration<double>(Clock::now() - started).count(), nullptr);
   if (server) server->Stop();
   std::string summary = StrCat("demo stopped: ", runner->stats().signals.load(), " signals, ",
                                runner->stats().outputs.load(), " outputs in ", runner->stats().transactions.load(),
