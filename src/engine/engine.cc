@@ -3,6 +3,8 @@
 // feedback.cc; what task timers do is in timers/task_timers.cc.
 #include "demandcenter/engine/engine.h"
 
+#include <set>
+
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
@@ -163,6 +165,65 @@ v1::AccountState* Engine::AccountFor(const std::string& account_id, int32_t part
     account->set_partition(partition);
   }
   return account;
+}
+
+bool Engine::ErasePerson(const std::string& account_id, const std::string& contact_id, const std::string& email) {
+  v1::AccountState* account = store_->Find(account_id);
+  if (account == nullptr) return false;
+  // Every id and address of the person: those named, and those of the
+  // contact entries that match any of them.
+  std::set<std::string> names;
+  if (!contact_id.empty()) names.insert(contact_id);
+  if (!email.empty()) names.insert(email);
+  for (const auto& c : account->contacts()) {
+    if (names.count(c.contact_id()) || (!c.email().empty() && names.count(c.email()))) {
+      if (!c.contact_id().empty()) names.insert(c.contact_id());
+      if (!c.email().empty()) names.insert(c.email());
+    }
+  }
+  auto named = [&](const std::string& text) {
+    for (const auto& n : names) {
+      if (text.find(n) != std::string::npos) return true;
+    }
+    return false;
+  };
+  bool changed = false;
+  auto* contacts = account->mutable_contacts();
+  for (int i = contacts->size() - 1; i >= 0; --i) {
+    if (names.count(contacts->Get(i).contact_id()) || names.count(contacts->Get(i).email())) {
+      contacts->DeleteSubrange(i, 1);
+      changed = true;
+    }
+  }
+  for (auto& series : *account->mutable_counts()) {
+    for (auto& c : *series.mutable_contact()) {
+      if (!c.empty() && names.count(c)) {
+        c.clear();
+        changed = true;
+      }
+    }
+  }
+  constexpr char kErased[] = "(erased on request)";
+  for (auto& t : *account->mutable_tasks()) {
+    if (names.count(t.contact_id()) || names.count(t.contact_email())) {
+      t.clear_contact_id();
+      t.clear_contact_email();
+      changed = true;
+    }
+    if (named(t.title()) || named(t.summary())) {
+      t.set_title(kErased);
+      t.set_summary(kErased);
+      changed = true;
+    }
+  }
+  for (auto& h : *account->mutable_recent()) {
+    if (named(h.why())) {
+      h.set_why(kErased);
+      changed = true;
+    }
+  }
+  if (changed) store_->MarkDirty(account_id);
+  return changed;
 }
 
 SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& account_id, int32_t partition,

@@ -158,6 +158,16 @@ std::vector<std::string> Resolver::Erase(const v1::Signal& signal, int32_t parti
   return erased;
 }
 
+std::string Resolver::LinkedAccount(const v1::Signal& signal, int32_t partition) {
+  if (!signal.account_id().empty()) return signal.account_id();
+  std::string account;
+  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    if (auto found = store_->ResolveIdentity(IdentityKey(partition, kind, value))) account = std::move(*found);
+    return !account.empty();
+  });
+  return account;
+}
+
 std::string Resolver::WaitKey(const v1::Signal& signal) {
   std::string key;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {

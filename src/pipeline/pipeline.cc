@@ -108,7 +108,10 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   Result r;
   r.signal = &signal;
   if (signal.type() == ingest::kPrivacyEraseType) {
-    // The person's links and waiting signals go; nothing else sees it.
+    // The person's data in their account's state, their links and waiting
+    // signals go; no output names them.
+    std::string account = identities_.LinkedAccount(signal, partition);
+    if (!account.empty()) engine_.ErasePerson(account, signal.contact_id(), signal.email());
     for (const auto& identifier : identities_.Erase(signal, partition)) waiting_.Erase(partition, identifier);
     return r;
   }

@@ -2,6 +2,7 @@
 #include "demandcenter/pipeline/pipeline.h"
 
 #include "demandcenter/pipeline/output_encoder.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "../testing.h"
@@ -207,6 +208,64 @@ TEST_F(PipelineTest, AnErasureIsHonouredWhateverItsEventTime) {
   erase.set_email("ada@example.com");
   EXPECT_EQ(pipeline_.Process(StampedRecord(erase, 0, &bytes), &out_).outcome, Outcome::kApplied);
   EXPECT_EQ(pipeline_.identity_counters().erased, 1);
+}
+
+TEST(PipelineErasureTest, AnErasureRemovesThePersonFromTheAccountsStateAndLaterOutputs) {
+  // The default rules; two people at acct-1 engage; one asks to be erased,
+  // by address only.
+  config::Config config = testing::DefaultConfig();
+  state::InMemoryStateStore store_;
+  Pipeline pipeline_(config.decision, &store_);
+  std::vector<outputs::Output> out_;
+  auto json = [](const std::string& id, const std::string& type, const std::string& contact, const std::string& email,
+                 int minutes, const std::string& extra) {
+    return absl::StrCat("{\"event_id\":\"", id, "\",\"type\":\"", type, "\",\"account_id\":\"acct-1\",",
+                        contact.empty() ? "" : absl::StrCat("\"contact_id\":\"", contact, "\","),
+                        "\"email\":\"", email, "\",\"occurred_at\":\"2026-03-", 10 + minutes / 60 / 24, "T",
+                        10 + minutes / 60 % 12, ":", minutes % 60 < 10 ? "0" : "", minutes % 60, ":00Z\"", extra, "}");
+  };
+  const std::string crm = ",\"crm_activity\":{\"account_name\":\"Acme\",\"contact_title\":\"CFO\"}";
+  const std::string reply = ",\"email_engagement\":{\"campaign_id\":\"c1\"}";
+  ASSERT_EQ(pipeline_.Process(JsonRecord(json("u1", "crm.contact_upsert", "ct-ada", "ada@acme.example", 0, crm)), &out_).outcome,
+            Outcome::kApplied);
+  ASSERT_EQ(pipeline_.Process(JsonRecord(json("u2", "crm.contact_upsert", "ct-bob", "bob@acme.example", 1, crm)), &out_).outcome,
+            Outcome::kApplied);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(pipeline_.Process(JsonRecord(json(absl::StrCat("r", i), "email.reply", "", "ada@acme.example", 2 + i, reply)),
+                                &out_).outcome,
+              Outcome::kApplied);
+  }
+  const v1::AccountState* before = store_.Find("acct-1");
+  ASSERT_NE(before, nullptr);
+  std::string state = before->SerializeAsString();
+  ASSERT_NE(state.find("ada@acme.example"), std::string::npos) << "the test needs the person in the state first";
+  ASSERT_NE(state.find("ct-ada"), std::string::npos);
+
+  v1::Signal erase = testing::MakeSignal("erase-1", "privacy.erase", "", 0);
+  erase.set_email("ada@acme.example");
+  std::string bytes;
+  EXPECT_EQ(pipeline_.Process(StampedRecord(erase, 0, &bytes), &out_).outcome, Outcome::kApplied);
+  const v1::AccountState* after = store_.Find("acct-1");
+  state = after->SerializeAsString();
+  EXPECT_EQ(state.find("ada@acme.example"), std::string::npos);
+  EXPECT_EQ(state.find("ct-ada"), std::string::npos) << "the contact id the address led to goes too";
+  EXPECT_NE(state.find("ct-bob"), std::string::npos) << "the other person stays";
+  ASSERT_EQ(after->contacts_size(), 1);
+
+  // Later decisions about the account name nobody erased.
+  out_.clear();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(pipeline_.Process(JsonRecord(json(absl::StrCat("b", i), "email.reply", "", "bob@acme.example",
+                                                 10 * 24 * 60 + i * 24 * 60, reply)),
+                                &out_).outcome,
+              Outcome::kApplied);
+  }
+  ASSERT_FALSE(out_.empty());
+  for (const auto& o : out_) {
+    std::string text = o.proto().DebugString();
+    EXPECT_EQ(text.find("ada@acme.example"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ct-ada"), std::string::npos) << text;
+  }
 }
 
 }  // namespace

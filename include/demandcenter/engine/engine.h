@@ -71,6 +71,13 @@ class Engine {
   // routing::PoolDirectory::Apply for the errors. Decisions after the call
   // use the new directory; nothing already decided changes.
   absl::Status ApplyPoolUpdate(const v1::PoolMemberUpdate& update) { return pools_.Apply(update); }
+
+  // privacy.erase of a person (`contact_id` and/or `email`) at `account_id`:
+  // their contact entry goes, along with every other contact id or address
+  // it names; their share of the count series, open tasks' references to
+  // them and the "why" of remembered decisions naming them are cleared. No
+  // output is emitted. False when the account holds nothing of them.
+  bool ErasePerson(const std::string& account_id, const std::string& contact_id, const std::string& email);
   const routing::PoolDirectory& pools() const { return pools_; }
 
   size_t PendingTimers() const { return timers_.size(); }

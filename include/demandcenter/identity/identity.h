@@ -106,6 +106,9 @@ class Resolver {
   // address's contact) on `partition`. Returns those identifiers ("c:…",
   // "e:…", "a:…"), whose waiting signals go too.
   std::vector<std::string> Erase(const v1::Signal& signal, int32_t partition);
+  // The account the signal's account_id, contact or address is linked to
+  // (no domain, nothing counted), "" when none: whom an erasure concerns.
+  std::string LinkedAccount(const v1::Signal& signal, int32_t partition);
 
   // The identifier an unresolved signal waits under: its first usable one
   // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).
