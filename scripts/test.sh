@@ -41,6 +41,9 @@ phase "Kafka tests"
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 -m unittest discover -s tests/deploy -p 'test_*.py'
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_prometheus.py
 phase "deploy and Prometheus tests"
+# Operating a running engine: account queries across two instances, reload, inspect.
+DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_operate.py
+phase "operating tests"
 
 # Kafka security: the engine against a SASL_PLAINTEXT/SCRAM listener (the test starts and
 # stops its own cluster, kafka.sh start --sasl, in a run dir and on ports of its own).
