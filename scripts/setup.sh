@@ -13,7 +13,7 @@ packages=(
   python3 python3-confluent-kafka kcat maven openjdk-17-jre-headless
   chromium python3-websocket
   tzdata
-  prometheus python3-yaml
+  prometheus python3-yaml systemd
 )
 
 missing=()

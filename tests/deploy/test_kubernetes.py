@@ -159,15 +159,6 @@ class KubernetesTest(unittest.TestCase):
             self.assertEqual(f.read(), r.stdout, "deploy/kubernetes/configmap.yaml differs from "
                              "deploy/config/demandcenter.yaml: run deploy/kubernetes/update-configmap.sh")
 
-    def test_kustomize_builds(self):
-        kubectl = shutil.which("kubectl")
-        if kubectl is None:
-            self.skipTest("kubectl not installed: kustomize build not checked")
-        r = subprocess.run([kubectl, "kustomize", K8S], capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        kinds = sorted(d["kind"] for d in yaml.safe_load_all(r.stdout) if d)
-        self.assertEqual(kinds, sorted(k for k, ds in self.docs.items() for _ in ds))
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
