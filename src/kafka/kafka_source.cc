@@ -179,6 +179,24 @@ bool KafkaSource::CaughtUp(const std::string& topic, int32_t partition) {
   return position->elems[0].offset >= high;
 }
 
+int64_t KafkaSource::Lag() {
+  if (!assignment_) return -1;
+  int64_t lag = 0;
+  for (int i = 0; i < assignment_->cnt; ++i) {
+    const auto& tp = assignment_->elems[i];
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), tp.topic, tp.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;  // nothing fetched yet
+    }
+    auto it = next_.find({tp.topic, tp.partition});
+    int64_t next = it == next_.end() || it->second < 0 ? low : it->second;
+    lag += std::max<int64_t>(0, high - next);
+  }
+  return lag;
+}
+
 void KafkaSource::Close() {
   ReleaseMessage();
   rd_kafka_consumer_close(consumer_.get());

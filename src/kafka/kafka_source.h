@@ -33,6 +33,9 @@ class KafkaSource : public runner::Source {
   bool CaughtUp(const std::string& topic, int32_t partition) override;
   absl::Status Rewind() override;
   void Close() override;
+  // High watermark of the last fetch minus the next offset, summed over the
+  // assigned partitions (transaction markers count as records).
+  int64_t Lag() override;
 
   // The consumer, whose group metadata fences the sink's offset commits.
   rd_kafka_t* consumer() const { return consumer_.get(); }

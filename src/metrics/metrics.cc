@@ -130,6 +130,20 @@ Metrics::Metrics(std::set<std::string> known_types)
                      .Name("demandcenter_build_info")
                      .Help("1, labelled with the engine's version and the rules_version in force")
                      .Register(r);
+  actions_by_channel_ = &prometheus::BuildCounter()
+                             .Name("demandcenter_actions_by_channel_total")
+                             .Help("Next best actions committed, by channel")
+                             .Register(r);
+  for (const char* channel :
+       {"DIGITAL", "EMAIL", "INSIDE_SALES", "FIELD_SALES", "SPECIALIST", "CUSTOMER_SUCCESS", "PARTNER"}) {
+    ActionsByChannel(channel);
+  }
+  consumer_lag_ = &prometheus::BuildGauge()
+                       .Name("demandcenter_consumer_lag_records")
+                       .Help("Records in the assigned signal partitions not consumed yet: the high watermark of "
+                             "the last fetch minus the next offset, summed (transaction markers included)")
+                       .Register(r)
+                       .Add({});
   accounts_ = &prometheus::BuildGauge()
                    .Name("demandcenter_accounts")
                    .Help("Accounts of the partitions this instance owns, by journey stage")
@@ -173,6 +187,10 @@ prometheus::Counter& Metrics::Rejected(std::string_view reason) {
 
 prometheus::Counter& Metrics::Outputs(std::string_view kind) {
   return outputs_->Add({{"kind", std::string(kind)}});
+}
+
+prometheus::Counter& Metrics::ActionsByChannel(std::string_view channel) {
+  return actions_by_channel_->Add({{"channel", std::string(channel)}});
 }
 
 prometheus::Counter& Metrics::Restores(std::string_view kind) {

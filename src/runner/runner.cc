@@ -548,6 +548,7 @@ void Runner::ExportMetrics(int64_t started_ms) {
     ExportIdentityCounters(task->pipeline->identity_counters(), &task->exported_identity, metrics_);
   }
   metrics_->CachedAccounts().Set(cached);
+  if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
   metrics_->StateBytes().Set(bytes);
   metrics_->TransactionsCommitted().Increment();
   metrics_->CommitLatency().Observe(static_cast<double>(seams_.clock->NowMs() - started_ms) / 1000.0);
@@ -555,7 +556,12 @@ void Runner::ExportMetrics(int64_t started_ms) {
   for (int64_t arrival : txn_arrivals_ms_) {
     metrics_->ProcessingLatency().Observe(static_cast<double>(std::max<int64_t>(0, wall_ms - arrival)) / 1000.0);
   }
-  for (const auto& o : txn_outputs_) metrics_->Outputs(outputs::OutputKindName(o.kind)).Increment();
+  for (const auto& o : txn_outputs_) {
+    metrics_->Outputs(outputs::OutputKindName(o.kind)).Increment();
+    if (const auto* nba = std::get_if<v1::NextBestAction>(&o.message)) {
+      metrics_->ActionsByChannel(v1::Channel_Name(nba->channel())).Increment();
+    }
+  }
   stats_.signals += txn_signals_;
   stats_.rejected += txn_rejected_;
   stats_.outputs += static_cast<int64_t>(txn_outputs_.size());

@@ -65,7 +65,8 @@ class GrafanaDashboardTest(unittest.TestCase):
         panel_with("demandcenter_accounts", "by (stage)")                      # the funnel
         panel_with("demandcenter_stage_transitions_total", "* 60")              # per minute
         panel_with("demandcenter_actions_emitted_total", "* 60")
-        panel_with("demandcenter_routing_auto_total", "by (branch)")            # by channel
+        panel_with("demandcenter_actions_by_channel_total", "by (channel)")     # by channel
+        panel_with("demandcenter_consumer_lag_records")                         # lag
         panel_with("demandcenter_dlq_records_total", "by (reason)")
         panel_with("rate(demandcenter_signals_consumed_total")
         panel_with("demandcenter_commit_latency_seconds_bucket", "histogram_quantile")

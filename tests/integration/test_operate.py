@@ -93,6 +93,10 @@ class OperateTest(harness.AppTestCase):
         port = app.instances["0"][1]
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
+        metrics = app.metrics("0")
+        self.assertEqual(metrics["demandcenter_consumer_lag_records"], 0)
+        by_channel = sum(v for k, v in metrics.items() if k.startswith("demandcenter_actions_by_channel_total{"))
+        self.assertEqual(by_channel, sum(len(v) for (t, _), v in expected.items() if t == app.topics["nba"]))
         before = build_info(app, "0")
         self.assertEqual(before, "2026.11-1")
 

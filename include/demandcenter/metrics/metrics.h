@@ -34,6 +34,8 @@ class Metrics {
   // (first link kept), blocked_identifier.
   prometheus::Counter& Identity(std::string_view event);
   prometheus::Counter& Outputs(std::string_view kind);
+  // Committed next best actions by channel (DIGITAL, EMAIL, INSIDE_SALES...).
+  prometheus::Counter& ActionsByChannel(std::string_view channel);
   // Timers fired, by kind: inactivity, sla, snooze, expiry.
   prometheus::Counter& TimersFired(const std::string& kind);
   prometheus::Counter& TransactionsCommitted() { return *txn_committed_; }
@@ -46,6 +48,7 @@ class Metrics {
   prometheus::Counter& Restores(std::string_view kind);  // "tail" or "full"
   prometheus::Gauge& AssignedPartitions() { return *assigned_partitions_; }
   prometheus::Gauge& Ready() { return *ready_; }
+  prometheus::Gauge& ConsumerLag() { return *consumer_lag_; }
   prometheus::Gauge& CachedAccounts() { return *cached_accounts_; }
   prometheus::Gauge& StateBytes() { return *state_bytes_; }
   // Accounts of the partitions this instance owns, by journey stage.
@@ -80,6 +83,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* consumed_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* outputs_;
+  prometheus::Family<prometheus::Counter>* actions_by_channel_;
   prometheus::Family<prometheus::Counter>* restores_;
   prometheus::Family<prometheus::Counter>* identity_ = nullptr;
   prometheus::Family<prometheus::Counter>* kafka_errors_;
@@ -111,6 +115,7 @@ class Metrics {
   prometheus::Gauge* state_writes_blocked_;
   prometheus::Gauge* assigned_partitions_;
   prometheus::Gauge* ready_;
+  prometheus::Gauge* consumer_lag_;
   prometheus::Gauge* cached_accounts_;
   prometheus::Gauge* state_bytes_;
   prometheus::Counter* cache_hits_;

@@ -67,6 +67,9 @@ class Source {
   virtual absl::Status Rewind() = 0;
   // Leaves the group.
   virtual void Close() = 0;
+  // Records of the assigned partitions not handed out yet, as far as the
+  // source knows without asking anyone (-1: unknown).
+  virtual int64_t Lag() { return -1; }
 };
 
 // A transactional producer: what is sent between Begin and Commit becomes
