@@ -20,17 +20,9 @@
 namespace demandcenter::http {
 namespace {
 
-// The reply to `request` ("" when no connection).
-std::string Exchange(int port, const std::string& request) {
-  return testing::HttpExchange(port, request, /*timeout_s=*/10).value_or("");
-}
-
-std::string StatusLine(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
-
-std::string Body(const std::string& reply) {
-  size_t end = reply.find("\r\n\r\n");
-  return end == std::string::npos ? "" : reply.substr(end + 4);
-}
+using testing::Body;
+using testing::Exchange;
+using testing::StatusLine;
 
 class HttpServerTest : public ::testing::Test {
  protected:

@@ -445,14 +445,24 @@ TEST_F(RunnerLoopTest, AStopDuringRestoreStopsBetweenBatchesAndTheNextRestoreGoe
 namespace demandcenter::runner {
 namespace {
 
-// Steps `runner` until `done` is set (another thread's query answered),
-// the clock moving so commits fall due; for at most a minute.
-void StepUntil(Runner& runner, testing::ManualClock& clock, const std::atomic<bool>& done) {
+// Asks `query` from another thread while this one steps the loop (the
+// clock moving so commits fall due), as the HTTP server's threads do;
+// gives up stepping after a minute.
+absl::Status AskWhileStepping(Runner& runner, testing::ManualClock& clock, const std::function<void()>& query) {
+  std::atomic<bool> answered{false};
+  absl::Status asked;
+  std::thread asker([&] {
+    asked = runner.Ask(query, 60'000);
+    answered = true;
+  });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-  while (!done.load() && std::chrono::steady_clock::now() < deadline) {
+  absl::Status stepped;
+  while (!answered.load() && stepped.ok() && std::chrono::steady_clock::now() < deadline) {
     clock.Advance(1);
-    ASSERT_TRUE(runner.Step().ok());
+    stepped = runner.Step();
   }
+  asker.join();
+  return stepped.ok() ? asked : stepped;
 }
 
 TEST_F(RunnerLoopTest, QueriesAreAnsweredBetweenTransactionsFromCommittedState) {
@@ -475,7 +485,6 @@ TEST_F(RunnerLoopTest, QueriesAreAnsweredBetweenTransactionsFromCommittedState) 
   }
   ASSERT_GT(last_stage.size(), 50u);
 
-  std::atomic<bool> answered{false};
   int64_t counted = 0, matching = 0, census_total = 0, with_history = 0;
   std::function<void()> query = [&] {
     for (const auto& [id, stage] : last_stage) {
@@ -492,13 +501,7 @@ TEST_F(RunnerLoopTest, QueriesAreAnsweredBetweenTransactionsFromCommittedState) 
     }
     for (const auto& [stage, n] : runner->census().StageCounts()) census_total += n;
   };
-  absl::Status asked;
-  std::thread asker([&] {
-    asked = runner->Ask(query, 60'000);
-    answered = true;
-  });
-  StepUntil(*runner, clock_, answered);
-  asker.join();
+  absl::Status asked = AskWhileStepping(*runner, clock_, query);
   ASSERT_TRUE(asked.ok()) << asked;
   EXPECT_EQ(counted, static_cast<int64_t>(last_stage.size())) << "every account with a transition is held";
   EXPECT_EQ(matching, counted) << "an account is in a stage a committed transition put it in";
@@ -532,15 +535,8 @@ TEST_F(RunnerLoopTest, ANewDecisionConfigTakesOverBetweenTransactionsAndLosesNoR
   ASSERT_TRUE(runner->Start().ok());
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(runner->Step().ok());  // mid-stream, records buffered
   auto reloaded = std::make_shared<const config::DecisionConfig>(config_.decision);
-  std::atomic<bool> answered{false};
   std::function<void()> apply = [&] { runner->ApplyDecisionConfig(reloaded); };
-  absl::Status asked;
-  std::thread asker([&] {
-    asked = runner->Ask(apply, 60'000);
-    answered = true;
-  });
-  StepUntil(*runner, clock_, answered);
-  asker.join();
+  absl::Status asked = AskWhileStepping(*runner, clock_, apply);
   ASSERT_TRUE(asked.ok()) << asked;
   EXPECT_EQ(&runner->decision(), reloaded.get());
   ASSERT_TRUE(RunToEnd(*runner).ok());
