@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [[ ! -x build/demandcenter ]] || [[ -n "$(find src include proto deploy/config CMakeLists.txt -newer build/demandcenter -print -quit)" ]]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
   cmake --build build -j"$(nproc)" --target demandcenter
 fi
 exec build/demandcenter demo "$@"

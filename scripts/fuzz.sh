@@ -47,8 +47,11 @@ case "$target" in
           "(got $target)" >&2; exit 2 ;;
 esac
 
+# -O1 and line tables only: what libFuzzer and ASan reports need, in about
+# two thirds of the build time of -O2 -g.
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
   -DDEMANDCENTER_FUZZ=ON \
   -DDEMANDCENTER_BUILD_TESTS=OFF \
   -DDEMANDCENTER_BUILD_BENCHMARKS=OFF >/dev/null
