@@ -17,7 +17,7 @@ namespace {
 
 // History kept per account for account queries, and the bytes of "why" kept
 // per entry.
-constexpr int kRecentKept = 12;
+constexpr int kRecentKept = 8;
 constexpr size_t kWhyBytes = 400;
 
 // Appends the account's transitions and next best actions among out[first..]
@@ -224,6 +224,12 @@ bool Engine::ErasePerson(const std::string& account_id, const std::string& conta
   }
   if (changed) store_->MarkDirty(account_id);
   return changed;
+}
+
+bool Engine::EraseAccount(const std::string& account_id) {
+  if (store_->Find(account_id) == nullptr) return false;
+  store_->EraseAccount(account_id);
+  return true;
 }
 
 SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& account_id, int32_t partition,

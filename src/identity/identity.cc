@@ -168,6 +168,16 @@ std::string Resolver::LinkedAccount(const v1::Signal& signal, int32_t partition)
   return account;
 }
 
+int64_t Resolver::EraseLinksTo(const std::string& account_id, int32_t partition) {
+  std::vector<std::string> keys;
+  store_->ForEachIdentity(StrCat(partition, "/"), [&](const std::string& key, const std::string& value) {
+    if (value == account_id) keys.push_back(key);
+  });
+  for (const auto& key : keys) store_->DeleteIdentity(key);
+  counters_.erased += static_cast<int64_t>(keys.size());
+  return static_cast<int64_t>(keys.size());
+}
+
 std::string Resolver::WaitKey(const v1::Signal& signal) {
   std::string key;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {

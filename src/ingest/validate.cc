@@ -229,12 +229,6 @@ Reject ValidateSignal(const v1::Signal& signal) {
                 "missing identity: none of account_id, contact_id, email, "
                 "anonymous_id is set");
   }
-  if (type == kPrivacyEraseType && signal.contact_id().empty() && signal.email().empty() &&
-      signal.anonymous_id().empty()) {
-    return Fail(RejectCode::kMissingIdentity,
-                "privacy.erase names the person to erase: contact_id, email or anonymous_id "
-                "(erasing a whole account is not supported)");
-  }
   if (type == kIdentityLinkType) {
     int ids = !signal.account_id().empty() + !signal.contact_id().empty() + !signal.email().empty() +
               !signal.anonymous_id().empty();

@@ -111,6 +111,12 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
     // The person's data in their account's state, their links and waiting
     // signals go; no output names them.
     std::string account = identities_.LinkedAccount(signal, partition);
+    if (signal.contact_id().empty() && signal.email().empty() && signal.anonymous_id().empty()) {
+      // The whole account: its state and every link to it.
+      engine_.EraseAccount(account);
+      identities_.EraseLinksTo(account, partition);
+      return r;
+    }
     if (!account.empty()) engine_.ErasePerson(account, signal.contact_id(), signal.email());
     for (const auto& identifier : identities_.Erase(signal, partition)) waiting_.Erase(partition, identifier);
     return r;

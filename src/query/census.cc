@@ -48,6 +48,15 @@ void Census::Update(int32_t partition, const v1::AccountState& account) {
   Count(e);
 }
 
+void Census::Remove(int32_t partition, const std::string& account_id) {
+  auto p = partitions_.find(partition);
+  if (p == partitions_.end()) return;
+  auto it = p->second.find(account_id);
+  if (it == p->second.end()) return;
+  Forget(it->second);
+  p->second.erase(it);
+}
+
 void Census::Committed(const std::vector<outputs::Output>& outputs, int64_t signals,
                        const std::map<std::string, int64_t>& dead_letters, int64_t wall_ms) {
   totals_.signals += signals;

@@ -505,7 +505,13 @@ absl::Status Runner::Commit() {
 
 void Runner::CountCommitted() {
   for (auto& [p, task] : tasks_) {
-    task->store->ForEachPending([&](const v1::AccountState& a) { census_.Update(p, a); });
+    task->store->ForEachPending([&](const std::string& id, const v1::AccountState* a) {
+      if (a != nullptr) {
+        census_.Update(p, *a);
+      } else {
+        census_.Remove(p, id);
+      }
+    });
   }
   census_.Committed(txn_outputs_, txn_signals_, txn_dead_letters_, seams_.clock->WallMs());
   for (const auto& [stage, n] : census_.StageCounts()) metrics_->Accounts(stage).Set(static_cast<double>(n));

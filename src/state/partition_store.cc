@@ -31,7 +31,7 @@ v1::AccountState* PartitionStore::Find(const std::string& account_id) {
   auto it = cache_.find(account_id);
   if (it != cache_.end()) {
     ++cache_hits_;
-    return &it->second.state;
+    return it->second.erased ? nullptr : &it->second.state;
   }
   ++cache_misses_;
   auto value = kv_->Get(AccountKey(account_id));
@@ -56,6 +56,11 @@ v1::AccountState* PartitionStore::Insert(v1::AccountState state) {
   auto [it, inserted] = cache_.insert_or_assign(id, Entry{std::move(state), false});
   MarkDirty(id);
   return &it->second.state;
+}
+
+void PartitionStore::EraseAccount(const std::string& account_id) {
+  auto [it, inserted] = cache_.insert_or_assign(account_id, Entry{{}, false, true});
+  MarkDirty(account_id);
 }
 
 void PartitionStore::MarkDirty(const std::string& account_id) {
@@ -112,13 +117,16 @@ void PartitionStore::ForEachAccount(const std::function<void(const v1::AccountSt
     if (cache_.count(std::string(key.substr(sizeof(kAccountPrefix) - 1)))) return;
     if (state.ParseFromArray(value.data(), static_cast<int>(value.size()))) visit(state);
   });
-  for (const auto& [id, entry] : cache_) visit(entry.state);
+  for (const auto& [id, entry] : cache_) {
+    if (!entry.erased) visit(entry.state);
+  }
 }
 
-void PartitionStore::ForEachPending(const std::function<void(const v1::AccountState&)>& visit) const {
+void PartitionStore::ForEachPending(
+    const std::function<void(const std::string& id, const v1::AccountState* state)>& visit) const {
   for (const auto& id : dirty_) {
     auto it = cache_.find(id);
-    if (it != cache_.end()) visit(it->second.state);
+    if (it != cache_.end()) visit(id, it->second.erased ? nullptr : &it->second.state);
   }
 }
 
@@ -128,7 +136,8 @@ std::vector<ChangeRecord> PartitionStore::PendingChanges(int64_t stream_time_ms)
   for (const auto& [key, account] : dirty_identities_) records.push_back({IdentityStoreKey(key), account});
   for (const auto& id : dirty_) {
     auto it = cache_.find(id);
-    if (it != cache_.end()) records.push_back({AccountKey(id), SerializeDeterministic(it->second.state)});
+    if (it == cache_.end()) continue;
+    records.push_back({AccountKey(id), it->second.erased ? std::string() : SerializeDeterministic(it->second.state)});
   }
   records.push_back({kStreamTimeKey, std::to_string(stream_time_ms)});
   return records;
@@ -140,7 +149,12 @@ absl::Status PartitionStore::Commit(const std::vector<ChangeRecord>& changes, co
   if (!status.ok()) return status;
   for (const auto& id : dirty_) {
     auto it = cache_.find(id);
-    if (it != cache_.end()) it->second.dirty = false;
+    if (it == cache_.end()) continue;
+    if (it->second.erased) {
+      cache_.erase(it);  // the store has the tombstone now
+    } else {
+      it->second.dirty = false;
+    }
   }
   dirty_.clear();
   dirty_identities_.clear();

@@ -495,7 +495,7 @@ TEST_F(RunnerLoopTest, QueriesAreAnsweredBetweenTransactionsFromCommittedState) 
       // Its newest remembered transition led to the stage it is in.
       for (int i = a->recent_size() - 1; i >= 0; --i) {
         if (a->recent(i).kind() != "transition") continue;
-        with_history += a->recent(i).to_stage() == a->stage() && a->recent_size() <= 12;
+        with_history += a->recent(i).to_stage() == a->stage() && a->recent_size() <= 8;
         break;
       }
     }

@@ -78,6 +78,9 @@ class Engine {
   // them and the "why" of remembered decisions naming them are cleared. No
   // output is emitted. False when the account holds nothing of them.
   bool ErasePerson(const std::string& account_id, const std::string& contact_id, const std::string& email);
+  // privacy.erase of a whole account: its state goes (its timers find
+  // nothing when due). False when there was none.
+  bool EraseAccount(const std::string& account_id);
   const routing::PoolDirectory& pools() const { return pools_; }
 
   size_t PendingTimers() const { return timers_.size(); }

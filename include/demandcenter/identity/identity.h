@@ -109,6 +109,9 @@ class Resolver {
   // The account the signal's account_id, contact or address is linked to
   // (no domain, nothing counted), "" when none: whom an erasure concerns.
   std::string LinkedAccount(const v1::Signal& signal, int32_t partition);
+  // privacy.erase of a whole account: every link on `partition` to it
+  // goes (visitor ids, addresses, contacts and domains). Returns how many.
+  int64_t EraseLinksTo(const std::string& account_id, int32_t partition);
 
   // The identifier an unresolved signal waits under: its first usable one
   // ("c:…", "e:…", "a:…"), or "" when it has none (junk values only).

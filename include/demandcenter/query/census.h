@@ -40,6 +40,8 @@ class Census {
   void Drop(int32_t partition);
   // An account's state as just committed.
   void Update(int32_t partition, const v1::AccountState& account);
+  // An account erased.
+  void Remove(int32_t partition, const std::string& account_id);
   // A committed transaction: its outputs, signals and dead letters by reason.
   void Committed(const std::vector<outputs::Output>& outputs, int64_t signals,
                  const std::map<std::string, int64_t>& dead_letters, int64_t wall_ms);

@@ -58,6 +58,7 @@ class PartitionStore : public StateStore {
   v1::AccountState* Find(const std::string& account_id) override;
   v1::AccountState* Insert(v1::AccountState state) override;
   void MarkDirty(const std::string& account_id) override;
+  void EraseAccount(const std::string& account_id) override;
   std::optional<std::string> ResolveIdentity(const std::string& key) override;
   void PutIdentity(const std::string& key, const std::string& account_id) override;
   void ForEachIdentity(const std::string& prefix,
@@ -68,8 +69,9 @@ class PartitionStore : public StateStore {
   // The changes since the last Commit/Discard, as changelog records
   // (accounts serialised deterministically), stream time included.
   std::vector<ChangeRecord> PendingChanges(int64_t stream_time_ms) const;
-  // Visits the accounts changed since the last Commit/Discard.
-  void ForEachPending(const std::function<void(const v1::AccountState&)>& visit) const;
+  // Visits the accounts changed since the last Commit/Discard: their new
+  // state, or null for an erased one.
+  void ForEachPending(const std::function<void(const std::string& id, const v1::AccountState* state)>& visit) const;
   bool HasPendingChanges() const { return !dirty_.empty() || !dirty_identities_.empty(); }
 
   // The first read error since the last Commit or Discard. While it is set,
@@ -111,6 +113,8 @@ class PartitionStore : public StateStore {
   struct Entry {
     v1::AccountState state;
     bool dirty = false;
+    // Erased in the open transaction: written as a tombstone.
+    bool erased = false;
   };
   std::unique_ptr<KvStore> kv_;
   size_t cache_accounts_;

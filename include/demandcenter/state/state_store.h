@@ -28,6 +28,10 @@ class StateStore {
   // Stores a new account's state and returns the stored copy.
   virtual v1::AccountState* Insert(v1::AccountState state) = 0;
 
+  // Removes the account's state (a changelog tombstone on Kafka): Find
+  // gives null until it is inserted again.
+  virtual void EraseAccount(const std::string& account_id) = 0;
+
   // Announces a change to the account's state (write-back stores persist it
   // at the next commit; the in-memory store ignores it).
   virtual void MarkDirty(const std::string& account_id) = 0;
@@ -56,6 +60,7 @@ class InMemoryStateStore : public StateStore {
   v1::AccountState* Find(const std::string& account_id) override;
   v1::AccountState* Insert(v1::AccountState state) override;
   void MarkDirty(const std::string& account_id) override {}
+  void EraseAccount(const std::string& account_id) override { accounts_.erase(account_id); }
   std::optional<std::string> ResolveIdentity(const std::string& key) override;
   void PutIdentity(const std::string& key, const std::string& account_id) override;
   void ForEachIdentity(const std::string& prefix,
