@@ -83,7 +83,7 @@ struct HttpConfig {
   // ("http://10.0.0.5:8080"): shared through the consumer group, answered
   // for accounts this instance does not hold. Default: http://<bind>.
   std::string advertised_address;
-  // A bearer token the console and /v1 require, from an environment
+  // A bearer token /v1 (the console's data) requires, from an environment
   // variable or a file (never the config itself); none by default.
   std::string token_env;
   std::string token_file;

@@ -43,8 +43,9 @@ class Api {
 struct HttpOptions {
   // Null: /v1 answers 404 (no engine behind it) until SetApi.
   Api* api = nullptr;
-  // Non-empty: the console and /v1 require "Authorization: Bearer <token>"
-  // (/metrics, /healthz and /readyz stay open for probes and scrapers).
+  // Non-empty: /v1 requires "Authorization: Bearer <token>" (the console
+  // page holds no data and asks for the token; /metrics, /healthz and
+  // /readyz stay open for probes and scrapers).
   std::string bearer_token;
   // POST /v1/reload is served.
   bool reload = false;
