@@ -81,7 +81,7 @@ TEST_F(HttpApiTest, RoutesSummaryAndDecodedAccountIds) {
   EXPECT_EQ(api_.accounts.size(), 2u) << "refused ids never reach the engine";
 }
 
-TEST_F(HttpApiTest, ABearerTokenGuardsTheConsoleAndApiButNotProbes) {
+TEST_F(HttpApiTest, ABearerTokenGuardsTheApiButNotProbes) {
   Start({.bearer_token = "s3cret-token"});
   std::string refused = Exchange(port(), Get("/v1/summary"));
   EXPECT_EQ(StatusLine(refused), "HTTP/1.1 401 Unauthorized");
