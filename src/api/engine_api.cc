@@ -1,12 +1,10 @@
 #include "demandcenter/api/engine_api.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
+#include "demandcenter/config/kafka_password.h"
 #include "demandcenter/common/json_string.h"
 #include "demandcenter/common/proto_json.h"
 #include "demandcenter/query/account_view.h"
@@ -105,15 +103,7 @@ absl::StatusOr<std::string> ReadHttpToken(const config::HttpConfig& http) {
     return std::string(value);
   }
   if (http.token_file.empty()) return std::string();
-  std::ifstream in(http.token_file, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  std::string token = text.str();
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  if (!in || token.empty()) {
-    return absl::FailedPreconditionError(StrCat("http.token_file: ", http.token_file, " cannot be read or is empty"));
-  }
-  return token;
+  return config::ReadSecretFile(http.token_file, "http.token_file", "token");
 }
 
 }  // namespace demandcenter::api

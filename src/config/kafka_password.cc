@@ -16,25 +16,26 @@
 namespace demandcenter::config {
 namespace {
 
-// A password file holds the password alone.
+// A secret's file holds the secret alone.
 constexpr off_t kMaxPasswordFileBytes = 64 << 10;
 
-absl::Status FileError(const std::string& path, std::string_view why) {
-  return absl::FailedPreconditionError(StrCat("kafka.security.password_file: ", path, ": ", why));
-}
+}  // namespace
 
-absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, std::string_view key, std::string_view what) {
+  auto FileError = [&](std::string_view why) {
+    return absl::FailedPreconditionError(StrCat(key, ": ", path, ": ", why));
+  };
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return FileError(path, StrCat("cannot read it (", std::strerror(errno), ")"));
+  if (fd < 0) return FileError(StrCat("cannot read it (", std::strerror(errno), ")"));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return FileError(path, "is not a regular file; name the file that holds the password");
+    return FileError(StrCat("is not a regular file; name the file that holds the ", what));
   }
   if (st.st_size > kMaxPasswordFileBytes) {
     ::close(fd);
-    return FileError(path, StrCat("is ", st.st_size, " bytes; a password file holds the password alone (at most ",
-                                  kMaxPasswordFileBytes, ")"));
+    return FileError(StrCat("is ", st.st_size, " bytes; a ", what, " file holds the ", what, " alone (at most ",
+                            kMaxPasswordFileBytes, ")"));
   }
   std::string text(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;
@@ -44,21 +45,19 @@ absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
     if (n < 0) {
       int error = errno;
       ::close(fd);
-      return FileError(path, StrCat("cannot read it (", std::strerror(error), ")"));
+      return FileError(StrCat("cannot read it (", std::strerror(error), ")"));
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
   ::close(fd);
   text.resize(got);
-  // The newline an editor or `echo` leaves is not part of the password.
+  // The newline an editor or `echo` leaves is not part of the secret.
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return FileError(path, "is empty");
+  if (text.empty()) return FileError("is empty");
   return text;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadKafkaPassword(const KafkaSecurity& security) {
   if (!security.UsesSasl()) return std::string();
@@ -75,7 +74,9 @@ absl::StatusOr<std::string> ReadKafkaPassword(const KafkaSecurity& security) {
     }
     return std::string(value);
   }
-  if (!security.password_file.empty()) return ReadPasswordFile(security.password_file);
+  if (!security.password_file.empty()) {
+    return ReadSecretFile(security.password_file, "kafka.security.password_file", "password");
+  }
   return absl::FailedPreconditionError(StrCat("kafka.security: protocol ", security.protocol,
                                               " needs password_env or password_file"));
 }
