@@ -100,7 +100,8 @@ class Bench {
 
   // Decodes a signal line and queues it (a line that does not decode is
   // reported at once).
-  void AddSignal(const std::string& line, int64_t line_no) {
+  // `record_ms`: the record timestamp the line carried, if it did.
+  void AddSignal(std::string_view line, int64_t line_no, std::optional<int64_t> record_ms) {
     std::unique_ptr<pipeline::PendingRecord> item = merges_[0].Take();
     ingest::Reject bad = pipe_.Decode(line, &item->signal);
     if (!bad.ok()) {
@@ -113,11 +114,13 @@ class Bench {
     item->event_time_ms = ToMillis(item->signal.occurred_at());
     item->record.partition = pipe_.PartitionOf(item->signal);
     clock_.Add(item->event_time_ms);
-    queued_.push_back({std::move(item), "", line_no});
+    queued_.push_back({std::move(item), "", line_no, record_ms});
     Advance(/*input_ended=*/false);
   }
 
-  void AddPoolUpdate(const std::string& line, int64_t line_no) { queued_.push_back({nullptr, line, line_no}); }
+  void AddPoolUpdate(std::string_view line, int64_t line_no) {
+    queued_.push_back({nullptr, std::string(line), line_no, std::nullopt});
+  }
 
   // Processes what is still queued and fills in the summary.
   void Finish() {
@@ -151,6 +154,7 @@ class Bench {
     std::unique_ptr<pipeline::PendingRecord> item;  // null: a pool update
     std::string pool_update;
     int64_t line = 0;
+    std::optional<int64_t> record_ms;  // carried by the line; else LineClock's
   };
 
   // Stamps the queued signals whose neighbours are known and hands them to
@@ -169,10 +173,11 @@ class Bench {
         }
         continue;
       }
-      std::optional<int64_t> stamp = clock_.Next(input_ended);
-      if (!stamp) return;
-      q.item->record.timestamp_ms = *stamp;
-      q.item->reject = pipe_.CheckAhead(q.item->signal, *stamp);
+      std::optional<int64_t> neighbours = clock_.Next(input_ended);
+      if (!neighbours) return;
+      int64_t stamp = q.record_ms.value_or(*neighbours);
+      q.item->record.timestamp_ms = stamp;
+      q.item->reject = pipe_.CheckAhead(q.item->signal, stamp);
       int32_t partition = q.item->record.partition;
       size_t topic = topics_.IndexOfType(q.item->signal.type());
       q.item->record.topic = topics_.name(topic);
@@ -297,10 +302,16 @@ ReplaySummary Replay(const config::Config& config, std::istream& in, std::ostrea
       continue;
     }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (IsPoolUpdateLine(line)) {
-      bench.AddPoolUpdate(line, summary.lines);
+    std::optional<int64_t> record_ms;
+    std::string_view value;
+    if (absl::Status split = SplitRecordTimestamp(line, &record_ms, &value); !split.ok()) {
+      bench.Reject(summary.lines, "BAD_RECORD_TIMESTAMP", std::string(split.message()));
+      continue;
+    }
+    if (IsPoolUpdateLine(value)) {
+      bench.AddPoolUpdate(value, summary.lines);  // applied in file order; a timestamp changes nothing
     } else {
-      bench.AddSignal(line, summary.lines);
+      bench.AddSignal(value, summary.lines, record_ms);
     }
   }
   bench.Finish();

@@ -188,5 +188,49 @@ TEST(ReplayTest, ABurstAfterAQuietSpellIsNotAheadOfItsNeighbours) {
   EXPECT_EQ(run.summary.applied, 80);
 }
 
+// A line may carry its record's timestamp (as a topic dump writes it); the
+// event-time check then uses it rather than the lines after it.
+TEST(ReplayTest, ALineThatCarriesItsRecordTimestampIsCheckedAgainstIt) {
+  config::Config config = testing::DefaultConfig();
+  auto line = [](int i, int64_t at) {
+    return StrCat(R"({"event_id":"e)", i, R"(","occurred_at":")", FormatTime(at),
+                  R"(","type":"web.page_view","account_id":"acct-)", i % 5, "\"}");
+  };
+  // 40 lines a minute apart; line 10 claims to be three hours later.
+  auto input = [&](const std::string& stamp_of_10, const std::string& stamp_of_20) {
+    std::string text;
+    for (int i = 0; i < 40; ++i) {
+      int64_t at = testing::kT0 + (i == 10 ? 3 * kMillisPerHour : i * kMillisPerMinute);
+      if (i == 10) text += stamp_of_10;
+      if (i == 20) text += stamp_of_20;
+      text += line(i, at) + "\n";
+    }
+    return text;
+  };
+  // Unstamped, the lines after it say line 10's clock is ahead.
+  ReplayRun neighbours = DoReplay(config, input("", ""));
+  EXPECT_EQ(neighbours.summary.rejects_by_reason["EVENT_TIME_AHEAD"], 1);
+  EXPECT_THAT(neighbours.errors, HasSubstr("line 11: EVENT_TIME_AHEAD:"));
+  // Its record says it was sent three hours on: believed, in either form.
+  std::string sent_late = FormatTime(testing::kT0 + 3 * kMillisPerHour);
+  for (const std::string& stamp : {StrCat(testing::kT0 + 3 * kMillisPerHour, "\t"), sent_late + "\t"}) {
+    ReplayRun stamped = DoReplay(config, input(stamp, ""));
+    EXPECT_EQ(stamped.summary.rejected, 0) << stamped.errors;
+    EXPECT_EQ(stamped.summary.applied, 40);
+  }
+  // Line 21's record was sent 2h 20m before its event time: ahead,
+  // although its neighbours would vouch for it.
+  std::string sent_early = FormatTime(testing::kT0 - 2 * kMillisPerHour);
+  ReplayRun early = DoReplay(config, input(sent_late + "\t", sent_early + "\t"));
+  EXPECT_EQ(early.summary.rejected, 1);
+  EXPECT_THAT(early.errors, HasSubstr("line 21: EVENT_TIME_AHEAD: occurred_at "));
+  EXPECT_THAT(early.errors, HasSubstr("2h 20m after the record's own timestamp " + sent_early));
+  // A bad timestamp is its own reject, and the line is not read further.
+  ReplayRun bad = DoReplay(config, input("2026-02-30T00:00:00Z\t", ""));
+  EXPECT_EQ(bad.summary.rejects_by_reason["BAD_RECORD_TIMESTAMP"], 1);
+  EXPECT_THAT(bad.errors, HasSubstr("line 11: BAD_RECORD_TIMESTAMP: record timestamp \"2026-02-30T00:00:00Z\" is neither"));
+  EXPECT_EQ(bad.summary.applied, 39);
+}
+
 }  // namespace
 }  // namespace demandcenter::replay

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
 #include "demandcenter/generate/generator.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
@@ -47,7 +49,10 @@ class EventTimeOrderTest : public ::testing::Test {
 
   // `bad_clock_after`: after that many records, one signal dated 9999-12-31
   // for a made-up account, on signals.web, not in the replay input.
-  void GenerateStream(int bad_clock_after = -1) {
+  // `sent_early_every`: every so many records, the record's timestamp is 2h
+  // before its event time (a sender's clock 2h fast), and every line of
+  // the replay input carries its record's timestamp.
+  void GenerateStream(int bad_clock_after = -1, int sent_early_every = 0) {
     CreateTopics(kPartitions);
     const auto& t = config_.runtime.kafka.topics;
     // A generated stream, each signal on the topic of its type and the
@@ -69,6 +74,11 @@ class EventTimeOrderTest : public ::testing::Test {
                                        broker_.Append(t.signals[0], 0, {"acct-x", SerializeDeterministic(bad), {},
                                                                          r.occurred_ms, 0});
                                      }
+                                     int64_t record_ms = r.occurred_ms;
+                                     if (sent_early_every > 0) {
+                                       if (produced % sent_early_every == 0) record_ms -= 2 * kMillisPerHour;
+                                       jsonl_ += StrCat(record_ms, "\t");
+                                     }
                                      jsonl_ += r.value + "\n";
                                      size_t topic = 0;
                                      int32_t p = 0;
@@ -76,7 +86,7 @@ class EventTimeOrderTest : public ::testing::Test {
                                        topic = topics.IndexOfType(signal.type());
                                        p = pipeline::PartitionOf(signal, model);
                                      }
-                                     broker_.Append(t.signals[topic], p, {r.key, r.value, {}, r.occurred_ms, 0});
+                                     broker_.Append(t.signals[topic], p, {r.key, r.value, {}, record_ms, 0});
                                    },
                                    nullptr)
                     .ok());
@@ -186,6 +196,24 @@ TEST_F(EventTimeOrderTest, ABadClockIsDeadLetteredAndChangesNothingElse) {
     for (const auto& [name, value] : m->headers) found |= name == "error.code" && value == "EVENT_TIME_AHEAD";
   }
   EXPECT_TRUE(found);
+}
+
+// Replay of a topic dump whose lines carry their records' timestamps
+// rejects exactly the records run rejects, and writes what run commits.
+TEST_F(EventTimeOrderTest, ReplayOfLinesWithTheirRecordTimestampsEqualsRun) {
+  GenerateStream(/*bad_clock_after=*/-1, /*sent_early_every=*/50);
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  int64_t rejected = 0;
+  LinesByKey expected = Replayed(&rejected);
+  EXPECT_TRUE(Committed() == expected) << "run and replay differ";
+  EXPECT_EQ(CommittedOffsets(), 2000);
+  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+  int ahead = 0;
+  for (const auto& [offset, m] : broker_.ReadCommitted(config_.runtime.kafka.topics.dlq, 0, 0)) {
+    for (const auto& [name, value] : m->headers) ahead += name == "error.code" && value == "EVENT_TIME_AHEAD";
+  }
+  EXPECT_GE(ahead, 30) << "most of the 40 records sent 2h early are ahead (the malformed ones are rejected first)";
 }
 
 TEST_F(EventTimeOrderTest, NeverWaitingTakesArrivalOrderAndDiffersFromReplay) {

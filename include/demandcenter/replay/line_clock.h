@@ -1,6 +1,9 @@
 // The record timestamp replay gives a line. `run` checks each signal's
-// event time against its Kafka record's timestamp (event_time.max_ahead); a
-// replay file has no such timestamps, but its lines are in arrival order,
+// event time against its Kafka record's timestamp (event_time.max_ahead). A
+// replay line may carry its record's timestamp before a tab (as a topic
+// dump writes it, e.g. kcat's `-f '%T\t%s\n'`): SplitRecordTimestamp reads
+// it. A line without one is stamped from its neighbours: its lines are in
+// arrival order,
 // and a line arrived no later than the lines after it. So a line is stamped
 // with the kRank-th latest event time among the kAfter signal lines that
 // follow it: one bad clock (or kRank - 1 of them close together) stands out
@@ -19,7 +22,10 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string_view>
 #include <vector>
+
+#include "absl/status/status.h"
 
 namespace demandcenter::replay {
 
@@ -41,6 +47,13 @@ class LineClock {
   std::deque<int64_t> times_;
   std::vector<int64_t> window_;
 };
+
+// A line that starts with a digit is "<record timestamp>\t<value>", the
+// timestamp in milliseconds since the epoch or RFC 3339, within
+// 1970-01-01..9999-12-31: sets *record_ms and *value (the rest of the line)
+// and returns OK, or says what is wrong without echoing raw bytes. Any
+// other line is its own value: *record_ms is nullopt.
+absl::Status SplitRecordTimestamp(std::string_view line, std::optional<int64_t>* record_ms, std::string_view* value);
 
 }  // namespace demandcenter::replay
 
