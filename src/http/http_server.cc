@@ -35,6 +35,10 @@ constexpr char kJson[] = "application/json";
 // Account ids are at most this long (the signal schema's limit is lower).
 constexpr size_t kMaxAccountIdBytes = 512;
 
+// Marks a connection whose request the library refused and OnHttpError
+// answered.
+constexpr char kAnswered[] = "answered";
+
 // Methods the library refuses itself before any handler runs (TRACE,
 // CONNECT): 405 like every other method the server does not serve.
 bool IsRefusedMethod(const char* method) {
@@ -84,7 +88,33 @@ int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/)
   const char* reason = mg_get_response_code_text(conn, status);
   Reply(conn, status, reason ? reason : "Error", "text/plain",
         StrCat("request refused: ", status, " ", reason ? reason : "", "\n"), false);
+  mg_set_user_connection_data(conn, const_cast<char*>(kAnswered));
   return 0;
+}
+
+// civetweb 1.15 routes no request for "*" to a handler: it closes the
+// connection unanswered. So a well-formed HTTP/1 request for "*" is
+// answered here, as its connection closes: OPTIONS * is 204 with the
+// server's Allow, any other method 400 ("*" names no resource). A request
+// the library refused is answered already (OnHttpError marks it).
+void OnConnectionClose(const struct mg_connection* closing) {
+  const struct mg_request_info* info = mg_get_request_info(closing);
+  if (info == nullptr || info->request_method == nullptr || info->request_uri == nullptr ||
+      info->http_version == nullptr || std::strcmp(info->request_uri, "*") != 0 ||
+      mg_get_user_connection_data(closing) == kAnswered) {
+    return;
+  }
+  if (std::strcmp(info->http_version, "1.0") != 0 && std::strcmp(info->http_version, "1.1") != 0) return;
+  // The socket is still open; writing needs the non-const handle.
+  auto* conn = const_cast<struct mg_connection*>(closing);
+  auto* self = static_cast<HttpServer*>(mg_get_user_data(mg_get_context(conn)));
+  if (std::strcmp(info->request_method, "OPTIONS") == 0) {
+    if (self != nullptr) self->Count("other", 204);
+    Reply(conn, 204, "No Content", "text/plain", "", true);
+    return;
+  }
+  if (self != nullptr) self->Count("rejected", 400);
+  Reply(conn, 400, "Bad Request", "text/plain", "request refused: \"*\" is a target for OPTIONS only\n", false);
 }
 
 }  // namespace
@@ -120,6 +150,7 @@ absl::Status HttpServer::Start() {
   struct mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.http_error = OnHttpError;
+  callbacks.connection_close = OnConnectionClose;
   ctx_ = mg_start(&callbacks, this, options);
   if (ctx_ == nullptr) {
     return absl::UnavailableError(StrCat("cannot listen on ", bind_, " (in use, or not a local address?)"));

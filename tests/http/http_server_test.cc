@@ -90,6 +90,18 @@ TEST_F(HttpServerTest, RefusesOtherMethodsAndPathsPrecisely) {
   std::string options = Get("/healthz", "OPTIONS");
   EXPECT_EQ(StatusLine(options), "HTTP/1.1 204 No Content");
   EXPECT_NE(options.find("\r\nAllow: GET, HEAD, OPTIONS\r\n"), std::string::npos) << options;
+  // "*" (the server as a whole) reaches no handler in the library; it is
+  // answered anyway, never closed unanswered.
+  std::string star = Get("*", "OPTIONS");
+  EXPECT_EQ(StatusLine(star), "HTTP/1.1 204 No Content") << star;
+  EXPECT_NE(star.find("\r\nAllow: GET, HEAD, OPTIONS\r\n"), std::string::npos) << star;
+  std::string star_get = Get("*");
+  EXPECT_EQ(StatusLine(star_get), "HTTP/1.1 400 Bad Request") << star_get;
+  EXPECT_EQ(Body(star_get), "request refused: \"*\" is a target for OPTIONS only\n");
+  std::string star_v2 = Exchange(server_->port(), "OPTIONS * HTTP/2.0\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusLine(star_v2).substr(0, 12), "HTTP/1.1 505") << "one reply, the library's refusal";
+  EXPECT_EQ(star_v2.find("HTTP/1.1", 5), std::string::npos) << star_v2;
+  EXPECT_EQ(Requests("other", 204), 1);  // OPTIONS /healthz counts as healthz
   std::string missing = Get("/secrets");
   EXPECT_EQ(StatusLine(missing), "HTTP/1.1 404 Not Found");
   EXPECT_EQ(Body(missing), "not found; try /, /v1/summary, /metrics, /healthz, /readyz\n");
