@@ -106,7 +106,7 @@ def main():
             ends = app.signal_ends()
             committed = app.committed()
             lag = sum(max(0, e - max(0, committed.get(p, 0))) for p, e in ends.items())
-            samples.append((time.time() - started, rss_mb(proc.pid), lag))
+            samples.append((time.time() - started, rss_mb(proc.pid), lag, kills))
             print(f"  {samples[-1][0]:6.0f} s  RSS {samples[-1][1]:6.0f} MB  lag {lag:7d}", flush=True)
             if time.time() >= next_kill:
                 app.kill("0", signal.SIGKILL)
@@ -124,6 +124,13 @@ def main():
               f"lag first third {avg(first, 2):.0f}, last third {avg(last, 2):.0f}; "
               f"outputs {got.total()} committed, {expected.total()} by replay, "
               f"{differing} keys differ")
+        # Between two kills the process starts empty, so flat means: each
+        # stretch peaks at the same RSS and its lag stays as low.
+        print("per stretch between kills: peak RSS MB, mean lag, max lag")
+        for stretch in range(kills + 1):
+            rows = [r for r in samples if r[3] == stretch]
+            if rows:
+                print(f"  {stretch}: {max(r[1] for r in rows):6.0f}  {avg(rows, 2):9.0f}  {max(r[2] for r in rows):8d}")
         for p in problems:
             print("  ", p)
         sys.exit(1 if differing or got.total() != expected.total() else 0)

@@ -84,7 +84,10 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
 // The dedup window is the decision core's (how long a signal id is
 // remembered); the rest is the runtime's.
 void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
-  if (!reader.ExpectMap(s, "state", {"dir", "dedup_window", "cache_accounts", "min_free_mib"})) return;
+  if (!reader.ExpectMap(s, "state",
+                        {"dir", "dedup_window", "cache_accounts", "min_free_mib", "block_cache_mib", "memtable_mib"})) {
+    return;
+  }
   if (auto n = s["dir"]) {
     if (auto v = reader.String(n, "state.dir")) {
       if (v->empty()) {
@@ -104,6 +107,12 @@ void ParseState(YamlReader& reader, const YAML::Node& s, Config* config) {
   }
   if (auto n = s["min_free_mib"]) {
     if (auto v = reader.Integer(n, "state.min_free_mib", 0, 1'000'000)) config->runtime.state.min_free_mib = *v;
+  }
+  if (auto n = s["block_cache_mib"]) {
+    if (auto v = reader.Integer(n, "state.block_cache_mib", 1, 1'000'000)) config->runtime.state.block_cache_mib = *v;
+  }
+  if (auto n = s["memtable_mib"]) {
+    if (auto v = reader.Integer(n, "state.memtable_mib", 4, 1'000'000)) config->runtime.state.memtable_mib = *v;
   }
 }
 

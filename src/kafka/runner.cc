@@ -52,8 +52,10 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
   size_t cache = static_cast<size_t>(rt.state.cache_accounts);
   std::string dir = StrCat(state_dir, "/", options.instance_id);
   uint64_t min_free = static_cast<uint64_t>(rt.state.min_free_mib) << 20;
-  seams.stores = [dir, cache, min_free](int32_t partition) {
-    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache, min_free);
+  auto memory = state::NewRocksDbMemory(static_cast<uint64_t>(rt.state.block_cache_mib) << 20,
+                                       static_cast<uint64_t>(rt.state.memtable_mib) << 20);
+  seams.stores = [dir, cache, min_free, memory](int32_t partition) {
+    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache, min_free, memory);
   };
   seams.clock = clock;
   LogLine(StrCat("brokers ", settings.bootstrap_servers, " (", settings.security_summary, "), state ", state_dir));

@@ -8,9 +8,13 @@
 
 #include "absl/strings/match.h"
 #include "demandcenter/common/strings.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace demandcenter::state {
 namespace {
@@ -111,7 +115,30 @@ class RocksDbKv : public KvStore {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes) {
+class RocksDbMemory {
+ public:
+  RocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes)
+      : block_cache(rocksdb::NewLRUCache(block_cache_bytes)),
+        // Not charged to the block cache: the two bounds stay apart, and a
+        // store over its share of the budget is flushed.
+        write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes)),
+        memtable_bytes(memtable_bytes) {}
+
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+  uint64_t memtable_bytes;
+};
+
+std::shared_ptr<RocksDbMemory> NewRocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes) {
+  return std::make_shared<RocksDbMemory>(block_cache_bytes, memtable_bytes);
+}
+
+RocksDbMemoryUsage UsageOf(const RocksDbMemory& memory) {
+  return {memory.block_cache->GetUsage(), memory.write_buffers->memory_usage()};
+}
+
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes,
+                                                     const std::shared_ptr<RocksDbMemory>& memory) {
   if (absl::Status space = CheckFreeSpace(dir, min_free_bytes); !space.ok()) return space;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -121,16 +148,30 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uin
   options.IncreaseParallelism(2);
   options.OptimizeLevelStyleCompaction(64 << 20);
   options.max_open_files = 256;
+  if (memory != nullptr) {
+    // Index and filter blocks live in the shared cache too (else they grow
+    // with the data, outside any bound); a bloom filter spares a disk read
+    // for an account the store has never seen.
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = memory->block_cache;
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    options.write_buffer_manager = memory->write_buffers;
+    // A store's memtable is at most a quarter of the whole budget.
+    options.write_buffer_size = std::max<size_t>(memory->memtable_bytes / 4, 1 << 20);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, StrCat("opening state store ", dir));
   return std::unique_ptr<KvStore>(new RocksDbKv(std::unique_ptr<rocksdb::DB>(raw), dir, min_free_bytes));
 }
 
-absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(const std::string& dir,
-                                                                         size_t cache_accounts,
-                                                                         uint64_t min_free_bytes) {
-  auto kv = OpenRocksDb(dir, min_free_bytes);
+absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
+    const std::string& dir, size_t cache_accounts, uint64_t min_free_bytes,
+    const std::shared_ptr<RocksDbMemory>& memory) {
+  auto kv = OpenRocksDb(dir, min_free_bytes, memory);
   if (!kv.ok()) return kv.status();
   return std::make_unique<PartitionStore>(std::move(*kv), cache_accounts);
 }

@@ -75,6 +75,10 @@ struct StateConfig {
   // Free space the state directory's disk keeps: below it, state writes
   // wait (back-pressure) until space is freed. Default: 256 MiB.
   int64_t min_free_mib = 256;
+  // Shared by all of an instance's stores: RocksDB's block cache (data,
+  // index and filter blocks) and its memtables. Defaults: 64 MiB each.
+  int64_t block_cache_mib = 64;
+  int64_t memtable_mib = 64;
 };
 
 struct HttpConfig {

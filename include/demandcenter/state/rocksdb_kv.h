@@ -14,6 +14,20 @@
 
 namespace demandcenter::state {
 
+// The memory an instance's stores share, whatever their number: one block
+// cache (data, index and filter blocks) and one budget for the memtables,
+// so RSS is bounded by the account cache plus these two. Opaque; made by
+// NewRocksDbMemory.
+class RocksDbMemory;
+std::shared_ptr<RocksDbMemory> NewRocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes);
+
+// What the shared stores hold now, in bytes.
+struct RocksDbMemoryUsage {
+  uint64_t block_cache = 0;
+  uint64_t memtables = 0;
+};
+RocksDbMemoryUsage UsageOf(const RocksDbMemory& memory);
+
 // Opens (creating if needed) a RocksDB database in `dir`. Errors:
 // Unavailable when the directory cannot be created or opened, or when its
 // disk has less than `min_free_bytes` free; FailedPrecondition when another
@@ -23,12 +37,16 @@ namespace demandcenter::state {
 // Unavailable: the engine waits for space instead of letting RocksDB meet
 // a full disk (Debian's RocksDB asserts on some write-error paths, and a
 // store that met one must be resumed).
-absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes = 0);
+//
+// `memory`: shared with the instance's other stores; null: RocksDB's own
+// defaults for this store alone.
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uint64_t min_free_bytes = 0,
+                                                     const std::shared_ptr<RocksDbMemory>& memory = nullptr);
 
 // A partition store on RocksDB in `dir` (see PartitionStore).
-absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(const std::string& dir,
-                                                                         size_t cache_accounts,
-                                                                         uint64_t min_free_bytes = 0);
+absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
+    const std::string& dir, size_t cache_accounts, uint64_t min_free_bytes = 0,
+    const std::shared_ptr<RocksDbMemory>& memory = nullptr);
 
 }  // namespace demandcenter::state
 
