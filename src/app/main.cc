@@ -24,6 +24,8 @@
 #include "demandcenter/kafka/runner.h"
 #include "demandcenter/metrics/metrics.h"
 #include "demandcenter/replay/replay.h"
+#include "demandcenter/simulate/simulate.h"
+#include "demandcenter/common/proto_json.h"
 #include "google/protobuf/stubs/logging.h"
 #include "src/app/inspect.h"
 
@@ -132,6 +134,41 @@ int RunReplay(const ReplayArgs& args) {
   if (summary.used == 0) {
     std::cerr << "replay: no line of the input could be used (" << summary.rejected << " rejected of " << summary.lines
               << " lines)\n";
+    return kExitNothingUsed;
+  }
+  return kExitOk;
+}
+
+struct SimulateArgs {
+  std::string config;
+  std::string baseline;
+  std::string input;
+  bool json = false;
+  int32_t partitions = 1;
+  std::string partitioner = "murmur2";
+};
+
+int RunSimulate(const SimulateArgs& args) {
+  auto baseline = LoadOrReport(args.baseline);
+  auto candidate = LoadOrReport(args.config);
+  if (!baseline || !candidate) return kExitInvalid;
+  if (args.input == "-") {
+    std::cerr << "simulate: --input is read once per config; name a file, not stdin\n";
+    return kExitUsage;
+  }
+  simulate::SimulateOptions options;
+  options.partitions.partitions = args.partitions;
+  options.partitions.partitioner = args.partitioner == "crc32" ? Partitioner::kCrc32 : Partitioner::kMurmur2;
+  options.baseline_name = args.baseline;
+  options.candidate_name = args.config;
+  auto report = simulate::Simulate(*baseline, *candidate, args.input, options);
+  if (!report.ok()) {
+    std::cerr << "simulate: " << report.status().message() << '\n';
+    return kExitUsage;
+  }
+  std::cout << (args.json ? ToJson(*report) + "\n" : simulate::FormatTable(*report));
+  if (report->applied().baseline() == 0 && report->applied().candidate() == 0) {
+    std::cerr << "simulate: no signal of the input was applied (" << report->lines() << " lines)\n";
     return kExitNothingUsed;
   }
   return kExitOk;
@@ -366,6 +403,17 @@ int main(int argc, char** argv) {
   replay->add_option("--partitioner", replay_args.partitioner, "murmur2 (Java default, librdkafka murmur2_random) or crc32 (librdkafka consistent_random)")
       ->check(CLI::IsMember({"murmur2", "crc32"}));
 
+  SimulateArgs sim_args;
+  CLI::App* sim = app.add_subcommand("simulate", "What-if: replay signals under a candidate config and the baseline; report the differences");
+  sim->add_option("--config", sim_args.config, "The candidate config")->required();
+  sim->add_option("--baseline", sim_args.baseline, "The config in force")->required();
+  sim->add_option("--input", sim_args.input, "Signals, one protobuf-JSON object per line (a file)")->required();
+  sim->add_flag("--json", sim_args.json, "Print the report as JSON (v1.SimulationReport) instead of a table");
+  sim->add_option("--partitions", sim_args.partitions, "Partitions of the signal topic to model, as replay")
+      ->check(CLI::Range(1, 10000));
+  sim->add_option("--partitioner", sim_args.partitioner, "murmur2 or crc32, as replay")
+      ->check(CLI::IsMember({"murmur2", "crc32"}));
+
   GenerateArgs gen_args;
   CLI::App* gen = app.add_subcommand("generate", "Write a realistic, deterministic signal stream");
   gen->add_option("--accounts", gen_args.options.accounts, "Number of accounts")->check(CLI::Range(1, 100000000));
@@ -408,6 +456,7 @@ int main(int argc, char** argv) {
   }
   if (*validate) return RunValidate(validate_config);
   if (*replay) return RunReplay(replay_args);
+  if (*sim) return RunSimulate(sim_args);
   if (*gen) return RunGenerate(gen_args);
   if (*run) return RunEngine(run_args);
   if (*demo_cmd) return RunDemoCommand(demo_args);

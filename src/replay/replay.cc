@@ -85,6 +85,8 @@ class Bench {
         reach_(config.decision.identity),
         encoder_(pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics)),
         topics_(config.runtime.kafka.topics),
+        on_output_(options.on_output),
+        write_outputs_(options.write_outputs),
         out_(out),
         errors_(errors) {
     for (int32_t p = 0; p < std::max(1, options.partitions.partitions); ++p) merges_.emplace_back(topics_.size());
@@ -145,6 +147,7 @@ class Bench {
     for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) summary_.still_waiting += pipe_.Waiting(p);
     summary_.audit = audit_.Finish();
     summary_.reach = reach_.Finish();
+    store_.ForEachAccount([this](const v1::AccountState& account) { ++summary_.accounts_by_stage[account.stage()]; });
   }
 
  private:
@@ -234,8 +237,11 @@ class Bench {
         fed = true;
       }
       audit_.OnOutput(o);
-      buffer_ += encoder_.JsonLine(o);
-      buffer_ += '\n';
+      if (on_output_) on_output_(o);
+      if (write_outputs_) {
+        buffer_ += encoder_.JsonLine(o);
+        buffer_ += '\n';
+      }
     }
     if (!fed) audit_.OnSignal(item.signal);
     outputs_.clear();
@@ -253,6 +259,8 @@ class Bench {
   pipeline::OutputEncoder encoder_;
   pipeline::SignalTopics topics_;
   std::vector<pipeline::InputMerge> merges_;
+  std::function<void(const outputs::Output&)> on_output_;
+  bool write_outputs_;
   std::deque<Queued> queued_;
   LineClock clock_;
   v1::PoolUpdateLine pool_line_;

@@ -6,6 +6,7 @@
 #define DEMANDCENTER_REPLAY_REPLAY_H_
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "demandcenter/identity/identity.h"
 #include "demandcenter/identity/waiting_room.h"
 #include "demandcenter/outputs/counters.h"
+#include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/partitions.h"
 #include "demandcenter/replay/identity_reach.h"
 #include "demandcenter/replay/policy_audit.h"
@@ -28,6 +30,10 @@ namespace demandcenter::replay {
 struct ReplayOptions {
   pipeline::PartitionModel partitions;
   ingest::DecodeOptions decode;
+  // Called with each output, in emission order (before it is written).
+  std::function<void(const outputs::Output&)> on_output;
+  // false: no output line is encoded or written (`out` is left alone).
+  bool write_outputs = true;
 };
 
 struct ReplaySummary {
@@ -53,6 +59,8 @@ struct ReplaySummary {
   outputs::DecisionCounters counters;
   // The independent contact-policy audit of every output.
   AuditReport audit;
+  // Accounts by stage at the end.
+  std::map<std::string, int64_t> accounts_by_stage;
 };
 
 // Replays protobuf-JSON lines from `in` (blank lines ignored), writing one
