@@ -78,6 +78,7 @@ std::string ErrorJson(std::string_view message) { return StrCat("{\"error\":\"",
 // token into the status line, so a hostile request could shape the reply.
 int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/) {
   auto* self = static_cast<HttpServer*>(mg_get_user_data(mg_get_context(conn)));
+  mg_set_user_connection_data(conn, const_cast<char*>(kAnswered));
   const struct mg_request_info* info = mg_get_request_info(conn);
   if (status == 400 && info != nullptr && IsRefusedMethod(info->request_method)) {
     if (self != nullptr) self->Count("other", 405);
@@ -88,7 +89,6 @@ int OnHttpError(struct mg_connection* conn, int status, const char* /*message*/)
   const char* reason = mg_get_response_code_text(conn, status);
   Reply(conn, status, reason ? reason : "Error", "text/plain",
         StrCat("request refused: ", status, " ", reason ? reason : "", "\n"), false);
-  mg_set_user_connection_data(conn, const_cast<char*>(kAnswered));
   return 0;
 }
 

@@ -54,8 +54,10 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
   uint64_t min_free = static_cast<uint64_t>(rt.state.min_free_mib) << 20;
   auto memory = state::NewRocksDbMemory(static_cast<uint64_t>(rt.state.block_cache_mib) << 20,
                                        static_cast<uint64_t>(rt.state.memtable_mib) << 20);
-  seams.stores = [dir, cache, min_free, memory](int32_t partition) {
-    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), cache, min_free, memory);
+  // state.cache_accounts is the instance's, shared by its partitions.
+  auto budget = std::make_shared<state::CacheBudget>(cache);
+  seams.stores = [dir, budget, min_free, memory](int32_t partition) {
+    return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), budget, min_free, memory);
   };
   seams.clock = clock;
   LogLine(StrCat("brokers ", settings.bootstrap_servers, " (", settings.security_summary, "), state ", state_dir));

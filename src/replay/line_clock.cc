@@ -47,12 +47,14 @@ absl::Status SplitRecordTimestamp(std::string_view line, std::optional<int64_t>*
   int64_t seconds = 0;
   int32_t nanos = 0;
   bool digits = text.find_first_not_of("0123456789") == std::string_view::npos;
-  if (digits ? !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &ms) : !ParseRfc3339(text, &seconds, &nanos)) {
+  bool parsed = digits ? absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &ms)
+                       : ParseRfc3339(text, &seconds, &nanos);
+  if (!parsed) {
     return absl::InvalidArgumentError(
         StrCat("record timestamp ", quoted(), " is neither milliseconds since the epoch nor RFC 3339"));
   }
   if (!digits) ms = seconds * 1000 + nanos / 1000000;
-  if (ms < 0 || ms > kLastMillis || (!digits && seconds < 0)) {
+  if (ms < 0 || ms > kLastMillis) {
     return absl::InvalidArgumentError(
         StrCat("record timestamp ", quoted(), " is outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59.999Z"));
   }

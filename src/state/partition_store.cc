@@ -23,9 +23,14 @@ std::string AccountKey(const std::string& account_id) { return StrCat(kAccountPr
 std::string IdentityStoreKey(const std::string& key) { return StrCat(kIdentityPrefix, key); }
 
 PartitionStore::PartitionStore(std::unique_ptr<KvStore> kv, size_t cache_accounts)
-    : kv_(std::move(kv)), cache_accounts_(std::max<size_t>(cache_accounts, 1)) {}
+    : PartitionStore(std::move(kv), std::make_shared<CacheBudget>(cache_accounts)) {}
 
-PartitionStore::~PartitionStore() = default;
+PartitionStore::PartitionStore(std::unique_ptr<KvStore> kv, std::shared_ptr<CacheBudget> budget)
+    : kv_(std::move(kv)), budget_(std::move(budget)) {
+  budget_->Join();
+}
+
+PartitionStore::~PartitionStore() { budget_->Leave(); }
 
 v1::AccountState* PartitionStore::Find(const std::string& account_id) {
   auto it = cache_.find(account_id);
@@ -211,14 +216,15 @@ Checkpoint PartitionStore::ReadCheckpoint() const {
 }
 
 void PartitionStore::Evict() {
-  if (cache_.size() <= cache_accounts_) return;
+  const size_t share = budget_->PerStore();
+  if (identities_.size() > share * 4) identities_.clear();
+  if (cache_.size() <= share) return;
   // Every entry is clean here (Commit just wrote them); drop the excess.
-  size_t excess = cache_.size() - cache_accounts_;
+  size_t excess = cache_.size() - share;
   for (auto it = cache_.begin(); it != cache_.end() && excess > 0;) {
     it = cache_.erase(it);
     --excess;
   }
-  if (identities_.size() > cache_accounts_ * 4) identities_.clear();
 }
 
 }  // namespace demandcenter::state

@@ -171,9 +171,15 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uin
 absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
     const std::string& dir, size_t cache_accounts, uint64_t min_free_bytes,
     const std::shared_ptr<RocksDbMemory>& memory) {
+  return OpenRocksDbPartitionStore(dir, std::make_shared<CacheBudget>(cache_accounts), min_free_bytes, memory);
+}
+
+absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
+    const std::string& dir, std::shared_ptr<CacheBudget> budget, uint64_t min_free_bytes,
+    const std::shared_ptr<RocksDbMemory>& memory) {
   auto kv = OpenRocksDb(dir, min_free_bytes, memory);
   if (!kv.ok()) return kv.status();
-  return std::make_unique<PartitionStore>(std::move(*kv), cache_accounts);
+  return std::make_unique<PartitionStore>(std::move(*kv), std::move(budget));
 }
 
 }  // namespace demandcenter::state

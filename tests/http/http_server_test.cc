@@ -101,6 +101,9 @@ TEST_F(HttpServerTest, RefusesOtherMethodsAndPathsPrecisely) {
   std::string star_v2 = Exchange(server_->port(), "OPTIONS * HTTP/2.0\r\nHost: x\r\n\r\n");
   EXPECT_EQ(StatusLine(star_v2).substr(0, 12), "HTTP/1.1 505") << "one reply, the library's refusal";
   EXPECT_EQ(star_v2.find("HTTP/1.1", 5), std::string::npos) << star_v2;
+  std::string star_trace = Get("*", "TRACE");
+  EXPECT_EQ(StatusLine(star_trace), "HTTP/1.1 405 Method Not Allowed") << star_trace;
+  EXPECT_EQ(star_trace.find("HTTP/1.1", 5), std::string::npos) << "one reply: " << star_trace;
   EXPECT_EQ(Requests("other", 204), 1);  // OPTIONS /healthz counts as healthz
   std::string missing = Get("/secrets");
   EXPECT_EQ(StatusLine(missing), "HTTP/1.1 404 Not Found");

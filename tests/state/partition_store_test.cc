@@ -150,6 +150,28 @@ TEST(MemoryKvStoreTest, ReadErrorsAbortTheTransactionUntilDiscarded) {
 INSTANTIATE_TEST_SUITE_P(Backends, PartitionStoreTest, ::testing::Values("rocksdb", "memory"),
                          [](const auto& info) { return info.param; });
 
+// state.cache_accounts is the instance's: its open stores share it equally,
+// and a store left alone may take it all (before, each of 12 partitions
+// kept the whole budget: 12 times the accounts configured).
+TEST(PartitionStoreCacheTest, StoresShareTheInstancesBudget) {
+  auto budget = std::make_shared<CacheBudget>(10);
+  testing::MemoryKvStore disk_a, disk_b;
+  auto a = std::make_unique<PartitionStore>(std::make_unique<testing::SharedKv>(&disk_a), budget);
+  auto b = std::make_unique<PartitionStore>(std::make_unique<testing::SharedKv>(&disk_b), budget);
+  auto fill = [](PartitionStore& store, const std::string& prefix) {
+    for (int i = 0; i < 20; ++i) store.Insert(PartitionStoreTest::Account(prefix + std::to_string(i), "aware"));
+    return store.Commit(store.PendingChanges(1), Checkpoint{});
+  };
+  ASSERT_TRUE(fill(*a, "a-").ok());
+  ASSERT_TRUE(fill(*b, "b-").ok());
+  EXPECT_EQ(a->CachedAccounts(), 5u);
+  EXPECT_EQ(b->CachedAccounts(), 5u);
+  b.reset();  // its partition revoked
+  ASSERT_TRUE(fill(*a, "c-").ok());
+  EXPECT_EQ(a->CachedAccounts(), 10u);
+  ASSERT_NE(a->Find("a-3"), nullptr) << "evicted accounts are read back from the store";
+}
+
 // RocksDB on a disk with less free space than the floor: opening is refused
 // as Unavailable (which the runner retries) and says why (writes check the
 // same floor: tests/integration, test 9); a second opener of the same

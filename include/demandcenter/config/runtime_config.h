@@ -70,7 +70,8 @@ struct KafkaConfig {
 
 struct StateConfig {
   std::string dir = "/var/lib/demandcenter";
-  // Accounts kept in the write-back cache. Default: 100000.
+  // Accounts an instance keeps in its write-back cache, shared equally by
+  // its partitions' stores. Default: 100000.
   int64_t cache_accounts = 100000;
   // Free space the state directory's disk keeps: below it, state writes
   // wait (back-pressure) until space is freed. Default: 256 MiB.

@@ -10,6 +10,8 @@
 #ifndef DEMANDCENTER_STATE_PARTITION_STORE_H_
 #define DEMANDCENTER_STATE_PARTITION_STORE_H_
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,12 +47,31 @@ std::string AccountKey(const std::string& account_id);  // "a/<id>"
 std::string IdentityStoreKey(const std::string& key);   // "i/<key>"
 inline constexpr char kStreamTimeKey[] = "m/stream_time";
 
+// The accounts an instance keeps in memory (state.cache_accounts), shared
+// by its open partition stores: each keeps at most an equal share between
+// commits. Stores register and leave as partitions are assigned and
+// revoked.
+class CacheBudget {
+ public:
+  explicit CacheBudget(size_t accounts) : accounts_(accounts) {}
+  void Join() { ++stores_; }
+  void Leave() { --stores_; }
+  // At least 1.
+  size_t PerStore() const { return std::max<size_t>(1, accounts_ / std::max(1, stores_.load())); }
+
+ private:
+  const size_t accounts_;
+  std::atomic<int> stores_{0};
+};
+
 // Not thread safe: owned by the partition's task.
 class PartitionStore : public StateStore {
  public:
   // `cache_accounts` bounds the clean accounts kept in memory between
-  // commits (at least 1).
+  // commits (at least 1), for this store alone.
   PartitionStore(std::unique_ptr<KvStore> kv, size_t cache_accounts);
+  // An equal share of `budget`, with the instance's other stores.
+  PartitionStore(std::unique_ptr<KvStore> kv, std::shared_ptr<CacheBudget> budget);
   ~PartitionStore() override;
 
   // StateStore. Find returns cached or stored state; pointers stay valid
@@ -73,6 +94,8 @@ class PartitionStore : public StateStore {
   // state, or null for an erased one.
   void ForEachPending(const std::function<void(const std::string& id, const v1::AccountState* state)>& visit) const;
   bool HasPendingChanges() const { return !dirty_.empty() || !dirty_identities_.empty(); }
+  // Accounts held in memory now.
+  size_t CachedAccounts() const { return cache_.size(); }
 
   // The first read error since the last Commit or Discard. While it is set,
   // the pending changes may rest on a wrong read: the caller must abort its
@@ -117,7 +140,7 @@ class PartitionStore : public StateStore {
     bool erased = false;
   };
   std::unique_ptr<KvStore> kv_;
-  size_t cache_accounts_;
+  std::shared_ptr<CacheBudget> budget_;
   std::unordered_map<std::string, Entry> cache_;
   std::vector<std::string> dirty_;  // account ids, in first-dirtied order
   std::unordered_map<std::string, std::string> identities_;  // cache

@@ -47,6 +47,10 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uin
 absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
     const std::string& dir, size_t cache_accounts, uint64_t min_free_bytes = 0,
     const std::shared_ptr<RocksDbMemory>& memory = nullptr);
+// The same, its cache a share of the instance's `budget`.
+absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
+    const std::string& dir, std::shared_ptr<CacheBudget> budget, uint64_t min_free_bytes,
+    const std::shared_ptr<RocksDbMemory>& memory);
 
 }  // namespace demandcenter::state
 
