@@ -75,6 +75,11 @@ std::optional<int64_t> ParseDate(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
+// --partitions and --partitioner (murmur2 or crc32, checked by the CLI).
+pipeline::PartitionModel PartitionModelOf(int32_t partitions, const std::string& partitioner) {
+  return {partitions, partitioner == "crc32" ? Partitioner::kCrc32 : Partitioner::kMurmur2};
+}
+
 struct ReplayArgs {
   std::string config;
   std::string input;
@@ -121,9 +126,7 @@ int RunReplay(const ReplayArgs& args) {
     out = &out_file;
   }
   replay::ReplayOptions options;
-  options.partitions.partitions = args.partitions;
-  options.partitions.partitioner =
-      args.partitioner == "crc32" ? Partitioner::kCrc32 : Partitioner::kMurmur2;
+  options.partitions = PartitionModelOf(args.partitions, args.partitioner);
   replay::ReplaySummary summary = replay::Replay(*config, *in, *out, std::cerr, options);
   out->flush();
   if (!*out) {
@@ -157,8 +160,7 @@ int RunSimulate(const SimulateArgs& args) {
     return kExitUsage;
   }
   simulate::SimulateOptions options;
-  options.partitions.partitions = args.partitions;
-  options.partitions.partitioner = args.partitioner == "crc32" ? Partitioner::kCrc32 : Partitioner::kMurmur2;
+  options.partitions = PartitionModelOf(args.partitions, args.partitioner);
   options.baseline_name = args.baseline;
   options.candidate_name = args.config;
   auto report = simulate::Simulate(*baseline, *candidate, args.input, options);
