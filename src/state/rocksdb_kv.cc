@@ -119,9 +119,10 @@ class RocksDbMemory {
  public:
   RocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes)
       : block_cache(rocksdb::NewLRUCache(block_cache_bytes)),
-        // Not charged to the block cache: the two bounds stay apart, and a
-        // store over its share of the budget is flushed.
-        write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes)),
+        // Not charged to the block cache: the two bounds stay apart. Over
+        // the budget a store is flushed, and writes wait for the flush
+        // (allow_stall): a bound, not a target.
+        write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, nullptr, /*allow_stall=*/true)),
         memtable_bytes(memtable_bytes) {}
 
   std::shared_ptr<rocksdb::Cache> block_cache;
