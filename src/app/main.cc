@@ -15,6 +15,7 @@
 #include "CLI/CLI.hpp"
 #include "demandcenter/api/engine_api.h"
 #include "demandcenter/common/log.h"
+#include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/config/config.h"
@@ -25,7 +26,6 @@
 #include "demandcenter/metrics/metrics.h"
 #include "demandcenter/replay/replay.h"
 #include "demandcenter/simulate/simulate.h"
-#include "demandcenter/common/proto_json.h"
 #include "google/protobuf/stubs/logging.h"
 #include "src/app/inspect.h"
 
