@@ -56,17 +56,20 @@ v1::AccountState* PartitionStore::Find(const std::string& account_id) {
   return &cache_.emplace(account_id, std::move(entry)).first->second.state;
 }
 
-v1::AccountState* PartitionStore::Insert(v1::AccountState state) {
-  std::string id = state.account_id();
-  auto [it, inserted] = cache_.insert_or_assign(id, Entry{std::move(state), false});
-  MarkDirty(id);
-  return &it->second.state;
+PartitionStore::Entry& PartitionStore::Replace(const std::string& account_id, v1::AccountState state, bool erased) {
+  Entry& entry = cache_[account_id];
+  entry.state = std::move(state);
+  entry.erased = erased;
+  MarkDirty(account_id);
+  return entry;
 }
 
-void PartitionStore::EraseAccount(const std::string& account_id) {
-  auto [it, inserted] = cache_.insert_or_assign(account_id, Entry{{}, false, true});
-  MarkDirty(account_id);
+v1::AccountState* PartitionStore::Insert(v1::AccountState state) {
+  std::string id = state.account_id();
+  return &Replace(id, std::move(state), /*erased=*/false).state;
 }
+
+void PartitionStore::EraseAccount(const std::string& account_id) { Replace(account_id, {}, /*erased=*/true); }
 
 void PartitionStore::MarkDirty(const std::string& account_id) {
   auto it = cache_.find(account_id);

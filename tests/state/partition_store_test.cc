@@ -147,6 +147,37 @@ TEST(MemoryKvStoreTest, ReadErrorsAbortTheTransactionUntilDiscarded) {
   EXPECT_EQ(store.Find("acct-1")->stage(), "aware");
 }
 
+// An account changed, erased and started again in one transaction is one
+// changelog record, its last state (before, each step listed it again).
+TEST_P(PartitionStoreTest, AnAccountChangedErasedAndInsertedInOneTransactionIsWrittenOnce) {
+  auto store = Open();
+  store->Insert(Account("acct-1", "aware"));
+  ASSERT_TRUE(store->Commit(store->PendingChanges(1), Checkpoint{}).ok());
+  auto records_of = [&](const std::vector<ChangeRecord>& changes) {
+    std::vector<std::string> values;
+    for (const auto& c : changes) {
+      if (c.key == AccountKey("acct-1")) values.push_back(c.value);
+    }
+    return values;
+  };
+  store->Find("acct-1")->set_stage("engaged");
+  store->MarkDirty("acct-1");
+  store->EraseAccount("acct-1");
+  EXPECT_EQ(store->Find("acct-1"), nullptr);
+  std::vector<std::string> erased = records_of(store->PendingChanges(2));
+  ASSERT_EQ(erased.size(), 1u);
+  EXPECT_EQ(erased[0], "") << "a tombstone";
+  store->Insert(Account("acct-1", "unaware"));
+  std::vector<std::string> again = records_of(store->PendingChanges(2));
+  ASSERT_EQ(again.size(), 1u);
+  v1::AccountState written;
+  ASSERT_TRUE(written.ParseFromString(again[0]));
+  EXPECT_EQ(written.stage(), "unaware");
+  ASSERT_TRUE(store->Commit(store->PendingChanges(2), Checkpoint{}).ok());
+  ASSERT_NE(store->Find("acct-1"), nullptr);
+  EXPECT_EQ(store->Find("acct-1")->stage(), "unaware");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PartitionStoreTest, ::testing::Values("rocksdb", "memory"),
                          [](const auto& info) { return info.param; });
 
@@ -164,11 +195,11 @@ TEST(PartitionStoreCacheTest, StoresShareTheInstancesBudget) {
   };
   ASSERT_TRUE(fill(*a, "a-").ok());
   ASSERT_TRUE(fill(*b, "b-").ok());
-  EXPECT_EQ(a->CachedAccounts(), 5u);
-  EXPECT_EQ(b->CachedAccounts(), 5u);
+  EXPECT_EQ(a->cached_accounts(), 5u);
+  EXPECT_EQ(b->cached_accounts(), 5u);
   b.reset();  // its partition revoked
   ASSERT_TRUE(fill(*a, "c-").ok());
-  EXPECT_EQ(a->CachedAccounts(), 10u);
+  EXPECT_EQ(a->cached_accounts(), 10u);
   ASSERT_NE(a->Find("a-3"), nullptr) << "evicted accounts are read back from the store";
 }
 

@@ -94,8 +94,6 @@ class PartitionStore : public StateStore {
   // state, or null for an erased one.
   void ForEachPending(const std::function<void(const std::string& id, const v1::AccountState* state)>& visit) const;
   bool HasPendingChanges() const { return !dirty_.empty() || !dirty_identities_.empty(); }
-  // Accounts held in memory now.
-  size_t CachedAccounts() const { return cache_.size(); }
 
   // The first read error since the last Commit or Discard. While it is set,
   // the pending changes may rest on a wrong read: the caller must abort its
@@ -139,6 +137,9 @@ class PartitionStore : public StateStore {
     // Erased in the open transaction: written as a tombstone.
     bool erased = false;
   };
+  // Sets the account's entry to `state` (erased or not) and marks it dirty,
+  // keeping its dirty mark: an id is listed once per transaction.
+  Entry& Replace(const std::string& account_id, v1::AccountState state, bool erased);
   std::unique_ptr<KvStore> kv_;
   std::shared_ptr<CacheBudget> budget_;
   std::unordered_map<std::string, Entry> cache_;
