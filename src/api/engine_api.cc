@@ -2,11 +2,11 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "demandcenter/common/log.h"
-#include "demandcenter/common/strings.h"
-#include "demandcenter/config/kafka_password.h"
 #include "demandcenter/common/json_string.h"
+#include "demandcenter/common/log.h"
 #include "demandcenter/common/proto_json.h"
+#include "demandcenter/common/strings.h"
+#include "demandcenter/config/secret_file.h"
 #include "demandcenter/query/account_view.h"
 #include "demandcenter/v1/query.pb.h"
 

@@ -6,7 +6,6 @@
 #define DEMANDCENTER_CONFIG_KAFKA_PASSWORD_H_
 
 #include <string>
-#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "demandcenter/config/runtime_config.h"
@@ -18,12 +17,6 @@ namespace demandcenter::config {
 // variable is not set or empty; the file cannot be read, is not a regular
 // file, is empty or larger than 64 KiB.
 absl::StatusOr<std::string> ReadKafkaPassword(const KafkaSecurity& security);
-
-// A secret (`what`: "password", "token") from the file at `path`, named by
-// the config `key` in errors: a regular file of at most 64 KiB, its one
-// trailing newline (LF or CRLF) dropped, not empty. Errors
-// (kFailedPrecondition) name the key and the file, never the content.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, std::string_view key, std::string_view what);
 
 }  // namespace demandcenter::config
 
