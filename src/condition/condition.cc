@@ -159,6 +159,26 @@ std::string FieldValue(const v1::Signal& signal, const v1::AccountState& account
   return "";
 }
 
+std::string ComplexWhy(EvalContext& ctx) {
+  const config::AutoRoutingConfig& model = ctx.config().routing.automatic;
+  const v1::AccountState& account = ctx.account();
+  double amount = account.opportunity_amount();
+  if (amount >= model.large_deal) {
+    return StrCat("amount ", FormatNumber(amount), " >= ", FormatNumber(model.large_deal));
+  }
+  if (int32_t committee = ctx.committee().size; committee >= model.large_committee) {
+    return StrCat("committee ", committee, " >= ", model.large_committee);
+  }
+  if (account.product_count() >= model.many_products) {
+    return StrCat("products ", account.product_count(), " >= ", model.many_products);
+  }
+  const auto& segments = model.complex_segments;
+  if (!account.segment().empty() && std::find(segments.begin(), segments.end(), account.segment()) != segments.end()) {
+    return StrCat("segment ", account.segment());
+  }
+  return "";
+}
+
 bool Evaluate(const config::Condition& c, EvalContext& ctx) {
   Facts& facts = ctx.facts();
   if (!TypeMatches(c.types, ctx.signal().type())) return false;
@@ -217,6 +237,11 @@ bool Evaluate(const config::Condition& c, EvalContext& ctx) {
     double amount = ctx.account().opportunity_amount();
     facts["amount"] = FormatNumber(amount);
     if (amount < *c.amount_at_least) return false;
+  }
+  if (c.complex_deal) {
+    std::string why = ComplexWhy(ctx);
+    facts["complex_deal"] = why.empty() ? "no" : StrCat("yes: ", why);
+    if (why.empty() == *c.complex_deal) return false;
   }
   if (c.usage_drop_at_least) {
     double drop = ctx.account().usage_drop();

@@ -18,7 +18,7 @@ const std::vector<std::string>& ConditionKeys() {
   static const std::vector<std::string> kKeys = {
       "type", "match", "score_at_least", "score_below", "contact_score_at_least",
       "committee_size_at_least", "committee_roles", "count", "stage", "entered_stage",
-      "time_in_stage_at_least", "amount_at_least", "usage_drop_at_least", "any", "none"};
+      "time_in_stage_at_least", "amount_at_least", "usage_drop_at_least", "complex_deal", "any", "none"};
   return kKeys;
 }
 
@@ -119,6 +119,7 @@ void ParseFacts(YamlReader& reader, const YAML::Node& node, const std::string& w
   if (auto n = node["amount_at_least"]) {
     c->amount_at_least = reader.Number(n, StrCat(what, ".amount_at_least"));
   }
+  if (auto n = node["complex_deal"]) c->complex_deal = reader.Bool(n, StrCat(what, ".complex_deal"));
   if (auto n = node["usage_drop_at_least"]) {
     c->usage_drop_at_least = reader.Number(n, StrCat(what, ".usage_drop_at_least"));
     if (c->usage_drop_at_least && (*c->usage_drop_at_least <= 0 || *c->usage_drop_at_least > 1)) {

@@ -142,16 +142,7 @@ AutoChoice AutoChannel(const config::DecisionConfig& config, condition::EvalCont
                       : Contains(model.late, stage)       ? "late"
                       : Contains(model.evaluation, stage) ? "evaluation"
                                                           : "early";
-  std::string complex_why;
-  if (amount >= model.large_deal) {
-    complex_why = StrCat("amount ", condition::FormatNumber(amount), " >= ", condition::FormatNumber(model.large_deal));
-  } else if (committee >= model.large_committee) {
-    complex_why = StrCat("committee ", committee, " >= ", model.large_committee);
-  } else if (account.product_count() >= model.many_products) {
-    complex_why = StrCat("products ", account.product_count(), " >= ", model.many_products);
-  } else if (!account.segment().empty() && Contains(model.complex_segments, account.segment())) {
-    complex_why = StrCat("segment ", account.segment());
-  }
+  std::string complex_why = condition::ComplexWhy(context);
   bool complex = !complex_why.empty();
   bool partner = !account.territory().empty() && Contains(model.partner_territories, account.territory());
   int32_t person = account.person_responses();
@@ -183,9 +174,9 @@ AutoChoice AutoChannel(const config::DecisionConfig& config, condition::EvalCont
     choice.channel = v1::EMAIL;
   } else if (group == "late") {
     choice.channel = complex ? v1::FIELD_SALES : v1::INSIDE_SALES;
-  } else if (group == "evaluation") {
-    // The specialist conditions use the context's scratch facts: keep the
-    // rule's facts out of it.
+  } else if (group == "evaluation" && complex) {
+    // A specialist for a complex deal only. The specialist conditions use
+    // the context's scratch facts: keep the rule's facts out of it.
     condition::Facts saved = std::move(context.facts());
     for (const auto& sp : model.specialists) {
       context.facts().clear();
@@ -195,7 +186,9 @@ AutoChoice AutoChannel(const config::DecisionConfig& config, condition::EvalCont
       }
     }
     context.facts() = std::move(saved);
-    choice.channel = specialist != nullptr ? v1::SPECIALIST : complex ? v1::FIELD_SALES : v1::INSIDE_SALES;
+    choice.channel = specialist != nullptr ? v1::SPECIALIST : v1::FIELD_SALES;
+  } else if (group == "evaluation") {
+    choice.channel = v1::INSIDE_SALES;
   } else {
     choice.channel = complex || prefers_people ? v1::INSIDE_SALES : v1::DIGITAL;
   }

@@ -172,6 +172,41 @@ TEST(ReplayTest, OneBadClockChangesNothingButItsOwnDeadLetter) {
   }
 }
 
+// Selling by complexity (the default config): a field AE or a specialist
+// only where the deal is complex by routing.auto's measures, which every
+// such action's trace shows; routine proposals go to an SDR.
+TEST(ReplayTest, TheDefaultConfigSendsFieldAndSpecialistsOnlyToComplexDeals) {
+  config::Config config = testing::DefaultConfig();
+  generate::GeneratorOptions options;
+  options.accounts = 2000;
+  options.signals = 20000;
+  options.seed = 11;
+  std::stringstream generated;
+  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
+  int64_t person_led = 0, routine_proposals = 0;
+  ReplayOptions replay;
+  replay.write_outputs = false;
+  replay.on_output = [&](const outputs::Output& o) {
+    const auto* nba = std::get_if<v1::NextBestAction>(&o.message);
+    if (nba == nullptr) return;
+    if (nba->rule_id() == "proposal_inside_sales") {
+      ++routine_proposals;
+      EXPECT_EQ(nba->channel(), v1::INSIDE_SALES);
+    }
+    if (nba->channel() != v1::FIELD_SALES && nba->channel() != v1::SPECIALIST) return;
+    ++person_led;
+    const auto& facts = nba->trace().facts();
+    auto rule = facts.find("complex_deal");
+    auto model = facts.find("auto.complex");
+    std::string complex = rule != facts.end() ? rule->second : model != facts.end() ? model->second : "";
+    EXPECT_TRUE(complex.starts_with("yes: ")) << nba->rule_id() << " sent " << v1::Channel_Name(nba->channel())
+                                              << " to " << nba->account_id() << " (complex: \"" << complex << "\")";
+  };
+  ReplayRun run = DoReplay(config, generated.str(), replay);
+  EXPECT_GT(person_led, 100);
+  EXPECT_GT(routine_proposals, 10);
+}
+
 // Replay's record timestamps come from the lines that follow (LineClock): a
 // quiet night and a burst after it are not ahead of anything.
 TEST(ReplayTest, ABurstAfterAQuietSpellIsNotAheadOfItsNeighbours) {

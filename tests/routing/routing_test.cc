@@ -126,12 +126,20 @@ TEST_F(AutoChannelTest, AffinityForPeopleBringsAPersonEarly) {
 
 TEST_F(AutoChannelTest, SpecialistsInEvaluationAndPartnersInTheirTerritories) {
   account_.set_stage("evaluating");
+  // A routine deal gets no specialist: an SDR.
+  AutoChoice routine = Choose("web.pricing_view");
+  EXPECT_EQ(routine.channel, v1::INSIDE_SALES);
+  EXPECT_EQ(facts_["auto.branch"], "inside_sales");
+  EXPECT_EQ(facts_.count("auto.specialist"), 0u);
+  account_.set_segment("enterprise");
   AutoChoice pricing = Choose("web.pricing_view");
   EXPECT_EQ(pricing.channel, v1::SPECIALIST);
   EXPECT_EQ(pricing.role, "pricing_specialist");
   EXPECT_EQ(pricing.pool, "pricing");
   EXPECT_EQ(facts_["auto.specialist"], "pricing_specialist");
   account_.set_territory("latam");
+  EXPECT_EQ(Choose().channel, v1::FIELD_SALES);  // complex: no partner
+  account_.clear_segment();
   EXPECT_EQ(Choose().channel, v1::PARTNER);
   account_.set_stage("customer");
   EXPECT_EQ(Choose().channel, v1::PARTNER);

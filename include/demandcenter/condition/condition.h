@@ -79,6 +79,13 @@ class EvalContext {
 std::string FieldValue(const v1::Signal& signal, const v1::AccountState& account,
                        std::string_view field);
 
+// Why the account's deal is complex by routing.auto's measures — the latest
+// opportunity amount at least `large_deal`, a buying committee of at least
+// `large_committee`, at least `many_products` products, or a segment in
+// `complex_segments` — e.g. "amount 250000 >= 100000"; "" for a routine
+// deal. One definition for `channel: auto` and the `complex_deal` condition.
+std::string ComplexWhy(EvalContext& context);
+
 // True when every part of `condition` holds. Records the facts it used.
 bool Evaluate(const config::Condition& condition, EvalContext& context);
 

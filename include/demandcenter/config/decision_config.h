@@ -63,6 +63,8 @@ struct Condition {
   std::optional<int64_t> time_in_stage_at_least_ms;
   std::optional<double> amount_at_least;
   std::optional<double> usage_drop_at_least;
+  // The deal is complex (true) or routine (false) by routing.auto's measures.
+  std::optional<bool> complex_deal;
   std::vector<Condition> any;
   std::vector<Condition> none;
 };
