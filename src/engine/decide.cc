@@ -184,6 +184,7 @@ std::vector<v1::Candidate> Engine::ListCandidates(const std::vector<rules::Candi
       exposure->set_experiment_id(c.experiment->id);
       exposure->set_arm(c.arm);
       exposure->set_first_ms(now);
+      ++counters_.experiment_exposed[StrCat(c.experiment->id, "/", c.arm)];
     }
     std::string key = StrCat(c.experiment->id, "/", c.arm);
     if (c.outcome == v1::HOLDOUT) {

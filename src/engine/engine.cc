@@ -3,6 +3,7 @@
 // feedback.cc; what task timers do is in timers/task_timers.cc.
 #include "demandcenter/engine/engine.h"
 
+#include <algorithm>
 #include <set>
 
 #include "demandcenter/common/hash.h"
@@ -85,11 +86,16 @@ void Engine::AdvanceStreamTime(int32_t partition, int64_t now_ms, std::vector<ou
   FireDueTimers(partition, out);
 }
 
-std::vector<v1::ExperimentArm> Engine::CountStageEntry(const std::string& to_stage,
-                                                       const v1::AccountState& account) {
+std::vector<v1::ExperimentArm> Engine::CountStageEntry(const std::string& to_stage, v1::AccountState* account) {
   std::vector<v1::ExperimentArm> arms;
-  for (const auto& e : account.experiments()) {
-    ++counters_.experiment_stages[StrCat(e.experiment_id(), "/", e.arm(), "/", to_stage)];
+  for (auto& e : *account->mutable_experiments()) {
+    std::string key = StrCat(e.experiment_id(), "/", e.arm(), "/", to_stage);
+    ++counters_.experiment_stages[key];
+    const auto& reached = e.reached_stages();
+    if (std::find(reached.begin(), reached.end(), to_stage) == reached.end()) {
+      e.add_reached_stages(to_stage);
+      ++counters_.experiment_reached[key];
+    }
     arms.push_back(outputs::ArmOf(e.experiment_id(), e.arm()));
   }
   return arms;
@@ -143,7 +149,7 @@ void Engine::FireInactivity(int64_t due, v1::AccountState* account, std::vector<
       .rule_id = fired->transition->id,
       .dwell_ms = fired->dwell_ms,
       .trigger_event_id = tick.event_id(),
-      .experiments = CountStageEntry(fired->to, *account)};
+      .experiments = CountStageEntry(fired->to, account)};
   t.trace.set_text(StrCat(outputs::AccountLabel(*account), " moved from ", fired->from, " to ", fired->to, " (",
                           fired->transition->id, "): no engagement for ", fired->facts["inactive_for"], " since ",
                           fired->facts["last_engaged_at"], "."));
@@ -259,7 +265,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
         .rule_id = f.transition->id,
         .dwell_ms = f.dwell_ms,
         .trigger_event_id = signal.event_id(),
-        .experiments = CountStageEntry(f.to, *account)};
+        .experiments = CountStageEntry(f.to, account)};
     std::string why = outputs::FactsSentence(f.facts);
     t.trace.set_text(StrCat(outputs::AccountLabel(*account), " moved from ", f.from, " to ", f.to, " (",
                             f.transition->id, ") on ", signal.type(), why.empty() ? "" : StrCat(": ", why),

@@ -68,6 +68,21 @@ Metrics::Metrics(std::set<std::string> known_types)
                          "Experiment actions by experiment, arm and event (emitted, held_out)");
   experiment_stages_ = counter("demandcenter_experiment_stage_entries_total",
                                "Stage entries of accounts after exposure to an experiment arm");
+  experiment_accounts_ = counter("demandcenter_experiment_accounts_total",
+                                 "Accounts exposed to an experiment arm (one of its rules qualified)");
+  experiment_reached_ = counter("demandcenter_experiment_reached_accounts_total",
+                                "Exposed accounts that reached a stage after exposure, each once");
+  experiment_kpi_ = &prometheus::BuildGauge()
+                         .Name("demandcenter_experiment_kpi")
+                         .Help("Share of an arm's exposed accounts that reached a stage (kpi reached.<stage>), or "
+                               "of its answered prompts that were accepted or completed (kpi prompts.accepted), "
+                               "since this instance started; bound estimate, lower or upper (95% Wilson)")
+                         .Register(r);
+  experiment_kpi_difference_ = &prometheus::BuildGauge()
+                                    .Name("demandcenter_experiment_kpi_difference")
+                                    .Help("An arm's KPI minus the baseline arm's (the holdout, else the first arm); "
+                                          "bound estimate, lower or upper (95%, Newcombe)")
+                                    .Register(r);
   auto& txn = prometheus::BuildCounter()
                   .Name("demandcenter_transactions_total")
                   .Help("Kafka transactions, by outcome")
@@ -239,6 +254,16 @@ prometheus::Counter& Metrics::Sla(const std::string& event) { return sla_->Add({
 prometheus::Counter& Metrics::Tasks(const std::string& event) { return tasks_->Add({{"event", event}}); }
 prometheus::Counter& Metrics::PromptOutcomes(const prometheus::Labels& labels) { return prompt_outcomes_->Add(labels); }
 prometheus::Counter& Metrics::Experiments(const prometheus::Labels& labels) { return experiments_->Add(labels); }
+prometheus::Counter& Metrics::ExperimentAccounts(const prometheus::Labels& labels) {
+  return experiment_accounts_->Add(labels);
+}
+prometheus::Counter& Metrics::ExperimentReached(const prometheus::Labels& labels) {
+  return experiment_reached_->Add(labels);
+}
+prometheus::Gauge& Metrics::ExperimentKpi(const prometheus::Labels& labels) { return experiment_kpi_->Add(labels); }
+prometheus::Gauge& Metrics::ExperimentKpiDifference(const prometheus::Labels& labels) {
+  return experiment_kpi_difference_->Add(labels);
+}
 prometheus::Counter& Metrics::ExperimentStages(const prometheus::Labels& labels) {
   return experiment_stages_->Add(labels);
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/outputs/experiment_kpis.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
@@ -72,6 +73,35 @@ Tally TallyOf(const std::vector<std::string>& ids, const std::map<std::string, i
   }
   if (t.never.empty()) t.never = " none";
   return t;
+}
+
+// Per experiment, each KPI's share per arm with its 95% interval, and each
+// arm against the baseline ("*": the difference's interval excludes 0).
+std::string FormatExperimentKpis(const std::vector<outputs::ExperimentReport>& reports) {
+  std::string out;
+  for (const auto& r : reports) {
+    out += StrCat("experiment ", r.experiment, " (95% intervals; against ", r.baseline,
+                  ", * where the difference excludes 0): accounts exposed");
+    for (const auto& arm : r.arms) out += StrCat(" ", arm.arm, "=", arm.exposed);
+    out += '\n';
+    if (r.arms.empty()) continue;
+    for (size_t k = 0; k < r.arms.front().kpis.size(); ++k) {
+      std::string name = r.arms.front().kpis[k].kpi;
+      if (name.starts_with("reached.")) name = StrCat("reached ", name.substr(8));
+      if (name == "prompts.accepted") name = "prompts accepted";
+      out += StrCat("  ", name, ":");
+      for (size_t a = 0; a < r.arms.size(); ++a) {
+        const outputs::ArmKpi& kpi = r.arms[a].kpis[k];
+        out += StrCat(a == 0 ? " " : "; ", r.arms[a].arm, " ", kpi.share.hits, "/", kpi.share.trials, " ",
+                      outputs::FormatShare(kpi.share));
+        if (kpi.compared) {
+          out += StrCat(", ", outputs::FormatDifference(kpi.versus), kpi.versus.significant() ? "*" : "");
+        }
+      }
+      out += '\n';
+    }
+  }
+  return out;
 }
 
 // One replay: the pipeline and each partition's input merge, the audit,
@@ -372,6 +402,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   for (const auto& [key, n] : c.experiment_emitted) arms[StrCat(key, " emitted")] += n;
   for (const auto& [key, n] : c.experiment_held_out) arms[StrCat(key, " held_out")] += n;
   out += StrCat("experiments:", JoinCounts(arms), '\n');
+  out += FormatExperimentKpis(outputs::ExperimentKpis(config.decision, c));
   if (s.pool_updates > 0) out += StrCat("pool updates applied: ", s.pool_updates, '\n');
   out += FormatAudit(s.audit);
   return out;

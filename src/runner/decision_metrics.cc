@@ -1,6 +1,9 @@
 #include "demandcenter/runner/decision_metrics.h"
 
+#include "demandcenter/outputs/experiment_kpis.h"
+
 #include <map>
+#include <tuple>
 #include <utility>
 #include <string>
 #include <vector>
@@ -43,8 +46,17 @@ std::vector<std::string> SplitKey(const std::string& key, size_t n) {
 }  // namespace
 
 void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::DecisionCounters* exported,
-                            metrics::Metrics* m) {
+                            metrics::Metrics* m, outputs::DecisionCounters* totals) {
   const outputs::DecisionCounters& before = *exported;
+  if (totals != nullptr) {
+    for (auto [field] : {std::tuple{&outputs::DecisionCounters::experiment_exposed},
+                         {&outputs::DecisionCounters::experiment_reached},
+                         {&outputs::DecisionCounters::experiment_outcomes}}) {
+      EachDelta(now.*field, before.*field, [&](const std::string& k, double d) {
+        (totals->*field)[k] += static_cast<int64_t>(d);
+      });
+    }
+  }
   EachDelta(now.timers_by_kind, before.timers_by_kind,
             [&](const std::string& k, double d) { m->TimersFired(k).Increment(d); });
   EachDelta(now.candidates, before.candidates, [&](const std::string& k, double d) { m->Candidates(k).Increment(d); });
@@ -87,7 +99,38 @@ void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::Decis
     std::vector<std::string> p = SplitKey(k, 3);  // experiment/arm/stage
     m->ExperimentStages({{"experiment", p[0]}, {"arm", p[1]}, {"stage", p[2]}}).Increment(d);
   });
+  EachDelta(now.experiment_exposed, before.experiment_exposed, [&](const std::string& k, double d) {
+    std::vector<std::string> p = SplitKey(k, 2);  // experiment/arm
+    m->ExperimentAccounts({{"experiment", p[0]}, {"arm", p[1]}}).Increment(d);
+  });
+  EachDelta(now.experiment_reached, before.experiment_reached, [&](const std::string& k, double d) {
+    std::vector<std::string> p = SplitKey(k, 3);  // experiment/arm/stage
+    m->ExperimentReached({{"experiment", p[0]}, {"arm", p[1]}, {"stage", p[2]}}).Increment(d);
+  });
   *exported = now;
+}
+
+void ExportExperimentKpis(const config::DecisionConfig& config, const outputs::DecisionCounters& totals,
+                          metrics::Metrics* m) {
+  for (const auto& report : outputs::ExperimentKpis(config, totals)) {
+    for (const auto& arm : report.arms) {
+      for (const auto& kpi : arm.kpis) {
+        if (kpi.share.trials == 0) continue;
+        prometheus::Labels labels = {{"experiment", report.experiment}, {"arm", arm.arm}, {"kpi", kpi.kpi}};
+        for (auto [bound, value] : {std::pair{"estimate", kpi.share.estimate},
+                                    {"lower", kpi.share.lower}, {"upper", kpi.share.upper}}) {
+          labels["bound"] = bound;
+          m->ExperimentKpi(labels).Set(value);
+        }
+        if (!kpi.compared) continue;
+        for (auto [bound, value] : {std::pair{"estimate", kpi.versus.estimate},
+                                    {"lower", kpi.versus.lower}, {"upper", kpi.versus.upper}}) {
+          labels["bound"] = bound;
+          m->ExperimentKpiDifference(labels).Set(value);
+        }
+      }
+    }
+  }
 }
 
 void ExportIdentityCounters(const identity::IdentityCounters& now, identity::IdentityCounters* exported,

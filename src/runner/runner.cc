@@ -550,9 +550,11 @@ void Runner::ExportMetrics(int64_t started_ms) {
         static_cast<double>(std::max<int64_t>(0, store.cache_misses() - task->exported_cache_misses)));
     task->exported_cache_hits = store.cache_hits();
     task->exported_cache_misses = store.cache_misses();
-    ExportDecisionCounters(task->pipeline->engine().counters(), &task->exported_counters, metrics_);
+    ExportDecisionCounters(task->pipeline->engine().counters(), &task->exported_counters, metrics_,
+                           &experiment_totals_);
     ExportIdentityCounters(task->pipeline->identity_counters(), &task->exported_identity, metrics_);
   }
+  ExportExperimentKpis(decision(), experiment_totals_, metrics_);
   metrics_->CachedAccounts().Set(cached);
   if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
   metrics_->StateBytes().Set(bytes);

@@ -5,6 +5,7 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/generate/generator.h"
+#include "demandcenter/outputs/experiment_kpis.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "../testing.h"
@@ -205,6 +206,35 @@ TEST(ReplayTest, TheDefaultConfigSendsFieldAndSpecialistsOnlyToComplexDeals) {
   ReplayRun run = DoReplay(config, generated.str(), replay);
   EXPECT_GT(person_led, 100);
   EXPECT_GT(routine_proposals, 10);
+}
+
+// The summary reads an experiment per arm: each KPI's share with its
+// interval, and each arm against the baseline.
+TEST(ReplayTest, SummaryGivesExperimentKpisWithIntervals) {
+  config::Config config = testing::DefaultConfig();
+  generate::GeneratorOptions options;
+  options.accounts = 1000;
+  options.signals = 10000;
+  options.seed = 7;
+  std::stringstream generated;
+  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
+  ReplayOptions replay;
+  replay.write_outputs = false;
+  ReplayRun run = DoReplay(config, generated.str(), replay);
+  const outputs::DecisionCounters& c = run.summary.counters;
+  int64_t champions = c.experiment_exposed.at("reply_follow_up/champion");
+  int64_t challengers = c.experiment_exposed.at("reply_follow_up/call_back");
+  EXPECT_GT(champions, challengers);  // 80% against 20% of the accounts
+  EXPECT_GT(challengers, 0);
+  int64_t won = c.experiment_reached.at("reply_follow_up/champion/customer");
+  std::string text = FormatSummary(run.summary, config);
+  EXPECT_THAT(text, HasSubstr(StrCat("experiment reply_follow_up (95% intervals; against champion, * where the "
+                                     "difference excludes 0): accounts exposed champion=",
+                                     champions, " call_back=", challengers, "\n")));
+  EXPECT_THAT(text, HasSubstr(StrCat("  reached customer: champion ", won, "/", champions, " ",
+                                     outputs::FormatShare(outputs::WilsonShare(won, champions)), "; call_back ")));
+  EXPECT_THAT(text, HasSubstr("  prompts accepted: champion "));
+  EXPECT_THAT(text, HasSubstr("experiment nurture_holdout (95% intervals; against holdout"));
 }
 
 // Replay's record timestamps come from the lines that follow (LineClock): a

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "../testing.h"
+#include "demandcenter/outputs/experiment_kpis.h"
+
 namespace demandcenter::runner {
 namespace {
 
@@ -67,6 +70,51 @@ TEST(DecisionMetricsTest, ANewEngineAfterARewindStartsFromZeroWithoutSubtracting
   fresh.transitions_by_id["deal_won"] = 1;
   ExportDecisionCounters(fresh, &exported, &m);
   EXPECT_EQ(m.Transitions("deal_won").Value(), 4);
+}
+
+// The KPI gauges follow the experiments' committed counts across tasks and
+// across an engine rebuilt after a rewind (whose own counts start at 0).
+TEST(DecisionMetricsTest, ExperimentKpisFromTheCountsOfEveryTaskAndEngine) {
+  config::DecisionConfig config = testing::DefaultConfig().decision;
+  metrics::Metrics m({});
+  outputs::DecisionCounters totals;
+  outputs::DecisionCounters task0, task1, exported0, exported1;
+  task0.experiment_exposed["reply_follow_up/champion"] = 60;
+  task0.experiment_exposed["reply_follow_up/call_back"] = 30;
+  task0.experiment_reached["reply_follow_up/champion/customer"] = 6;
+  task1.experiment_exposed["reply_follow_up/champion"] = 40;
+  task1.experiment_exposed["reply_follow_up/call_back"] = 20;
+  task1.experiment_reached["reply_follow_up/call_back/customer"] = 10;
+  ExportDecisionCounters(task0, &exported0, &m, &totals);
+  ExportDecisionCounters(task1, &exported1, &m, &totals);
+  // Task 1 rewinds: a new engine counts from 0 again.
+  exported1 = outputs::DecisionCounters{};
+  outputs::DecisionCounters rebuilt;
+  rebuilt.experiment_reached["reply_follow_up/call_back/customer"] = 5;
+  ExportDecisionCounters(rebuilt, &exported1, &m, &totals);
+  ExportExperimentKpis(config, totals, &m);
+
+  EXPECT_EQ(m.ExperimentAccounts({{"experiment", "reply_follow_up"}, {"arm", "champion"}}).Value(), 100);
+  EXPECT_EQ(m.ExperimentReached({{"experiment", "reply_follow_up"}, {"arm", "call_back"}, {"stage", "customer"}})
+                .Value(),
+            15);
+  auto kpi = [&](const char* arm, const char* bound) {
+    return m.ExperimentKpi({{"experiment", "reply_follow_up"}, {"arm", arm}, {"kpi", "reached.customer"},
+                            {"bound", bound}})
+        .Value();
+  };
+  EXPECT_DOUBLE_EQ(kpi("champion", "estimate"), 0.06);
+  EXPECT_DOUBLE_EQ(kpi("call_back", "estimate"), 0.3);
+  outputs::Share call_back = outputs::WilsonShare(15, 50);
+  EXPECT_DOUBLE_EQ(kpi("call_back", "lower"), call_back.lower);
+  EXPECT_DOUBLE_EQ(kpi("call_back", "upper"), call_back.upper);
+  auto difference = [&](const char* bound) {
+    return m.ExperimentKpiDifference({{"experiment", "reply_follow_up"}, {"arm", "call_back"},
+                                      {"kpi", "reached.customer"}, {"bound", bound}})
+        .Value();
+  };
+  EXPECT_NEAR(difference("estimate"), 0.24, 1e-12);
+  EXPECT_GT(difference("lower"), 0);  // 30% against 6%: clearly apart
 }
 
 }  // namespace

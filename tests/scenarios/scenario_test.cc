@@ -156,7 +156,9 @@ std::map<std::string, std::string> FlattenCounters(const outputs::DecisionCounte
                            {"experiment_emitted", &c.experiment_emitted},
                            {"experiment_held_out", &c.experiment_held_out},
                            {"experiment_outcomes", &c.experiment_outcomes},
-                           {"experiment_stages", &c.experiment_stages}}) {
+                           {"experiment_stages", &c.experiment_stages},
+                           {"experiment_exposed", &c.experiment_exposed},
+                           {"experiment_reached", &c.experiment_reached}}) {
     for (const auto& [key, value] : *map) out[StrCat(name, ".", key)] = std::to_string(value);
   }
   return out;

@@ -95,7 +95,7 @@ class Engine {
   void Schedule(v1::AccountState* account);
   v1::AccountState* AccountFor(const std::string& account_id, int32_t partition, int64_t now);
   // Counts the stage entry per experiment arm; returns the account's arms.
-  std::vector<v1::ExperimentArm> CountStageEntry(const std::string& to_stage, const v1::AccountState& account);
+  std::vector<v1::ExperimentArm> CountStageEntry(const std::string& to_stage, v1::AccountState* account);
 
   // decide.cc: rules -> candidates -> routing -> arbitration -> outputs.
   void Decide(const v1::Signal& signal, const std::vector<std::string>& entered, v1::AccountState* account,

@@ -76,6 +76,11 @@ class Metrics {
   prometheus::Counter& PromptOutcomes(const prometheus::Labels& labels);  // rule, action, channel, outcome
   prometheus::Counter& Experiments(const prometheus::Labels& labels);     // experiment, arm, event
   prometheus::Counter& ExperimentStages(const prometheus::Labels& labels);  // experiment, arm, stage
+  prometheus::Counter& ExperimentAccounts(const prometheus::Labels& labels);  // experiment, arm
+  prometheus::Counter& ExperimentReached(const prometheus::Labels& labels);   // experiment, arm, stage
+  // Experiment KPIs with 95% intervals: experiment, arm, kpi, bound.
+  prometheus::Gauge& ExperimentKpi(const prometheus::Labels& labels);
+  prometheus::Gauge& ExperimentKpiDifference(const prometheus::Labels& labels);
 
  private:
   std::set<std::string> known_types_;
@@ -104,6 +109,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* prompt_outcomes_;
   prometheus::Family<prometheus::Counter>* experiments_;
   prometheus::Family<prometheus::Counter>* experiment_stages_;
+  prometheus::Family<prometheus::Counter>* experiment_accounts_;
+  prometheus::Family<prometheus::Counter>* experiment_reached_;
+  prometheus::Family<prometheus::Gauge>* experiment_kpi_;
+  prometheus::Family<prometheus::Gauge>* experiment_kpi_difference_;
   prometheus::Counter* policy_scheduled_;
   prometheus::Counter* duplicates_;
   prometheus::Counter* txn_committed_;

@@ -61,13 +61,16 @@ struct DecisionCounters {
   std::map<std::string, int64_t> outcomes;
   int64_t unmatched_outcomes = 0;
 
-  // Experiments, by "experiment/arm": actions emitted, would-be actions
-  // held out, prompt outcomes ("experiment/arm/outcome"), and stage
-  // progression after exposure ("experiment/arm/stage": entries into it).
+  // Experiments, by "experiment/arm": accounts exposed, actions emitted,
+  // would-be actions held out, prompt outcomes ("experiment/arm/outcome"),
+  // and stage progression after exposure ("experiment/arm/stage": entries
+  // into it, and accounts that reached it at least once).
+  std::map<std::string, int64_t> experiment_exposed;
   std::map<std::string, int64_t> experiment_emitted;
   std::map<std::string, int64_t> experiment_held_out;
   std::map<std::string, int64_t> experiment_outcomes;
   std::map<std::string, int64_t> experiment_stages;
+  std::map<std::string, int64_t> experiment_reached;
 };
 }  // namespace demandcenter::outputs
 

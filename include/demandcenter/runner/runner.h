@@ -33,6 +33,7 @@
 #include "demandcenter/common/clock.h"
 #include "demandcenter/config/config.h"
 #include "demandcenter/metrics/metrics.h"
+#include "demandcenter/outputs/counters.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
@@ -201,6 +202,8 @@ class Runner : private Source::Listener {
   std::atomic<bool> ready_{false};
   RunnerStats stats_;
   query::Census census_;
+  // The experiments' committed counts since start, for the KPI gauges.
+  outputs::DecisionCounters experiment_totals_;
   // Set by a reload; null: the config's own.
   std::shared_ptr<const config::DecisionConfig> decision_;
 
