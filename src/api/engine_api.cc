@@ -52,7 +52,8 @@ http::ApiAnswer EngineApi::Account(const std::string& account_id) {
   std::optional<v1::AccountView> view;
   std::function<void()> query = [&] {
     if (const v1::AccountState* a = runner_->FindAccount(account_id)) {
-      view = query::ViewOf(*a, runner_->decision(), runner_->StreamTime(a->partition()));
+      view = query::ViewOf(*a, runner_->decision(), runner_->StreamTime(a->partition()),
+                           runner_->JourneyModelOf(a->partition()));
     }
   };
   absl::Status s = runner_->Ask(query, kQueryTimeoutMs);

@@ -27,7 +27,9 @@ absl::StatusOr<std::string> InspectAccount(const std::string& state_dir, const s
     auto store = state::OpenRocksDbPartitionStore(entry.path().string(), 1, 0);
     if (!store.ok()) return store.status();
     if (const v1::AccountState* account = (*store)->Find(account_id)) {
-      return ToJson(query::ViewOf(*account, config.decision, (*store)->ReadCheckpoint().stream_time_ms));
+      v1::JourneyModel model;
+      if (auto stored = (*store)->ResolveIdentity(StrCat(partition, "/jm"))) model.ParseFromString(*stored);
+      return ToJson(query::ViewOf(*account, config.decision, (*store)->ReadCheckpoint().stream_time_ms, &model));
     }
   }
   if (stores == 0) {

@@ -1,5 +1,6 @@
 // The journey section's parser: the stages, the initial stage, the chain
 // limit and the transitions with their guards or inactivity timers.
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -62,10 +63,27 @@ Transition ParseTransition(YamlReader& reader, const YAML::Node& t,
   return tr;
 }
 
+// `outlook: {won, min_exits}`; won defaults to a stage named "customer".
+void ParseOutlook(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
+  JourneyConfig& j = config->journey;
+  if (std::find(j.stages.begin(), j.stages.end(), "customer") != j.stages.end()) j.won_stage = "customer";
+  if (!node) return;
+  if (!reader.ExpectMap(node, "journey.outlook", {"won", "min_exits"})) return;
+  if (auto won = node["won"]) {
+    if (auto s = reader.String(won, "journey.outlook.won")) {
+      j.won_stage = *s;
+      reader.ReferStage(won, *s, "journey.outlook.won");
+    }
+  }
+  if (auto n = node["min_exits"]) {
+    if (auto v = reader.Integer(n, "journey.outlook.min_exits", 1, 1000000)) j.outlook_min_exits = static_cast<int32_t>(*v);
+  }
+}
+
 }  // namespace
 
 void ParseJourney(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
-  if (!reader.ExpectMap(node, "journey", {"stages", "initial", "transitions", "max_chain"})) {
+  if (!reader.ExpectMap(node, "journey", {"stages", "initial", "transitions", "max_chain", "outlook"})) {
     return;
   }
   ParseStages(reader, node, config);
@@ -83,6 +101,7 @@ void ParseJourney(YamlReader& reader, const YAML::Node& node, DecisionConfig* co
       config->journey.max_chain = static_cast<int32_t>(*v);
     }
   }
+  ParseOutlook(reader, node["outlook"], config);
   YAML::Node transitions = node["transitions"];
   if (!transitions) return;
   if (!transitions.IsSequence()) {

@@ -8,6 +8,7 @@
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/engine/engine.h"
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/outputs/prompt_text.h"
 
 namespace demandcenter::engine {
@@ -300,6 +301,13 @@ void Engine::Emit(const Decision& d, const rules::Candidate& c, const Routed& ro
     outputs::PromptFacts facts{signal, *account, c.facts, d.ctx.score(), d.ctx.committee(), due, d.zone};
     text.title = outputs::Render(tmpl.title, facts);
     text.what = tmpl.why.empty() ? outputs::GeneratedWhat(signal, *account) : outputs::Render(tmpl.why, facts);
+    // The outlook is the prompt's own: the task keeps `what` for its
+    // escalations, which say what happened since.
+    std::string what = text.what;
+    if (auto outlook = journey::OutlookOf(config_.journey, JourneyModelOf(account->partition()), account->segment(),
+                                          account->stage())) {
+      what += StrCat("\nOutlook: ", journey::OutlookSentence(*outlook), ".");
+    }
     std::string suggested = tmpl.suggested_action.empty() ? c.action : tmpl.suggested_action;
     std::string who = outputs::WhoLine(*account, signal, d.ctx.committee(), config_.committee.window_ms);
     rec.prompts.push_back(DecisionRecord::Prompt{.prompt_id = prompt_id,
@@ -308,7 +316,7 @@ void Engine::Emit(const Decision& d, const rules::Candidate& c, const Routed& ro
                                                  .role = c.role,
                                                  .pool = assignment.pool,
                                                  .title = text.title,
-                                                 .body = outputs::PromptBody(text.what, who, suggested, due, d.zone),
+                                                 .body = outputs::PromptBody(what, who, suggested, due, d.zone),
                                                  .suggested_action = suggested,
                                                  .reason = assignment.reason,
                                                  .kind = "task",

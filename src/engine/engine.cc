@@ -7,10 +7,12 @@
 #include <set>
 
 #include "demandcenter/common/hash.h"
+#include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/common/utf8.h"
 #include "demandcenter/journey/journey.h"
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/outputs/prompt_text.h"
 
 namespace demandcenter::engine {
@@ -101,6 +103,31 @@ std::vector<v1::ExperimentArm> Engine::CountStageEntry(const std::string& to_sta
   return arms;
 }
 
+const v1::JourneyModel& Engine::JourneyModelOf(int32_t partition) {
+  auto [it, fresh] = models_.try_emplace(partition);
+  if (fresh) {
+    if (auto stored = store_->ResolveIdentity(StrCat(partition, "/jm"))) it->second.ParseFromString(*stored);
+  }
+  return it->second;
+}
+
+void Engine::LearnEntry(const v1::AccountState& account) {
+  int32_t partition = account.partition();
+  JourneyModelOf(partition);
+  v1::JourneyModel& model = models_[partition];
+  journey::RecordEntry(account.segment(), account.stage(), &model);
+  store_->PutIdentity(StrCat(partition, "/jm"), SerializeDeterministic(model));
+}
+
+void Engine::LearnExit(const std::string& from, const std::string& to, int64_t dwell_ms,
+                       const v1::AccountState& account) {
+  int32_t partition = account.partition();
+  JourneyModelOf(partition);
+  v1::JourneyModel& model = models_[partition];
+  journey::RecordExit(account.segment(), from, to, dwell_ms, &model);
+  store_->PutIdentity(StrCat(partition, "/jm"), SerializeDeterministic(model));
+}
+
 void Engine::FireDueTimers(int32_t partition, std::vector<outputs::Output>* out) {
   int64_t now = stream_time_[partition];
   while (std::optional<timers::TimerKey> key = timers_.PopDue(partition, now)) {
@@ -155,6 +182,7 @@ void Engine::FireInactivity(int64_t due, v1::AccountState* account, std::vector<
                           fired->facts["last_engaged_at"], "."));
   outputs::AddFacts(fired->facts, &t.trace);
   builder_.Build(std::move(t), out);
+  LearnExit(fired->from, fired->to, fired->dwell_ms, *account);
   Decide(tick, {fired->to}, account, first, out);
 }
 
@@ -163,6 +191,7 @@ v1::AccountState* Engine::AccountFor(const std::string& account_id, int32_t part
   if (account == nullptr) {
     account = store_->Insert(journey::NewAccount(config_, account_id, now));
     account->set_partition(partition);
+    LearnEntry(*account);
   } else if (account->partition() != partition) {
     // The account's signals moved partition (re-keyed or repartitioned
     // input): its timers move with it.
@@ -272,6 +301,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
                             ", after ", FormatDuration(f.dwell_ms), " in ", f.from, "."));
     outputs::AddFacts(f.facts, &t.trace);
     builder_.Build(std::move(t), out);
+    LearnExit(f.from, f.to, f.dwell_ms, *account);
   }
   Decide(signal, entered, account, first, out);
   RememberRecent(*out, first, account);

@@ -72,6 +72,14 @@ Metrics::Metrics(std::set<std::string> known_types)
                                  "Accounts exposed to an experiment arm (one of its rules qualified)");
   experiment_reached_ = counter("demandcenter_experiment_reached_accounts_total",
                                 "Exposed accounts that reached a stage after exposure, each once");
+  for (auto [measure, help] :
+       {std::pair{"expected_wins", "Wins to expect from the accounts now in each stage (journey model)"},
+        {"pipeline_value", "Opportunity amounts of the accounts in each stage, weighted by their win probability"},
+        {"win_probability", "Probability of reaching the won stage from each stage (journey model, all segments)"},
+        {"stage_dwell_seconds", "Mean time accounts stayed in each stage before leaving it (journey model)"}}) {
+    forecast_[measure] =
+        &prometheus::BuildGauge().Name(std::string("demandcenter_forecast_") + measure).Help(help).Register(r);
+  }
   experiment_kpi_ = &prometheus::BuildGauge()
                          .Name("demandcenter_experiment_kpi")
                          .Help("Share of an arm's exposed accounts that reached a stage (kpi reached.<stage>), or "
@@ -259,6 +267,9 @@ prometheus::Counter& Metrics::ExperimentAccounts(const prometheus::Labels& label
 }
 prometheus::Counter& Metrics::ExperimentReached(const prometheus::Labels& labels) {
   return experiment_reached_->Add(labels);
+}
+prometheus::Gauge& Metrics::Forecast(std::string_view measure, const std::string& stage) {
+  return forecast_.find(measure)->second->Add({{"stage", stage}});
 }
 prometheus::Gauge& Metrics::ExperimentKpi(const prometheus::Labels& labels) { return experiment_kpi_->Add(labels); }
 prometheus::Gauge& Metrics::ExperimentKpiDifference(const prometheus::Labels& labels) {

@@ -4,6 +4,7 @@
 
 #include "demandcenter/common/time.h"
 #include "demandcenter/condition/condition.h"
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/timers/timers.h"
 
 namespace demandcenter::query {
@@ -14,7 +15,7 @@ void SetTime(int64_t ms, google::protobuf::Timestamp* ts) { *ts = FromMillis(ms)
 }  // namespace
 
 v1::AccountView ViewOf(const v1::AccountState& account, const config::DecisionConfig& config,
-                       int64_t stream_time_ms) {
+                       int64_t stream_time_ms, const v1::JourneyModel* model) {
   int64_t now = stream_time_ms > 0 ? stream_time_ms : account.last_signal_ms();
   int64_t half_life = config.scoring.half_life_ms;
   v1::AccountView view;
@@ -78,6 +79,11 @@ v1::AccountView ViewOf(const v1::AccountState& account, const config::DecisionCo
   }
   std::stable_sort(view.mutable_timers()->begin(), view.mutable_timers()->end(),
                    [](const auto& a, const auto& b) { return ToMillis(a.due()) < ToMillis(b.due()); });
+  if (model != nullptr) {
+    if (auto outlook = journey::OutlookOf(config.journey, *model, account.segment(), account.stage())) {
+      *view.mutable_outlook() = std::move(*outlook);
+    }
+  }
   return view;
 }
 

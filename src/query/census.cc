@@ -17,9 +17,24 @@ Census::Census(const config::DecisionConfig& config) : config_(&config) {}
 void Census::Forget(const Entry& entry) {
   auto it = stages_.find(entry.stage);
   if (it != stages_.end() && --it->second == 0) stages_.erase(it);
+  auto b = buckets_.find({entry.segment, entry.stage});
+  if (b == buckets_.end()) return;
+  b->second.amount -= entry.amount;
+  if (--b->second.accounts == 0) buckets_.erase(b);
 }
 
-void Census::Count(const Entry& entry) { ++stages_[entry.stage]; }
+void Census::Count(const Entry& entry) {
+  ++stages_[entry.stage];
+  Bucket& b = buckets_[{entry.segment, entry.stage}];
+  ++b.accounts;
+  b.amount += entry.amount;
+}
+
+std::vector<journey::StagePopulation> Census::BySegmentAndStage() const {
+  std::vector<journey::StagePopulation> out;
+  for (const auto& [key, b] : buckets_) out.push_back({key.first, key.second, b.accounts, b.amount});
+  return out;
+}
 
 void Census::Load(int32_t partition, const state::StateStore& store) {
   Drop(partition);
@@ -27,6 +42,8 @@ void Census::Load(int32_t partition, const state::StateStore& store) {
   store.ForEachAccount([&](const v1::AccountState& a) {
     Entry& e = accounts[a.account_id()];
     e.stage = a.stage();
+    e.segment = a.segment();
+    e.amount = a.opportunity_amount();
     for (const auto& t : a.tasks()) e.tasks.push_back({t.assignee_id(), t.pool(), t.sla_due_ms()});
     Count(e);
   });
@@ -43,6 +60,8 @@ void Census::Update(int32_t partition, const v1::AccountState& account) {
   Entry& e = partitions_[partition][account.account_id()];
   if (!e.stage.empty()) Forget(e);
   e.stage = account.stage();
+  e.segment = account.segment();
+  e.amount = account.opportunity_amount();
   e.tasks.clear();
   for (const auto& t : account.tasks()) e.tasks.push_back({t.assignee_id(), t.pool(), t.sla_due_ms()});
   Count(e);

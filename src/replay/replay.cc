@@ -1,6 +1,7 @@
 #include "demandcenter/replay/replay.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <limits>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/condition/condition.h"
 #include "demandcenter/outputs/experiment_kpis.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
@@ -104,13 +106,40 @@ std::string FormatExperimentKpis(const std::vector<outputs::ExperimentReport>& r
   return out;
 }
 
+// The journey model's outlook per stage and the forecast for the accounts
+// at the end.
+std::string FormatForecast(const std::vector<journey::StageForecast>& forecast, const config::JourneyConfig& journey) {
+  std::string out = StrCat("journey model (every account's stage exits; won: ",
+                           journey.won_stage.empty() ? "none" : journey.won_stage, "):");
+  std::string wins, value;
+  for (const auto& f : forecast) {
+    if (f.evidence > 0) {
+      out += StrCat(" ", f.stage, " left by ", f.evidence, " after ", FormatDuration(f.typical_dwell_seconds * 1000),
+                    " on average");
+      if (!journey.won_stage.empty()) out += StrCat(", ", Percent(std::llround(f.win_probability * 1e4), 10000), " win");
+      out += ";";
+    }
+    if (f.accounts > 0 && !journey.won_stage.empty()) {
+      wins += StrCat(" ", f.stage, "=", condition::FormatNumber(f.expected_wins));
+      if (f.pipeline_value > 0) value += StrCat(" ", f.stage, "=", condition::FormatNumber(f.pipeline_value));
+    }
+  }
+  out += '\n';
+  if (!journey.won_stage.empty()) {
+    out += StrCat("forecast for the accounts at the end: expected wins by stage", wins.empty() ? " none" : wins,
+                  "; pipeline value weighted by win probability", value.empty() ? " none" : value, '\n');
+  }
+  return out;
+}
+
 // One replay: the pipeline and each partition's input merge, the audit,
 // the reach, the output buffer and the summary. The reading loop hands it
 // lines in file order.
 class Bench {
  public:
   Bench(const config::Config& config, const ReplayOptions& options, std::ostream& out, std::ostream& errors)
-      : pipe_(config.decision, &store_, {options.decode, options.partitions}),
+      : decision_(config.decision),
+        pipe_(config.decision, &store_, {options.decode, options.partitions}),
         audit_(config.decision),
         reach_(config.decision.identity),
         encoder_(pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics)),
@@ -177,7 +206,21 @@ class Bench {
     for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) summary_.still_waiting += pipe_.Waiting(p);
     summary_.audit = audit_.Finish();
     summary_.reach = reach_.Finish();
-    store_.ForEachAccount([this](const v1::AccountState& account) { ++summary_.accounts_by_stage[account.stage()]; });
+    std::map<std::pair<std::string, std::string>, journey::StagePopulation> population;
+    store_.ForEachAccount([&](const v1::AccountState& account) {
+      ++summary_.accounts_by_stage[account.stage()];
+      journey::StagePopulation& p = population[{account.segment(), account.stage()}];
+      p.segment = account.segment();
+      p.stage = account.stage();
+      ++p.accounts;
+      p.amount += account.opportunity_amount();
+    });
+    for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) {
+      journey::MergeModel(pipe_.engine().JourneyModelOf(p), &summary_.journey_model);
+    }
+    std::vector<journey::StagePopulation> populations;
+    for (auto& [key, p] : population) populations.push_back(std::move(p));
+    summary_.forecast = journey::Forecast(decision_.journey, summary_.journey_model, populations);
   }
 
  private:
@@ -282,6 +325,7 @@ class Bench {
   }
 
   ReplaySummary summary_;
+  const config::DecisionConfig& decision_;
   state::InMemoryStateStore store_;
   pipeline::Pipeline pipe_;
   PolicyAudit audit_;
@@ -403,6 +447,7 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   for (const auto& [key, n] : c.experiment_held_out) arms[StrCat(key, " held_out")] += n;
   out += StrCat("experiments:", JoinCounts(arms), '\n');
   out += FormatExperimentKpis(outputs::ExperimentKpis(config.decision, c));
+  out += FormatForecast(s.forecast, config.decision.journey);
   if (s.pool_updates > 0) out += StrCat("pool updates applied: ", s.pool_updates, '\n');
   out += FormatAudit(s.audit);
   return out;

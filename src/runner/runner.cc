@@ -11,6 +11,7 @@
 #include "demandcenter/common/log.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/runner/decision_metrics.h"
 
@@ -22,6 +23,8 @@ constexpr int kPollMs = 20;
 constexpr int64_t kDirectoryPollMs = 1000;
 // A task waiting this long for one of its inputs says so in the log.
 constexpr int64_t kWaitReportMs = 10000;
+// How often the forecast gauges are worked out again (at a commit).
+constexpr int64_t kForecastEveryMs = 1000;
 
 
 }  // namespace
@@ -192,6 +195,12 @@ std::vector<int32_t> Runner::Partitions() const {
 int64_t Runner::StreamTime(int32_t partition) const {
   auto it = tasks_.find(partition);
   return it == tasks_.end() || !it->second->pipeline ? 0 : it->second->pipeline->engine().StreamTime(partition);
+}
+
+const v1::JourneyModel* Runner::JourneyModelOf(int32_t partition) {
+  auto it = tasks_.find(partition);
+  if (it == tasks_.end() || !it->second->pipeline) return nullptr;
+  return &it->second->pipeline->engine().JourneyModelOf(partition);
 }
 
 absl::Status Runner::Stop() {
@@ -555,6 +564,7 @@ void Runner::ExportMetrics(int64_t started_ms) {
     ExportIdentityCounters(task->pipeline->identity_counters(), &task->exported_identity, metrics_);
   }
   ExportExperimentKpis(decision(), experiment_totals_, metrics_);
+  ExportForecast();
   metrics_->CachedAccounts().Set(cached);
   if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
   metrics_->StateBytes().Set(bytes);
@@ -576,6 +586,20 @@ void Runner::ExportMetrics(int64_t started_ms) {
   stats_.transactions += 1;
   if (options_.on_committed && !txn_outputs_.empty()) options_.on_committed(txn_outputs_);
   ClearTransaction();
+}
+
+void Runner::ExportForecast() {
+  int64_t now = seams_.clock->NowMs();
+  if (now < next_forecast_ms_) return;
+  next_forecast_ms_ = now + kForecastEveryMs;
+  v1::JourneyModel model;
+  for (auto& [p, task] : tasks_) journey::MergeModel(task->pipeline->engine().JourneyModelOf(p), &model);
+  for (const auto& f : journey::Forecast(decision().journey, model, census_.BySegmentAndStage())) {
+    metrics_->Forecast("expected_wins", f.stage).Set(f.expected_wins);
+    metrics_->Forecast("pipeline_value", f.stage).Set(f.pipeline_value);
+    metrics_->Forecast("win_probability", f.stage).Set(f.win_probability);
+    metrics_->Forecast("stage_dwell_seconds", f.stage).Set(static_cast<double>(f.typical_dwell_seconds));
+  }
 }
 
 void Runner::ClearTransaction() {

@@ -235,6 +235,17 @@ TEST(ReplayTest, SummaryGivesExperimentKpisWithIntervals) {
                                      outputs::FormatShare(outputs::WilsonShare(won, champions)), "; call_back ")));
   EXPECT_THAT(text, HasSubstr("  prompts accepted: champion "));
   EXPECT_THAT(text, HasSubstr("experiment nurture_holdout (95% intervals; against holdout"));
+  // The journey model of every partition, and its forecast.
+  int64_t left_negotiating = 0;
+  for (const auto& [segment, journey] : run.summary.journey_model.segments()) {
+    auto it = journey.stages().find("negotiating");
+    if (it == journey.stages().end()) continue;
+    for (const auto& [to, n] : it->second.to()) left_negotiating += n;
+  }
+  EXPECT_GT(left_negotiating, 0);
+  EXPECT_THAT(text, HasSubstr(StrCat("journey model (every account's stage exits; won: customer): unaware left by ")));
+  EXPECT_THAT(text, HasSubstr(StrCat(" negotiating left by ", left_negotiating, " after ")));
+  EXPECT_THAT(text, HasSubstr("forecast for the accounts at the end: expected wins by stage "));
 }
 
 // Replay's record timestamps come from the lines that follow (LineClock): a

@@ -208,6 +208,22 @@ TEST_F(RunnerLoopTest, CommitsEachSignalsOutputsExactlyOnce) {
   EXPECT_GT(tombstones, 0);
   EXPECT_EQ(runner->stats().aborts.load(), 0);
   EXPECT_TRUE(source_->closed());
+  // The journey model goes to the changelog with the partition's state, and
+  // its forecast to the metrics.
+  int64_t models = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    for (const auto& [offset, m] : broker_.ReadCommitted("loop-state-changelog", p, 0)) {
+      models += m->key == StrCat("i/", p, "/jm");
+    }
+  }
+  EXPECT_GT(models, 0);
+  EXPECT_EQ(metrics_.Forecast("win_probability", "customer").Value(), 1);
+  double expected_wins = 0;
+  for (const auto& stage : config_.decision.journey.stages) {
+    expected_wins += metrics_.Forecast("expected_wins", stage).Value();
+    EXPECT_LE(metrics_.Forecast("win_probability", stage).Value(), 1) << stage;
+  }
+  EXPECT_GT(expected_wins, 0);
 }
 
 TEST_F(RunnerLoopTest, NothingIsVisibleUntilTheCommitIntervalHasPassed) {

@@ -88,6 +88,11 @@ struct JourneyConfig {
   // Most transitions one signal may chain (unaware -> aware -> engaged).
   // Default: the number of stages.
   int32_t max_chain = 0;
+  // The journey model's outlook (journey/journey_model.h): the stage that
+  // counts as won ("" for none; default "customer" when it is a stage), and
+  // how many accounts must have left a stage before its outlook is shown.
+  std::string won_stage;
+  int32_t outlook_min_exits = 20;
 };
 
 struct ScoringConfig {

@@ -84,6 +84,9 @@ class Engine {
   const routing::PoolDirectory& pools() const { return pools_; }
 
   size_t PendingTimers() const { return timers_.size(); }
+  // The partition's journey model (journey/journey_model.h): every stage
+  // exit its accounts made, kept in the partition's state.
+  const v1::JourneyModel& JourneyModelOf(int32_t partition);
   const outputs::DecisionCounters& counters() const { return counters_; }
 
  private:
@@ -96,6 +99,10 @@ class Engine {
   v1::AccountState* AccountFor(const std::string& account_id, int32_t partition, int64_t now);
   // Counts the stage entry per experiment arm; returns the account's arms.
   std::vector<v1::ExperimentArm> CountStageEntry(const std::string& to_stage, v1::AccountState* account);
+  // Adds a new account to its partition's journey model.
+  void LearnEntry(const v1::AccountState& account);
+  // Adds the account's exit from `from` to its partition's journey model.
+  void LearnExit(const std::string& from, const std::string& to, int64_t dwell_ms, const v1::AccountState& account);
 
   // decide.cc: rules -> candidates -> routing -> arbitration -> outputs.
   void Decide(const v1::Signal& signal, const std::vector<std::string>& entered, v1::AccountState* account,
@@ -120,6 +127,8 @@ class Engine {
   timers::TimerIndex timers_;
   timers::TaskTimers tasks_;
   std::map<int32_t, int64_t> stream_time_;
+  // Journey models by partition, read from the store on first use.
+  std::map<int32_t, v1::JourneyModel> models_;
 };
 
 }  // namespace demandcenter::engine

@@ -3,6 +3,8 @@
 #ifndef DEMANDCENTER_METRICS_METRICS_H_
 #define DEMANDCENTER_METRICS_METRICS_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -78,6 +80,10 @@ class Metrics {
   prometheus::Counter& ExperimentStages(const prometheus::Labels& labels);  // experiment, arm, stage
   prometheus::Counter& ExperimentAccounts(const prometheus::Labels& labels);  // experiment, arm
   prometheus::Counter& ExperimentReached(const prometheus::Labels& labels);   // experiment, arm, stage
+  // The journey model's forecast by stage (journey/journey_model.h):
+  // measure is expected_wins, pipeline_value, win_probability or
+  // stage_dwell_seconds (demandcenter_forecast_<measure>{stage}).
+  prometheus::Gauge& Forecast(std::string_view measure, const std::string& stage);
   // Experiment KPIs with 95% intervals: experiment, arm, kpi, bound.
   prometheus::Gauge& ExperimentKpi(const prometheus::Labels& labels);
   prometheus::Gauge& ExperimentKpiDifference(const prometheus::Labels& labels);
@@ -112,6 +118,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* experiment_accounts_;
   prometheus::Family<prometheus::Counter>* experiment_reached_;
   prometheus::Family<prometheus::Gauge>* experiment_kpi_;
+  std::map<std::string, prometheus::Family<prometheus::Gauge>*, std::less<>> forecast_;
   prometheus::Family<prometheus::Gauge>* experiment_kpi_difference_;
   prometheus::Counter* policy_scheduled_;
   prometheus::Counter* duplicates_;

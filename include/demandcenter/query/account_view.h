@@ -17,8 +17,9 @@ namespace demandcenter::query {
 
 // The score is decayed to `stream_time_ms` (the account's own last signal
 // when 0); recent history newest first.
+// `model` (may be null): the partition's journey model, for the outlook.
 v1::AccountView ViewOf(const v1::AccountState& account, const config::DecisionConfig& config,
-                       int64_t stream_time_ms);
+                       int64_t stream_time_ms, const v1::JourneyModel* model = nullptr);
 
 }  // namespace demandcenter::query
 

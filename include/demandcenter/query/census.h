@@ -14,11 +14,13 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/config/decision_config.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/state/state_store.h"
@@ -47,6 +49,8 @@ class Census {
                  const std::map<std::string, int64_t>& dead_letters, int64_t wall_ms);
 
   // Accounts per stage, every configured stage included (config order).
+  // Accounts and their opportunity amounts by (segment, stage).
+  std::vector<journey::StagePopulation> BySegmentAndStage() const;
   std::vector<std::pair<std::string, int64_t>> StageCounts() const;
 
   // The summary; `stream_time` gives a partition's stream time (for SLA
@@ -61,7 +65,14 @@ class Census {
   };
   struct Entry {
     std::string stage;
+    std::string segment;
+    double amount = 0;  // the latest opportunity amount
     std::vector<Task> tasks;
+  };
+  // Accounts of one segment in one stage, and their opportunity amounts.
+  struct Bucket {
+    int64_t accounts = 0;
+    double amount = 0;
   };
   struct Sample {
     int64_t wall_ms;
@@ -75,6 +86,7 @@ class Census {
   const config::DecisionConfig* config_;
   std::map<int32_t, std::unordered_map<std::string, Entry>> partitions_;
   std::map<std::string, int64_t> stages_;
+  std::map<std::pair<std::string, std::string>, Bucket> buckets_;
   // The latest transitions, newest last: account, stage, event time.
   std::deque<v1::RecentAccount> recent_;
   std::map<std::string, double> actions_by_channel_;

@@ -19,6 +19,7 @@
 #include "demandcenter/ingest/decoder.h"
 #include "demandcenter/identity/identity.h"
 #include "demandcenter/identity/waiting_room.h"
+#include "demandcenter/journey/journey_model.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/partitions.h"
@@ -61,6 +62,10 @@ struct ReplaySummary {
   AuditReport audit;
   // Accounts by stage at the end.
   std::map<std::string, int64_t> accounts_by_stage;
+  // The journey model of every partition together, and the forecast it
+  // gives for the accounts at the end (journey/journey_model.h).
+  v1::JourneyModel journey_model;
+  std::vector<journey::StageForecast> forecast;
 };
 
 // Replays protobuf-JSON lines from `in` (blank lines ignored), writing one

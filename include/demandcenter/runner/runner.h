@@ -118,6 +118,8 @@ class Runner : private Source::Listener {
   const v1::AccountState* FindAccount(const std::string& account_id);
   std::vector<int32_t> Partitions() const;
   int64_t StreamTime(int32_t partition) const;
+  // The partition's journey model (null when the partition is not here).
+  const v1::JourneyModel* JourneyModelOf(int32_t partition);
   const query::Census& census() const { return census_; }
 
  private:
@@ -175,6 +177,9 @@ class Runner : private Source::Listener {
   // committed state (before the stores take it).
   void CountCommitted();
   void UpdateReady();
+  // The journey model's forecast gauges, from every task's model and the
+  // census (at most once a second).
+  void ExportForecast();
   void ClearTransaction();
 
   const config::Config& config_;
@@ -204,6 +209,7 @@ class Runner : private Source::Listener {
   query::Census census_;
   // The experiments' committed counts since start, for the KPI gauges.
   outputs::DecisionCounters experiment_totals_;
+  int64_t next_forecast_ms_ = 0;
   // Set by a reload; null: the config's own.
   std::shared_ptr<const config::DecisionConfig> decision_;
 
