@@ -79,11 +79,39 @@ void ParseContextWeights(YamlReader& reader, const YAML::Node& list, Arbitration
   }
 }
 
+// learning: {prior_weight, exploration_floor, window}; present = on.
+void ParseLearning(YamlReader& reader, const YAML::Node& node, LearningConfig* learning) {
+  if (!reader.ExpectMap(node, "arbitration.learning", {"prior_weight", "exploration_floor", "window"})) return;
+  learning->enabled = true;
+  if (auto n = node["prior_weight"]) {
+    if (auto v = reader.Number(n, "arbitration.learning.prior_weight")) {
+      if (*v < 1 || *v > 100000) {
+        reader.Error(n, "arbitration.learning.prior_weight is how many outcomes the prior counts for: 1 to 100000");
+      } else {
+        learning->prior_weight = *v;
+      }
+    }
+  }
+  if (auto n = node["exploration_floor"]) {
+    if (auto v = reader.Number(n, "arbitration.learning.exploration_floor")) {
+      if (*v < 0 || *v >= 1) {
+        reader.Error(n, "arbitration.learning.exploration_floor is a propensity: at least 0 and below 1, e.g. 0.02");
+      } else {
+        learning->exploration_floor = *v;
+      }
+    }
+  }
+  if (auto n = node["window"]) {
+    // Duration refuses 0 and less.
+    if (auto d = reader.Duration(n, "arbitration.learning.window")) learning->window_ms = *d;
+  }
+}
+
 }  // namespace
 
 void ParseArbitration(YamlReader& reader, const YAML::Node& a, DecisionConfig* config) {
   if (!reader.ExpectMap(a, "arbitration",
-                        {"max_actions", "propensity", "default_propensity", "context"})) {
+                        {"max_actions", "propensity", "default_propensity", "context", "learning"})) {
     return;
   }
   auto& arb = config->arbitration;
@@ -103,6 +131,7 @@ void ParseArbitration(YamlReader& reader, const YAML::Node& a, DecisionConfig* c
   }
   if (auto list = a["propensity"]) ParsePropensity(reader, list, &arb);
   if (auto list = a["context"]) ParseContextWeights(reader, list, &arb);
+  if (auto n = a["learning"]) ParseLearning(reader, n, &arb.learning);
 }
 
 }  // namespace demandcenter::config::internal

@@ -75,7 +75,11 @@ v1::DecisionTrace CandidateTrace(const config::DecisionConfig& config, const v1:
   trace.set_text(StrCat(
       "Rule ", rule.id, " fired on ", signal.type(), " for ", outputs::AccountLabel(account), " in stage ",
       account.stage(), ": ", reason, ". Facts: ", used_facts, ". Arbitration: score ", condition::FormatNumber(c.score),
-      " = priority ", c.priority, " x propensity ", condition::FormatNumber(c.propensity), " x context ", context,
+      " = priority ", c.priority, " x propensity ", condition::FormatNumber(c.propensity),
+      c.learned ? StrCat(" (drawn from what worked: mean ", condition::FormatNumber(c.posterior.mean()), " after ",
+                         c.posterior.successes, " of ", c.posterior.trials, " succeeded)")
+                : "",
+      " x context ", context,
       others > 0 ? StrCat("; ", others, " other candidate(s) ranked lower") : "", ".", policy_note,
       c.experiment != nullptr ? StrCat(" Experiment ", c.experiment->id, ": arm ", c.arm, ".") : "", " Channel ",
       config::ChannelName(c.channel), choice ? StrCat(" (auto: ", choice->branch, ")") : "",
@@ -172,6 +176,12 @@ std::vector<v1::Candidate> Engine::ListCandidates(const std::vector<rules::Candi
     }
     if (c.experiment != nullptr) *pc.mutable_experiment() = outputs::ArmOf(c.experiment->id, c.arm);
     if (c.priority != c.rule->priority) pc.set_priority(c.priority);
+    if (c.learned) {
+      pc.set_propensity(c.propensity);
+      pc.set_propensity_mean(c.posterior.mean());
+      pc.set_propensity_trials(c.posterior.trials);
+      pc.set_propensity_successes(c.posterior.successes);
+    }
     listed.push_back(std::move(pc));
     ++counters_.candidates[v1::CandidateOutcome_Name(c.outcome)];
     if (c.experiment == nullptr) continue;
@@ -208,11 +218,13 @@ void Engine::Decide(const v1::Signal& signal, const std::vector<std::string>& en
   std::vector<rules::Candidate> candidates = rules::Evaluate(config_, index_, ctx);
   if (candidates.empty()) return;
   std::vector<Routed> routed = RouteCandidates(ctx, &candidates);
-  rules::Score(config_, ctx, &candidates);
+  bool learning = config_.arbitration.learning.enabled;
+  rules::Score(config_, ctx, &candidates, learning ? &PropensityModelOf(account->partition()) : nullptr);
   rules::PolicyZone zone = tasks_.ZoneFor(*account);
   rules::Arbitrate(config_, zone, now, ctx.contact(), &candidates, account);
 
   std::vector<v1::Candidate> listed = ListCandidates(candidates, now, account);
+  if (learning) RecordTrials(candidates, now, account);
   bool any_emitted = false;
   bool any_unsent = false;
   int32_t suppressed_arbitration = 0;

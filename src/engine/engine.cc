@@ -303,6 +303,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
     builder_.Build(std::move(t), out);
     LearnExit(f.from, f.to, f.dwell_ms, *account);
   }
+  CreditSuccesses(signal, fired, account);
   Decide(signal, entered, account, first, out);
   RememberRecent(*out, first, account);
   Schedule(account);

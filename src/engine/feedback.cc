@@ -57,6 +57,8 @@ void Engine::HandleOutcome(const v1::Signal& signal, v1::AccountState* account) 
     task->set_sla_due_ms(0);
     ++counters_.sla_met;
   };
+  // What worked: the propensity model hears of it (the task may close below).
+  if (outcome == "accepted" || outcome == "completed") CreditPrompt(*task, now, account);
   if (outcome == "accepted") {
     meet_sla();
     task->set_accepted(true);

@@ -113,7 +113,7 @@ std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex&
 }
 
 void Score(const config::DecisionConfig& config, condition::EvalContext& context,
-           std::vector<Candidate>* candidates) {
+           std::vector<Candidate>* candidates, const v1::PropensityModel* learned) {
   const auto& arb = config.arbitration;
   // Context conditions are evaluated once per signal, and only when a
   // candidate could use them.
@@ -132,6 +132,14 @@ void Score(const config::DecisionConfig& config, condition::EvalContext& context
       }
       c.propensity = prior.value;
       break;
+    }
+    if (learned != nullptr && arb.learning.enabled) {
+      const v1::AccountState& account = context.account();
+      c.arm_key = ArmKey(c.action, c.channel, stage, account.segment());
+      c.posterior = PosteriorOf(arb.learning, c.propensity, *learned, c.arm_key);
+      uint64_t seed = StableHash64(c.rule->id, StableHash64(account.account_id(), StableHash64(context.signal().event_id())));
+      c.propensity = DrawPropensity(arb.learning, c.posterior, seed);
+      c.learned = true;
     }
     c.context_weight = 1;
     c.context_ids.clear();

@@ -180,6 +180,27 @@ TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithThreeSignalTopics) {
   EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
 }
 
+// Learned propensities (arbitration.learning) live in each partition's
+// state and are drawn from a seed of the signal: run still commits what
+// replay writes, and what was learned changed decisions.
+TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithLearnedPropensities) {
+  GenerateStream();
+  int64_t rejected = 0;
+  LinesByKey fixed = Replayed(&rejected);
+  config_.decision.arbitration.learning.enabled = true;
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  LinesByKey expected = Replayed(&rejected);
+  LinesByKey got = Committed();
+  EXPECT_TRUE(got == expected) << "run and replay differ";
+  EXPECT_FALSE(expected == fixed) << "learning changed nothing";
+  bool credited = false;
+  for (const auto& [key, lines] : expected) {
+    for (const auto& line : lines) credited = credited || line.find("\"propensity_successes\"") != std::string::npos;
+  }
+  EXPECT_TRUE(credited) << "no success was ever credited";
+}
+
 TEST_F(EventTimeOrderTest, ABadClockIsDeadLetteredAndChangesNothingElse) {
   // Before event times were checked, the year-9999 head held back its topic
   // until the input ended, and then fired every timer of its partition.

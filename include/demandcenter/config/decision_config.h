@@ -204,9 +204,22 @@ struct ContextWeight {
   double weight = 1;
 };
 
+// Propensity learned online (rules/propensity_model.h): present in the
+// config to turn it on.
+struct LearningConfig {
+  bool enabled = false;
+  // How many outcomes the configured prior counts for.
+  double prior_weight = 10;
+  // No sampled propensity is below this: every action keeps a chance.
+  double exploration_floor = 0.02;
+  // How long after an action a success is credited to it.
+  int64_t window_ms = 14LL * 86'400'000;
+};
+
 struct ArbitrationConfig {
   // Actions emitted per signal and account. Default: 1.
   int32_t max_actions = 1;
+  LearningConfig learning;
   // Priors; a candidate no entry matches gets `default_propensity`.
   std::vector<Propensity> propensity;
   double default_propensity = 1;

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "demandcenter/condition/condition.h"
 #include "demandcenter/config/decision_config.h"
+#include "demandcenter/journey/journey.h"
 #include "demandcenter/outputs/counters.h"
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/outputs/output_builder.h"
@@ -84,6 +85,8 @@ class Engine {
   const routing::PoolDirectory& pools() const { return pools_; }
 
   size_t PendingTimers() const { return timers_.size(); }
+  // The partition's learned propensities (rules/propensity_model.h).
+  const v1::PropensityModel& PropensityModelOf(int32_t partition);
   // The partition's journey model (journey/journey_model.h): every stage
   // exit its accounts made, kept in the partition's state.
   const v1::JourneyModel& JourneyModelOf(int32_t partition);
@@ -99,6 +102,13 @@ class Engine {
   v1::AccountState* AccountFor(const std::string& account_id, int32_t partition, int64_t now);
   // Counts the stage entry per experiment arm; returns the account's arms.
   std::vector<v1::ExperimentArm> CountStageEntry(const std::string& to_stage, v1::AccountState* account);
+  // Learning (arbitration.learning): a trial for each emitted candidate;
+  // successes for the open trials a signal or its transitions vouch for.
+  void RecordTrials(const std::vector<rules::Candidate>& candidates, int64_t now, v1::AccountState* account);
+  void CreditSuccesses(const v1::Signal& signal, const std::vector<journey::FiredTransition>& fired,
+                       v1::AccountState* account);
+  void CreditPrompt(const v1::OpenTask& task, int64_t now, v1::AccountState* account);
+  void SavePropensities(int32_t partition);
   // Adds a new account to its partition's journey model.
   void LearnEntry(const v1::AccountState& account);
   // Adds the account's exit from `from` to its partition's journey model.
@@ -129,6 +139,7 @@ class Engine {
   std::map<int32_t, int64_t> stream_time_;
   // Journey models by partition, read from the store on first use.
   std::map<int32_t, v1::JourneyModel> models_;
+  std::map<int32_t, v1::PropensityModel> propensities_;
 };
 
 }  // namespace demandcenter::engine

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "demandcenter/rules/propensity_model.h"
 #include "demandcenter/condition/condition.h"
 #include "demandcenter/config/decision_config.h"
 #include "demandcenter/rules/contact_policy.h"
@@ -61,6 +62,10 @@ struct Candidate {
   bool prompt = false;
   // priority x propensity x context weight.
   double propensity = 1;
+  // With arbitration.learning: the posterior the propensity was drawn from.
+  bool learned = false;
+  Posterior posterior;
+  std::string arm_key;
   double context_weight = 1;
   std::string context_ids;  // the context weights that applied, comma separated
   double score = 0;
@@ -84,8 +89,11 @@ std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex&
 // Sets each candidate's propensity (the first matching prior for action x
 // channel x stage), context weight (the product of the context weights whose
 // condition holds) and score.
+// With arbitration.learning and `learned` (the partition's model), the
+// propensity is drawn from the arm's posterior around that prior instead
+// (rules/propensity_model.h).
 void Score(const config::DecisionConfig& config, condition::EvalContext& context,
-           std::vector<Candidate>* candidates);
+           std::vector<Candidate>* candidates, const v1::PropensityModel* learned = nullptr);
 
 // Arbitration with the contact policy: candidates not already suppressed
 // are taken best score first (ties keep config order); each is checked
