@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
+#include "demandcenter/engine/engine.h"
 #include "demandcenter/query/account_view.h"
 #include "demandcenter/state/rocksdb_kv.h"
 
@@ -28,7 +29,7 @@ absl::StatusOr<std::string> InspectAccount(const std::string& state_dir, const s
     if (!store.ok()) return store.status();
     if (const v1::AccountState* account = (*store)->Find(account_id)) {
       v1::JourneyModel model;
-      if (auto stored = (*store)->ResolveIdentity(StrCat(partition, "/jm"))) model.ParseFromString(*stored);
+      if (auto stored = (*store)->ResolveIdentity(engine::Engine::JourneyModelKey(partition))) model.ParseFromString(*stored);
       return ToJson(query::ViewOf(*account, config.decision, (*store)->ReadCheckpoint().stream_time_ms, &model));
     }
   }

@@ -106,9 +106,24 @@ std::vector<v1::ExperimentArm> Engine::CountStageEntry(const std::string& to_sta
 const v1::JourneyModel& Engine::JourneyModelOf(int32_t partition) {
   auto [it, fresh] = models_.try_emplace(partition);
   if (fresh) {
-    if (auto stored = store_->ResolveIdentity(StrCat(partition, "/jm"))) it->second.ParseFromString(*stored);
+    if (auto stored = store_->ResolveIdentity(JourneyModelKey(partition))) it->second.ParseFromString(*stored);
   }
   return it->second;
+}
+
+std::string Engine::JourneyModelKey(int32_t partition) { return StrCat(partition, "/jm"); }
+std::string Engine::PropensityModelKey(int32_t partition) { return StrCat(partition, "/pl"); }
+
+void Engine::FlushModels() {
+  for (int32_t partition : dirty_models_) {
+    if (auto it = models_.find(partition); it != models_.end()) {
+      store_->PutIdentity(JourneyModelKey(partition), SerializeDeterministic(it->second));
+    }
+    if (auto it = propensities_.find(partition); it != propensities_.end()) {
+      store_->PutIdentity(PropensityModelKey(partition), SerializeDeterministic(it->second));
+    }
+  }
+  dirty_models_.clear();
 }
 
 void Engine::LearnEntry(const v1::AccountState& account) {
@@ -116,7 +131,7 @@ void Engine::LearnEntry(const v1::AccountState& account) {
   JourneyModelOf(partition);
   v1::JourneyModel& model = models_[partition];
   journey::RecordEntry(account.segment(), account.stage(), &model);
-  store_->PutIdentity(StrCat(partition, "/jm"), SerializeDeterministic(model));
+  dirty_models_.insert(partition);
 }
 
 void Engine::LearnExit(const std::string& from, const std::string& to, int64_t dwell_ms,
@@ -125,7 +140,7 @@ void Engine::LearnExit(const std::string& from, const std::string& to, int64_t d
   JourneyModelOf(partition);
   v1::JourneyModel& model = models_[partition];
   journey::RecordExit(account.segment(), from, to, dwell_ms, &model);
-  store_->PutIdentity(StrCat(partition, "/jm"), SerializeDeterministic(model));
+  dirty_models_.insert(partition);
 }
 
 void Engine::FireDueTimers(int32_t partition, std::vector<outputs::Output>* out) {

@@ -4,16 +4,12 @@
 // rules/propensity_model.h.
 #include <algorithm>
 
-#include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
 #include "demandcenter/engine/engine.h"
 
 namespace demandcenter::engine {
 namespace {
-
-// State key of a partition's model.
-std::string ModelKey(int32_t partition) { return StrCat(partition, "/pl"); }
 
 int StageIndex(const config::JourneyConfig& journey, const std::string& stage) {
   auto it = std::find(journey.stages.begin(), journey.stages.end(), stage);
@@ -25,14 +21,12 @@ int StageIndex(const config::JourneyConfig& journey, const std::string& stage) {
 const v1::PropensityModel& Engine::PropensityModelOf(int32_t partition) {
   auto [it, fresh] = propensities_.try_emplace(partition);
   if (fresh) {
-    if (auto stored = store_->ResolveIdentity(ModelKey(partition))) it->second.ParseFromString(*stored);
+    if (auto stored = store_->ResolveIdentity(PropensityModelKey(partition))) it->second.ParseFromString(*stored);
   }
   return it->second;
 }
 
-void Engine::SavePropensities(int32_t partition) {
-  store_->PutIdentity(ModelKey(partition), SerializeDeterministic(propensities_[partition]));
-}
+void Engine::SavePropensities(int32_t partition) { dirty_models_.insert(partition); }
 
 void Engine::RecordTrials(const std::vector<rules::Candidate>& candidates, int64_t now, v1::AccountState* account) {
   int32_t partition = account->partition();

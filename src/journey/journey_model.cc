@@ -28,6 +28,52 @@ void MergeSegment(const v1::SegmentJourney& from, v1::SegmentJourney* into) {
   }
 }
 
+int64_t EnteredOf(const v1::StageExits& exits) { return std::max(exits.entered(), ExitsOf(exits)); }
+
+// (I - P) v = b over the stages other than the won one, by Gaussian
+// elimination with partial pivoting; false when the system is singular.
+bool SolveWinProbabilities(const config::JourneyConfig& config, const v1::SegmentJourney& journey,
+                           std::map<std::string, double>* p) {
+  std::vector<std::string> open;
+  for (const auto& stage : config.stages) {
+    if (stage != config.won_stage) open.push_back(stage);
+  }
+  size_t n = open.size();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < n; ++i) index[open[i]] = i;
+  std::vector<std::vector<double>> a(n, std::vector<double>(n + 1, 0));
+  for (size_t i = 0; i < n; ++i) {
+    a[i][i] = 1;
+    auto it = journey.stages().find(open[i]);
+    if (it == journey.stages().end()) continue;
+    int64_t entered = EnteredOf(it->second);
+    if (entered == 0) continue;
+    for (const auto& [to, count] : it->second.to()) {
+      double share = static_cast<double>(count) / static_cast<double>(entered);
+      if (to == config.won_stage) {
+        a[i][n] += share;
+      } else if (auto j = index.find(to); j != index.end()) {
+        a[i][j->second] -= share;
+      }
+    }
+  }
+  for (size_t c = 0; c < n; ++c) {
+    size_t pivot = c;
+    for (size_t r = c + 1; r < n; ++r) {
+      if (std::abs(a[r][c]) > std::abs(a[pivot][c])) pivot = r;
+    }
+    if (std::abs(a[pivot][c]) < 1e-12) return false;
+    std::swap(a[c], a[pivot]);
+    for (size_t r = 0; r < n; ++r) {
+      if (r == c || a[r][c] == 0) continue;
+      double f = a[r][c] / a[c][c];
+      for (size_t k = c; k <= n; ++k) a[r][k] -= f * a[c][k];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) (*p)[open[i]] = std::clamp(a[i][n] / a[i][i], 0.0, 1.0);
+  return true;
+}
+
 std::string Percent(double fraction) {
   char text[16];
   std::snprintf(text, sizeof(text), "%.0f%%", 100.0 * fraction);
@@ -63,10 +109,11 @@ std::map<std::string, double> WinProbabilities(const config::JourneyConfig& conf
   std::map<std::string, double> p;
   if (config.won_stage.empty()) return p;
   for (const auto& stage : config.stages) p[stage] = stage == config.won_stage ? 1 : 0;
-  // Value iteration: each stage's probability is the mean over where its
-  // accounts went next, an account still in the stage counting 0; a stage
-  // nobody left stays at 0. The chain may cycle
-  // (dormant and back), so iterate until nothing moves.
+  // Each stage's probability is the mean over where its accounts went next,
+  // an account still in the stage counting 0; a stage nobody left stays at
+  // 0. The chain may cycle (dormant and back): solve the linear system
+  // v = P v + b directly, else (a closed cycle) iterate.
+  if (SolveWinProbabilities(config, journey, &p)) return p;
   for (int round = 0; round < 10000; ++round) {
     double moved = 0;
     for (const auto& stage : config.stages) {
@@ -75,7 +122,7 @@ std::map<std::string, double> WinProbabilities(const config::JourneyConfig& conf
       if (it == journey.stages().end()) continue;
       // Of the accounts that entered the stage, those still in it have
       // not moved on (yet): they count as neither winning nor losing.
-      int64_t entered = std::max(it->second.entered(), ExitsOf(it->second));
+      int64_t entered = EnteredOf(it->second);
       if (entered == 0) continue;
       double v = 0;
       for (const auto& [to, count] : it->second.to()) {
@@ -96,16 +143,21 @@ std::optional<v1::Outlook> OutlookOf(const config::JourneyConfig& config, const 
     auto it = journey.stages().find(stage);
     return it != journey.stages().end() && ExitsOf(it->second) >= config.outlook_min_exits;
   };
-  v1::SegmentJourney journey;
+  v1::SegmentJourney all;
+  const v1::SegmentJourney* use = nullptr;
   v1::Outlook o;
   auto own = model.segments().find(segment);
   if (!segment.empty() && own != model.segments().end() && enough(own->second)) {
-    journey = own->second;
+    use = &own->second;
     o.set_segment(segment);
+  } else if (model.segments_size() == 1 && enough(model.segments().begin()->second)) {
+    use = &model.segments().begin()->second;
   } else {
-    journey = AllSegments(model);
-    if (!enough(journey)) return std::nullopt;
+    all = AllSegments(model);
+    if (!enough(all)) return std::nullopt;
+    use = &all;
   }
+  const v1::SegmentJourney& journey = *use;
   const v1::StageExits& exits = journey.stages().at(stage);
   int64_t n = ExitsOf(exits);
   o.set_stage(stage);

@@ -489,6 +489,7 @@ absl::Status Runner::Commit() {
   // State first: every changed account of every task, as changelog records.
   for (auto& [p, task] : tasks_) {
     if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));
+    task->pipeline->engine().FlushModels();
     if (task->consumed.empty() && !task->store->HasPendingChanges()) continue;
     task->pending = task->store->PendingChanges(task->pipeline->engine().StreamTime(p));
     // A deleted key ("") goes as a tombstone, so compaction forgets it.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,15 @@ class Engine {
   const routing::PoolDirectory& pools() const { return pools_; }
 
   size_t PendingTimers() const { return timers_.size(); }
+  // Writes the partition models (journey, propensities) changed since the
+  // last call to the store: the runner calls it before it collects a
+  // transaction's changes. (They change with most signals; writing them
+  // once per transaction, not once per change, keeps them cheap.)
+  void FlushModels();
+  // State keys of a partition's models: "<partition>/jm" (journey), "/pl"
+  // (learned propensities), among the identities.
+  static std::string JourneyModelKey(int32_t partition);
+  static std::string PropensityModelKey(int32_t partition);
   // The partition's learned propensities (rules/propensity_model.h).
   const v1::PropensityModel& PropensityModelOf(int32_t partition);
   // The partition's journey model (journey/journey_model.h): every stage
@@ -140,6 +150,8 @@ class Engine {
   // Journey models by partition, read from the store on first use.
   std::map<int32_t, v1::JourneyModel> models_;
   std::map<int32_t, v1::PropensityModel> propensities_;
+  // Partitions whose models changed since FlushModels.
+  std::set<int32_t> dirty_models_;
 };
 
 }  // namespace demandcenter::engine
