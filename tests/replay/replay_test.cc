@@ -41,6 +41,17 @@ ReplayRun DoReplay(const config::Config& config, const std::string& input, Repla
   return run;
 }
 
+// A generated stream (generate::WriteStream) as replay input.
+std::string Generated(int32_t accounts, int64_t signals, uint64_t seed) {
+  generate::GeneratorOptions options;
+  options.accounts = accounts;
+  options.signals = signals;
+  options.seed = seed;
+  std::stringstream generated;
+  EXPECT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
+  return generated.str();
+}
+
 TEST(ReplayTest, ReportsBadLinesWithNumbersAndKeepsGoing) {
   config::Config config = testing::DefaultConfig();
   ReplayRun run = DoReplay(config, kInput);
@@ -145,13 +156,7 @@ TEST(ReplayTest, SummaryNamesRulesThatNeverFired) {
 // due_at in year 10000. Now it is dead-lettered and nothing else changes.
 TEST(ReplayTest, OneBadClockChangesNothingButItsOwnDeadLetter) {
   config::Config config = testing::DefaultConfig();
-  generate::GeneratorOptions options;
-  options.accounts = 300;
-  options.signals = 3000;
-  options.seed = 7;
-  std::stringstream generated;
-  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
-  std::string clean = generated.str();
+  std::string clean = Generated(300, 3000, 7);
   size_t at = 0;
   for (int line = 0; line < 1500; ++line) at = clean.find('\n', at) + 1;
   std::string poisoned = clean;
@@ -178,12 +183,6 @@ TEST(ReplayTest, OneBadClockChangesNothingButItsOwnDeadLetter) {
 // such action's trace shows; routine proposals go to an SDR.
 TEST(ReplayTest, TheDefaultConfigSendsFieldAndSpecialistsOnlyToComplexDeals) {
   config::Config config = testing::DefaultConfig();
-  generate::GeneratorOptions options;
-  options.accounts = 2000;
-  options.signals = 20000;
-  options.seed = 11;
-  std::stringstream generated;
-  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
   int64_t person_led = 0, routine_proposals = 0;
   ReplayOptions replay;
   replay.write_outputs = false;
@@ -203,7 +202,7 @@ TEST(ReplayTest, TheDefaultConfigSendsFieldAndSpecialistsOnlyToComplexDeals) {
     EXPECT_TRUE(complex.starts_with("yes: ")) << nba->rule_id() << " sent " << v1::Channel_Name(nba->channel())
                                               << " to " << nba->account_id() << " (complex: \"" << complex << "\")";
   };
-  ReplayRun run = DoReplay(config, generated.str(), replay);
+  ReplayRun run = DoReplay(config, Generated(2000, 20000, 11), replay);
   EXPECT_GT(person_led, 100);
   EXPECT_GT(routine_proposals, 10);
 }
@@ -212,15 +211,9 @@ TEST(ReplayTest, TheDefaultConfigSendsFieldAndSpecialistsOnlyToComplexDeals) {
 // interval, and each arm against the baseline.
 TEST(ReplayTest, SummaryGivesExperimentKpisWithIntervals) {
   config::Config config = testing::DefaultConfig();
-  generate::GeneratorOptions options;
-  options.accounts = 1000;
-  options.signals = 10000;
-  options.seed = 7;
-  std::stringstream generated;
-  ASSERT_TRUE(generate::WriteStream(options, generated, nullptr).ok());
   ReplayOptions replay;
   replay.write_outputs = false;
-  ReplayRun run = DoReplay(config, generated.str(), replay);
+  ReplayRun run = DoReplay(config, Generated(1000, 10000, 7), replay);
   const outputs::DecisionCounters& c = run.summary.counters;
   int64_t champions = c.experiment_exposed.at("reply_follow_up/champion");
   int64_t challengers = c.experiment_exposed.at("reply_follow_up/call_back");
