@@ -59,6 +59,10 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
   seams.stores = [dir, budget, min_free, memory](int32_t partition) {
     return state::OpenRocksDbPartitionStore(StrCat(dir, "/p", partition), budget, min_free, memory);
   };
+  seams.store_memory = [memory]() -> std::vector<std::pair<std::string, uint64_t>> {
+    state::RocksDbMemoryUsage usage = state::UsageOf(*memory);
+    return {{"block_cache", usage.block_cache}, {"memtables", usage.memtables}};
+  };
   seams.clock = clock;
   LogLine(StrCat("brokers ", settings.bootstrap_servers, " (", settings.security_summary, "), state ", state_dir));
   return seams;

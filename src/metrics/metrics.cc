@@ -138,6 +138,11 @@ Metrics::Metrics(std::set<std::string> known_types)
                           .Help("Accounts held in the write-back cache")
                           .Register(r)
                           .Add({});
+  state_memory_ = &prometheus::BuildGauge()
+                       .Name("demandcenter_state_memory_bytes")
+                       .Help("Memory the local state stores share, by part: block_cache (state.block_cache_mib), "
+                             "memtables (state.memtable_mib)")
+                       .Register(r);
   state_bytes_ = &prometheus::BuildGauge()
                       .Name("demandcenter_state_store_bytes")
                       .Help("Approximate size of the local state stores")

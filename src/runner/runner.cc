@@ -569,6 +569,9 @@ void Runner::ExportMetrics(int64_t started_ms) {
   metrics_->CachedAccounts().Set(cached);
   if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
   metrics_->StateBytes().Set(bytes);
+  if (seams_.store_memory) {
+    for (const auto& [part, n] : seams_.store_memory()) metrics_->StateMemory(part).Set(static_cast<double>(n));
+  }
   metrics_->TransactionsCommitted().Increment();
   metrics_->CommitLatency().Observe(static_cast<double>(seams_.clock->NowMs() - started_ms) / 1000.0);
   int64_t wall_ms = seams_.clock->WallMs();

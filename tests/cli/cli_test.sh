@@ -148,7 +148,9 @@ start_unreachable
 kill -TERM "$run_pid"
 kill -INT "$run_pid"
 wait_exit 2
-check "a second signal exits at once (exit $code)" test "$code" = 130
+# 128 + the second signal handled: INT (130), or TERM (143) when both were
+# pending at once (a busy machine), as Linux delivers the lower number first.
+check "a second signal exits at once (exit $code)" test "$code" = 130 -o "$code" = 143
 check "a second signal says so" grep -q "second signal: exiting now" "$work/run.log"
 [[ $code == running ]] && kill -9 "$run_pid"
 

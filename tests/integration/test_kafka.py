@@ -166,6 +166,15 @@ class KafkaTest(harness.AppTestCase):
         # come from RocksDB (misses), their later signals from the cache.
         self.assertGreater(m.get('demandcenter_state_cache_lookups_total{result="miss"}', 0), 0)
         self.assertGreater(m.get('demandcenter_state_cache_lookups_total{result="hit"}', 0), 0)
+        # The stores' shared memory, within state.block_cache_mib and
+        # state.memtable_mib (64 MiB each by default): the misses read
+        # blocks into the cache.
+        block_cache = m.get('demandcenter_state_memory_bytes{part="block_cache"}', -1)
+        memtables = m.get('demandcenter_state_memory_bytes{part="memtables"}', -1)
+        self.assertGreater(block_cache, 0)
+        self.assertLessEqual(block_cache, 64 << 20)
+        self.assertGreaterEqual(memtables, 0)
+        self.assertLessEqual(memtables, 64 << 20)
         app.kill("0", signal.SIGKILL)  # unclean stop
         app.start("0")
         app.wait_ready("0")

@@ -79,6 +79,9 @@ class RunnerLoopTest : public ::testing::Test {
     seams.changelog = changelog ? std::move(changelog)
                                 : std::make_unique<testing::MemoryChangelog>(&broker_, "loop-state-changelog");
     seams.stores = disks_.Factory(/*cache_accounts=*/20);
+    seams.store_memory = [this]() -> std::vector<std::pair<std::string, uint64_t>> {
+      return {{"block_cache", 4096 * static_cast<uint64_t>(broker_.EndOffset(kSignals, 0))}, {"memtables", 512}};
+    };
     seams.clock = &clock_;
     return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
   }
@@ -217,6 +220,9 @@ TEST_F(RunnerLoopTest, CommitsEachSignalsOutputsExactlyOnce) {
     }
   }
   EXPECT_GT(models, 0);
+  // The stores' shared memory, as the seam reports it at each commit.
+  EXPECT_EQ(metrics_.StateMemory("block_cache").Value(), 4096.0 * broker_.EndOffset(kSignals, 0));
+  EXPECT_EQ(metrics_.StateMemory("memtables").Value(), 512);
   EXPECT_EQ(metrics_.Forecast("win_probability", "customer").Value(), 1);
   double expected_wins = 0;
   for (const auto& stage : config_.decision.journey.stages) {

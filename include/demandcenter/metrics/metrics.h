@@ -53,6 +53,8 @@ class Metrics {
   prometheus::Gauge& ConsumerLag() { return *consumer_lag_; }
   prometheus::Gauge& CachedAccounts() { return *cached_accounts_; }
   prometheus::Gauge& StateBytes() { return *state_bytes_; }
+  // demandcenter_state_memory_bytes{part}: the stores' shared memory.
+  prometheus::Gauge& StateMemory(const std::string& part) { return state_memory_->Add({{"part", part}}); }
   // Accounts of the partitions this instance owns, by journey stage.
   prometheus::Gauge& Accounts(const std::string& stage);
   prometheus::Counter& CacheHits() { return *cache_hits_; }
@@ -118,6 +120,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* experiment_accounts_;
   prometheus::Family<prometheus::Counter>* experiment_reached_;
   prometheus::Family<prometheus::Gauge>* experiment_kpi_;
+  prometheus::Family<prometheus::Gauge>* state_memory_;
   std::map<std::string, prometheus::Family<prometheus::Gauge>*, std::less<>> forecast_;
   prometheus::Family<prometheus::Gauge>* experiment_kpi_difference_;
   prometheus::Counter* policy_scheduled_;

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,9 @@ struct Seams {
   std::unique_ptr<Directory> directory;
   StoreFactory stores;
   Clock* clock = nullptr;
+  // What the stores' shared memory holds now, in bytes, by part
+  // ("block_cache", "memtables"); null when they share none.
+  std::function<std::vector<std::pair<std::string, uint64_t>>()> store_memory;
 };
 
 struct RunnerOptions {
