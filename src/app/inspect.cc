@@ -28,8 +28,7 @@ absl::StatusOr<std::string> InspectAccount(const std::string& state_dir, const s
     auto store = state::OpenRocksDbPartitionStore(entry.path().string(), 1, 0);
     if (!store.ok()) return store.status();
     if (const v1::AccountState* account = (*store)->Find(account_id)) {
-      v1::JourneyModel model;
-      if (auto stored = (*store)->ResolveIdentity(engine::Engine::JourneyModelKey(partition))) model.ParseFromString(*stored);
+      v1::JourneyModel model = engine::Engine::StoredJourneyModel(store->get(), partition);
       return ToJson(query::ViewOf(*account, config.decision, (*store)->ReadCheckpoint().stream_time_ms, &model));
     }
   }

@@ -1,5 +1,7 @@
 #include "demandcenter/common/strings.h"
 
+#include <cstdio>
+
 namespace demandcenter {
 
 std::string AsciiLower(std::string_view text) {
@@ -29,6 +31,12 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+std::string FormatPercent(double fraction, int decimals, bool sign) {
+  char text[48];
+  std::snprintf(text, sizeof(text), sign ? "%+.*f%%" : "%.*f%%", decimals, 100.0 * fraction);
+  return text;
 }
 
 }  // namespace demandcenter

@@ -18,6 +18,22 @@
 namespace demandcenter::engine {
 namespace {
 
+// State keys of a partition's models, among its identities.
+std::string JourneyModelKey(int32_t partition) { return StrCat(partition, "/jm"); }
+std::string PropensityModelKey(int32_t partition) { return StrCat(partition, "/pl"); }
+
+// A partition's model from `cache`, else from the store (empty when it has
+// none), then cached.
+template <typename Model>
+Model& CachedModel(std::map<int32_t, Model>& cache, const std::string& key, int32_t partition,
+                   state::StateStore* store) {
+  auto [it, fresh] = cache.try_emplace(partition);
+  if (fresh) {
+    if (auto stored = store->ResolveIdentity(key)) it->second.ParseFromString(*stored);
+  }
+  return it->second;
+}
+
 // History kept per account for account queries, and the bytes of "why" kept
 // per entry.
 constexpr int kRecentKept = 8;
@@ -103,16 +119,18 @@ std::vector<v1::ExperimentArm> Engine::CountStageEntry(const std::string& to_sta
   return arms;
 }
 
-const v1::JourneyModel& Engine::JourneyModelOf(int32_t partition) {
-  auto [it, fresh] = models_.try_emplace(partition);
-  if (fresh) {
-    if (auto stored = store_->ResolveIdentity(JourneyModelKey(partition))) it->second.ParseFromString(*stored);
-  }
-  return it->second;
+v1::JourneyModel& Engine::JourneyModel(int32_t partition) {
+  return CachedModel(models_, JourneyModelKey(partition), partition, store_);
 }
 
-std::string Engine::JourneyModelKey(int32_t partition) { return StrCat(partition, "/jm"); }
-std::string Engine::PropensityModelKey(int32_t partition) { return StrCat(partition, "/pl"); }
+v1::PropensityModel& Engine::Propensities(int32_t partition) {
+  return CachedModel(propensities_, PropensityModelKey(partition), partition, store_);
+}
+
+v1::JourneyModel Engine::StoredJourneyModel(state::StateStore* store, int32_t partition) {
+  std::map<int32_t, v1::JourneyModel> one;
+  return CachedModel(one, JourneyModelKey(partition), partition, store);
+}
 
 void Engine::FlushModels() {
   for (int32_t partition : dirty_models_) {
@@ -127,20 +145,14 @@ void Engine::FlushModels() {
 }
 
 void Engine::LearnEntry(const v1::AccountState& account) {
-  int32_t partition = account.partition();
-  JourneyModelOf(partition);
-  v1::JourneyModel& model = models_[partition];
-  journey::RecordEntry(account.segment(), account.stage(), &model);
-  dirty_models_.insert(partition);
+  journey::RecordEntry(account.segment(), account.stage(), &JourneyModel(account.partition()));
+  dirty_models_.insert(account.partition());
 }
 
 void Engine::LearnExit(const std::string& from, const std::string& to, int64_t dwell_ms,
                        const v1::AccountState& account) {
-  int32_t partition = account.partition();
-  JourneyModelOf(partition);
-  v1::JourneyModel& model = models_[partition];
-  journey::RecordExit(account.segment(), from, to, dwell_ms, &model);
-  dirty_models_.insert(partition);
+  journey::RecordExit(account.segment(), from, to, dwell_ms, &JourneyModel(account.partition()));
+  dirty_models_.insert(account.partition());
 }
 
 void Engine::FireDueTimers(int32_t partition, std::vector<outputs::Output>* out) {

@@ -18,36 +18,24 @@ int StageIndex(const config::JourneyConfig& journey, const std::string& stage) {
 
 }  // namespace
 
-const v1::PropensityModel& Engine::PropensityModelOf(int32_t partition) {
-  auto [it, fresh] = propensities_.try_emplace(partition);
-  if (fresh) {
-    if (auto stored = store_->ResolveIdentity(PropensityModelKey(partition))) it->second.ParseFromString(*stored);
-  }
-  return it->second;
-}
-
-void Engine::SavePropensities(int32_t partition) { dirty_models_.insert(partition); }
-
 void Engine::RecordTrials(const std::vector<rules::Candidate>& candidates, int64_t now, v1::AccountState* account) {
   int32_t partition = account->partition();
   bool any = false;
   for (const auto& c : candidates) {
     if (!c.learned || c.outcome != v1::EMITTED) continue;
-    PropensityModelOf(partition);
-    rules::RecordTrial(config_.arbitration.learning, c.arm_key, c.action, c.channel, now, &propensities_[partition],
+    rules::RecordTrial(config_.arbitration.learning, c.arm_key, c.action, c.channel, now, &Propensities(partition),
                        account);
     any = true;
   }
-  if (any) SavePropensities(partition);
+  if (any) dirty_models_.insert(partition);
 }
 
 void Engine::CreditPrompt(const v1::OpenTask& task, int64_t now, v1::AccountState* account) {
   if (!config_.arbitration.learning.enabled || account->trials().empty()) return;
   int32_t partition = account->partition();
-  PropensityModelOf(partition);
   auto same = [&](const v1::LearningTrial& t) { return t.action() == task.action() && t.channel() == task.channel(); };
-  if (rules::CreditTrials(config_.arbitration.learning, now, same, &propensities_[partition], account, true) > 0) {
-    SavePropensities(partition);
+  if (rules::CreditTrials(config_.arbitration.learning, now, same, &Propensities(partition), account, true) > 0) {
+    dirty_models_.insert(partition);
   }
 }
 
@@ -65,8 +53,7 @@ void Engine::CreditSuccesses(const v1::Signal& signal, const std::vector<journey
   }
   int64_t now = ToMillis(signal.occurred_at());
   int32_t partition = account->partition();
-  PropensityModelOf(partition);
-  v1::PropensityModel* model = &propensities_[partition];
+  v1::PropensityModel* model = &Propensities(partition);
   int credited = 0;
   if (forward) {
     credited += rules::CreditTrials(config_.arbitration.learning, now, [](const v1::LearningTrial&) { return true; },
@@ -76,7 +63,7 @@ void Engine::CreditSuccesses(const v1::Signal& signal, const std::vector<journey
                                     [](const v1::LearningTrial& t) { return t.channel() == v1::EMAIL; }, model, account,
                                     true);
   }
-  if (credited > 0) SavePropensities(partition);
+  if (credited > 0) dirty_models_.insert(partition);
 }
 
 }  // namespace demandcenter::engine

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
 #include "demandcenter/common/strings.h"
@@ -74,11 +73,6 @@ bool SolveWinProbabilities(const config::JourneyConfig& config, const v1::Segmen
   return true;
 }
 
-std::string Percent(double fraction) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "%.0f%%", 100.0 * fraction);
-  return text;
-}
 
 }  // namespace
 
@@ -211,11 +205,11 @@ std::vector<StageForecast> Forecast(const config::JourneyConfig& config, const v
 std::string OutlookSentence(const v1::Outlook& o) {
   std::string text;
   if (!o.won_stage().empty()) {
-    text = StrCat("accounts in ", o.stage(), " go on to ", o.won_stage(), " ", Percent(o.win_probability()),
+    text = StrCat("accounts in ", o.stage(), " go on to ", o.won_stage(), " ", FormatPercent(o.win_probability(), 0),
                   " of the time so far; ");
   }
   return StrCat(text, "of the ", o.evidence(), o.segment().empty() ? "" : StrCat(" ", o.segment()),
-                " accounts that left it, ", Percent(o.likely_next_share()), " went to ", o.likely_next_stage(),
+                " accounts that left it, ", FormatPercent(o.likely_next_share(), 0), " went to ", o.likely_next_stage(),
                 ", after ", FormatDuration(o.typical_dwell_seconds() * 1000), " on average");
 }
 

@@ -19,15 +19,10 @@ int64_t CountOf(const std::map<std::string, int64_t>& counts, const std::string&
   return it == counts.end() ? 0 : it->second;
 }
 
-std::string Percent(double fraction) {
+// A difference of two shares in percentage points, signed: "+2.1".
+std::string Points(double fraction) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%.1f%%", 100.0 * fraction);
-  return text;
-}
-
-std::string Points(double fraction, bool sign) {
-  char text[32];
-  std::snprintf(text, sizeof(text), sign ? "%+.1f" : "%.1f", 100.0 * fraction);
+  std::snprintf(text, sizeof(text), "%+.1f", 100.0 * fraction);
   return text;
 }
 
@@ -83,14 +78,17 @@ std::vector<ExperimentReport> ExperimentKpis(const config::DecisionConfig& confi
         }
       }
     }
-    auto prompts = [&](const std::string& arm) {
+    // Accepted prompts per arm, reported when any arm's prompt was answered.
+    std::vector<Share> prompts;
+    bool any_prompt = false;
+    for (const auto& arm : arms) {
       auto n = [&](const char* outcome) { return CountOf(c.experiment_outcomes, StrCat(experiment.id, "/", arm, "/", outcome)); };
       int64_t yes = n("accepted") + n("completed");
-      return WilsonShare(yes, yes + n("dismissed") + n("expired"));
-    };
-    bool any_prompt = false;
-    for (const auto& arm : arms) any_prompt = any_prompt || prompts(arm).trials > 0;
-    for (const auto& arm : arms) {
+      prompts.push_back(WilsonShare(yes, yes + n("dismissed") + n("expired")));
+      any_prompt = any_prompt || prompts.back().trials > 0;
+    }
+    for (size_t a = 0; a < arms.size(); ++a) {
+      const std::string& arm = arms[a];
       ArmReport r;
       r.arm = arm;
       r.exposed = CountOf(c.experiment_exposed, StrCat(experiment.id, "/", arm));
@@ -98,7 +96,7 @@ std::vector<ExperimentReport> ExperimentKpis(const config::DecisionConfig& confi
         int64_t reached = CountOf(c.experiment_reached, StrCat(experiment.id, "/", arm, "/", stage));
         r.kpis.push_back({StrCat("reached.", stage), WilsonShare(reached, r.exposed)});
       }
-      if (any_prompt) r.kpis.push_back({"prompts.accepted", prompts(arm)});
+      if (any_prompt) r.kpis.push_back({"prompts.accepted", prompts[a]});
       report.arms.push_back(std::move(r));
     }
     const ArmReport& base = report.arms.front();
@@ -118,11 +116,11 @@ std::vector<ExperimentReport> ExperimentKpis(const config::DecisionConfig& confi
 
 std::string FormatShare(const Share& s) {
   if (s.trials == 0) return "-";
-  return StrCat(Percent(s.estimate), " [", Percent(s.lower), ", ", Percent(s.upper), "]");
+  return StrCat(FormatPercent(s.estimate, 1), " [", FormatPercent(s.lower, 1), ", ", FormatPercent(s.upper, 1), "]");
 }
 
 std::string FormatDifference(const Difference& d) {
-  return StrCat(Points(d.estimate, true), " pts [", Points(d.lower, true), ", ", Points(d.upper, true), "]");
+  return StrCat(Points(d.estimate), " pts [", Points(d.lower), ", ", Points(d.upper), "]");
 }
 
 }  // namespace demandcenter::outputs

@@ -1,8 +1,6 @@
 #include "demandcenter/replay/replay.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -47,9 +45,7 @@ std::string FirstTrigger(const outputs::Output& o) {
 // "12.34%" of `whole` ("-" when it is 0).
 std::string Percent(int64_t part, int64_t whole) {
   if (whole == 0) return "-";
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-  return text;
+  return FormatPercent(static_cast<double>(part) / static_cast<double>(whole), 2);
 }
 
 // " k1=n1 k2=n2", or " none".
@@ -116,7 +112,7 @@ std::string FormatForecast(const std::vector<journey::StageForecast>& forecast, 
     if (f.evidence > 0) {
       out += StrCat(" ", f.stage, " left by ", f.evidence, " after ", FormatDuration(f.typical_dwell_seconds * 1000),
                     " on average");
-      if (!journey.won_stage.empty()) out += StrCat(", ", Percent(std::llround(f.win_probability * 1e4), 10000), " win");
+      if (!journey.won_stage.empty()) out += StrCat(", ", FormatPercent(f.win_probability, 2), " win");
       out += ";";
     }
     if (f.accounts > 0 && !journey.won_stage.empty()) {

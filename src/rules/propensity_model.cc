@@ -92,4 +92,22 @@ void RecordTrial(const config::LearningConfig& learning, const std::string& key,
   t->set_channel(channel);
 }
 
+int CreditTrials(const config::LearningConfig& learning, int64_t now_ms,
+                 const std::function<bool(const v1::LearningTrial&)>& match, v1::PropensityModel* model,
+                 v1::AccountState* account, bool latest_only) {
+  auto* trials = account->mutable_trials();
+  int credited = 0;
+  // Newest last: walk back so `latest_only` takes the most recent match.
+  for (int i = trials->size() - 1; i >= 0; --i) {
+    const v1::LearningTrial& t = trials->Get(i);
+    if (t.at_ms() > now_ms || now_ms - t.at_ms() > learning.window_ms || !match(t)) continue;
+    v1::ArmCounts& arm = (*model->mutable_arms())[t.key()];
+    arm.set_successes(std::min(arm.trials(), arm.successes() + 1));
+    trials->DeleteSubrange(i, 1);
+    ++credited;
+    if (latest_only) break;
+  }
+  return credited;
+}
+
 }  // namespace demandcenter::rules

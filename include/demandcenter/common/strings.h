@@ -46,6 +46,10 @@ std::string AsciiLower(std::string_view text);
 // run of characters (e.g. "web.*", "*.click").
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
+// A fraction as a percentage with `decimals` decimals: (0.1234, 1) ->
+// "12.3%"; with `sign`, "+12.3%" or "-12.3%".
+std::string FormatPercent(double fraction, int decimals, bool sign = false);
+
 }  // namespace demandcenter
 
 #endif  // DEMANDCENTER_COMMON_STRINGS_H_

@@ -91,15 +91,14 @@ class Engine {
   // transaction's changes. (They change with most signals; writing them
   // once per transaction, not once per change, keeps them cheap.)
   void FlushModels();
-  // State keys of a partition's models: "<partition>/jm" (journey), "/pl"
-  // (learned propensities), among the identities.
-  static std::string JourneyModelKey(int32_t partition);
-  static std::string PropensityModelKey(int32_t partition);
   // The partition's learned propensities (rules/propensity_model.h).
-  const v1::PropensityModel& PropensityModelOf(int32_t partition);
+  const v1::PropensityModel& PropensityModelOf(int32_t partition) { return Propensities(partition); }
   // The partition's journey model (journey/journey_model.h): every stage
   // exit its accounts made, kept in the partition's state.
-  const v1::JourneyModel& JourneyModelOf(int32_t partition);
+  const v1::JourneyModel& JourneyModelOf(int32_t partition) { return JourneyModel(partition); }
+  // The journey model a store holds for `partition` (`inspect`, on a
+  // stopped instance's store).
+  static v1::JourneyModel StoredJourneyModel(state::StateStore* store, int32_t partition);
   const outputs::DecisionCounters& counters() const { return counters_; }
 
  private:
@@ -118,7 +117,10 @@ class Engine {
   void CreditSuccesses(const v1::Signal& signal, const std::vector<journey::FiredTransition>& fired,
                        v1::AccountState* account);
   void CreditPrompt(const v1::OpenTask& task, int64_t now, v1::AccountState* account);
-  void SavePropensities(int32_t partition);
+  // The partition's models, read from the store on first use; a change
+  // goes to dirty_models_.
+  v1::JourneyModel& JourneyModel(int32_t partition);
+  v1::PropensityModel& Propensities(int32_t partition);
   // Adds a new account to its partition's journey model.
   void LearnEntry(const v1::AccountState& account);
   // Adds the account's exit from `from` to its partition's journey model.

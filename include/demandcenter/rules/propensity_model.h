@@ -16,6 +16,7 @@
 #define DEMANDCENTER_RULES_PROPENSITY_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -55,12 +56,10 @@ void RecordTrial(const config::LearningConfig& learning, const std::string& key,
 // Credits a success to the account's open trials within the window before
 // `now_ms` that `match` (each once; they leave the account's list); returns
 // how many.
-template <typename Match>
-int CreditTrials(const config::LearningConfig& learning, int64_t now_ms, Match match, v1::PropensityModel* model,
+int CreditTrials(const config::LearningConfig& learning, int64_t now_ms,
+                 const std::function<bool(const v1::LearningTrial&)>& match, v1::PropensityModel* model,
                  v1::AccountState* account, bool latest_only);
 
 }  // namespace demandcenter::rules
-
-#include "demandcenter/rules/propensity_model_inl.h"
 
 #endif  // DEMANDCENTER_RULES_PROPENSITY_MODEL_H_
