@@ -111,6 +111,16 @@ std::string FormatLocal(int64_t ms, const absl::TimeZone& tz) {
                 " ", Clock(static_cast<int32_t>(SecondsOfDay(cs) / 60)));
 }
 
+int HourOfWeek(int64_t ms, const absl::TimeZone& tz) {
+  absl::CivilSecond cs = MillisToLocal(ms, tz);
+  return WeekdayIndex(absl::CivilDay(cs)) * 24 + cs.hour();
+}
+
+std::string HourOfWeekText(int hour_of_week) {
+  int hour = hour_of_week % 24;
+  return StrCat(kDayNames[(hour_of_week / 24) % 7], " ", Clock(hour * 60), "-", Clock((hour + 1) * 60));
+}
+
 bool Calendar::IsOpen(int64_t ms, const absl::TimeZone& tz, std::string_view zone_name) const {
   absl::CivilSecond cs = MillisToLocal(ms, tz);
   absl::CivilDay day(cs);

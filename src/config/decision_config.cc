@@ -43,6 +43,12 @@ bool ContactPolicyConfig::IsBusinessChannel(v1::Channel channel) const {
   return std::find(business_channels.begin(), business_channels.end(), channel) != business_channels.end();
 }
 
+bool SendTimeConfig::Applies(v1::Channel channel, std::string_view action) const {
+  if (!enabled || std::find(channels.begin(), channels.end(), channel) == channels.end()) return false;
+  return actions.empty() ||
+         std::any_of(actions.begin(), actions.end(), [&](const std::string& p) { return GlobMatch(p, action); });
+}
+
 bool ContactPolicyConfig::IsQuietChannel(v1::Channel channel) const {
   return std::find(quiet_channels.begin(), quiet_channels.end(), channel) != quiet_channels.end();
 }

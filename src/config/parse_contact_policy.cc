@@ -230,11 +230,66 @@ void ParseActionCooldowns(YamlReader& reader, const YAML::Node& n, ContactPolicy
   }
 }
 
+// A number in [low, high], or an error naming what it is.
+std::optional<double> NumberIn(YamlReader& reader, const YAML::Node& n, const std::string& what, double low,
+                               double high, std::string_view meaning) {
+  auto v = reader.Number(n, what);
+  if (!v) return std::nullopt;
+  if (*v < low || *v > high) {
+    reader.Error(n, StrCat(what, " is ", meaning));
+    return std::nullopt;
+  }
+  return v;
+}
+
+// send_time: {channels, actions, min_evidence, explore, horizon, window,
+// prior_weight}; present = on.
+void ParseSendTime(YamlReader& reader, const YAML::Node& node, SendTimeConfig* st) {
+  const std::string what = "contact_policy.send_time";
+  if (!reader.ExpectMap(node, what,
+                        {"channels", "actions", "min_evidence", "explore", "horizon", "window", "prior_weight"})) {
+    return;
+  }
+  st->enabled = true;
+  if (auto n = node["channels"]) {
+    st->channels = reader.Channels(n, what + ".channels", false);
+    if (st->channels.empty()) reader.Error(n, what + ".channels needs at least one channel, e.g. [EMAIL]");
+  }
+  if (auto n = node["actions"]) st->actions = reader.StringList(n, what + ".actions");
+  if (auto n = node["min_evidence"]) {
+    if (auto v = reader.Integer(n, what + ".min_evidence", 1, 1'000'000'000)) st->min_evidence = *v;
+  }
+  if (auto n = node["explore"]) {
+    if (auto v = NumberIn(reader, n, what + ".explore", 0, 0.5,
+                          "the share of sends at a random allowed hour: 0 to 0.5, e.g. 0.1")) {
+      st->explore = *v;
+    }
+  }
+  if (auto n = node["prior_weight"]) {
+    if (auto v = NumberIn(reader, n, what + ".prior_weight", 0.1, 100000,
+                          "how many sends an hour borrows from the broader estimate: 0.1 to 100000")) {
+      st->prior_weight = *v;
+    }
+  }
+  if (auto n = node["horizon"]) {
+    if (auto d = reader.Duration(n, what + ".horizon")) {
+      if (*d < 3'600'000 || *d > 7 * 86'400'000LL) {
+        reader.Error(n, what + ".horizon is how far a send may move past its earliest allowed time: 1h to 7d");
+      } else {
+        st->horizon_ms = *d;
+      }
+    }
+  }
+  if (auto n = node["window"]) {
+    if (auto d = reader.Duration(n, what + ".window")) st->window_ms = *d;
+  }
+}
+
 }  // namespace
 
 void ParseContactPolicy(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
   if (!reader.ExpectMap(node, "contact_policy", {"timezone", "business_hours", "quiet_hours",
-                                                 "holidays", "caps", "action_cooldowns"})) {
+                                                 "holidays", "caps", "action_cooldowns", "send_time"})) {
     return;
   }
   auto& cp = config->contact_policy;
@@ -245,6 +300,7 @@ void ParseContactPolicy(YamlReader& reader, const YAML::Node& node, DecisionConf
   if (auto n = node["quiet_hours"]) ParseQuietHours(reader, n, holidays, &cp);
   if (auto list = node["caps"]) ParseCaps(reader, list, &cp);
   if (auto n = node["action_cooldowns"]) ParseActionCooldowns(reader, n, &cp);
+  if (auto n = node["send_time"]) ParseSendTime(reader, n, &cp.send_time);
   for (const auto& cap : cp.caps) {
     cp.longest_window_ms = std::max(cp.longest_window_ms, cap.per_ms);
   }

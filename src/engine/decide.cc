@@ -219,12 +219,14 @@ void Engine::Decide(const v1::Signal& signal, const std::vector<std::string>& en
   if (candidates.empty()) return;
   std::vector<Routed> routed = RouteCandidates(ctx, &candidates);
   bool learning = config_.arbitration.learning.enabled;
-  rules::Score(config_, ctx, &candidates, learning ? &PropensityModelOf(account->partition()) : nullptr);
+  bool timing = config_.contact_policy.send_time.enabled;
+  const v1::PropensityModel* model = learning || timing ? &PropensityModelOf(account->partition()) : nullptr;
+  rules::Score(config_, ctx, &candidates, learning ? model : nullptr);
   rules::PolicyZone zone = tasks_.ZoneFor(*account);
-  rules::Arbitrate(config_, zone, now, ctx.contact(), &candidates, account);
+  rules::Arbitrate(config_, zone, now, ctx.contact(), &candidates, account, timing ? model : nullptr);
 
   std::vector<v1::Candidate> listed = ListCandidates(candidates, now, account);
-  if (learning) RecordTrials(candidates, now, account);
+  if (learning || timing) RecordTrials(candidates, now, account);
   bool any_emitted = false;
   bool any_unsent = false;
   int32_t suppressed_arbitration = 0;

@@ -1,7 +1,8 @@
-// Propensity learned online (arbitration.learning): the engine's side —
-// trials for emitted actions, successes for what the account did next, and
+// Learning from outcomes, the engine's side: trials for emitted actions and
+// successes for what the account did next, for the propensities
+// (arbitration.learning) and the right hour (contact_policy.send_time), in
 // the partition's model in its state. The arithmetic is in
-// rules/propensity_model.h.
+// rules/propensity_model.h and rules/send_time.h.
 #include <algorithm>
 
 #include "demandcenter/common/strings.h"
@@ -10,6 +11,15 @@
 
 namespace demandcenter::engine {
 namespace {
+
+std::string SendTimeChoiceName(rules::SendTimeChoice::Why why) {
+  switch (why) {
+    case rules::SendTimeChoice::Why::kBest: return "best_hour";
+    case rules::SendTimeChoice::Why::kExplore: return "explore";
+    case rules::SendTimeChoice::Why::kNotEnoughEvidence: break;
+  }
+  return "earliest";
+}
 
 int StageIndex(const config::JourneyConfig& journey, const std::string& stage) {
   auto it = std::find(journey.stages.begin(), journey.stages.end(), stage);
@@ -22,17 +32,31 @@ void Engine::RecordTrials(const std::vector<rules::Candidate>& candidates, int64
   int32_t partition = account->partition();
   bool any = false;
   for (const auto& c : candidates) {
-    if (!c.learned || c.outcome != v1::EMITTED) continue;
-    rules::RecordTrial(config_.arbitration.learning, c.arm_key, c.action, c.channel, now, &Propensities(partition),
-                       account);
-    any = true;
+    if (c.outcome != v1::EMITTED) continue;
+    if (c.learned) {
+      rules::RecordTrial(config_.arbitration.learning, c.arm_key, c.action, c.channel, now, &Propensities(partition),
+                         account);
+      any = true;
+    }
+    if (c.send_hour >= 0) {
+      rules::RecordTimedSend(config_.contact_policy.send_time, c.send_key, c.send_hour, c.send_at_ms, c.action,
+                             c.channel, now, &Propensities(partition), account);
+      ++counters_.send_time[SendTimeChoiceName(c.send_why)];
+      any = true;
+    }
   }
   if (any) dirty_models_.insert(partition);
 }
 
 void Engine::CreditPrompt(const v1::OpenTask& task, int64_t now, v1::AccountState* account) {
-  if (!config_.arbitration.learning.enabled || account->trials().empty()) return;
   int32_t partition = account->partition();
+  if (!account->timed_sends().empty() &&
+      rules::CreditTimedSend(config_.contact_policy.send_time, now, task.channel(), task.action(),
+                             &Propensities(partition), account)) {
+    ++counters_.send_time_credited;
+    dirty_models_.insert(partition);
+  }
+  if (!config_.arbitration.learning.enabled || account->trials().empty()) return;
   auto same = [&](const v1::LearningTrial& t) { return t.action() == task.action() && t.channel() == task.channel(); };
   if (rules::CreditTrials(config_.arbitration.learning, now, same, &Propensities(partition), account, true) > 0) {
     dirty_models_.insert(partition);
@@ -41,6 +65,17 @@ void Engine::CreditPrompt(const v1::OpenTask& task, int64_t now, v1::AccountStat
 
 void Engine::CreditSuccesses(const v1::Signal& signal, const std::vector<journey::FiredTransition>& fired,
                              v1::AccountState* account) {
+  int64_t now = ToMillis(signal.occurred_at());
+  int32_t partition = account->partition();
+  bool reply = signal.type() == "email.reply";
+  // The right hour learns from replies only: opens mostly mirror the send
+  // time, and stage progress says nothing of the hour.
+  if (reply && !account->timed_sends().empty() &&
+      rules::CreditTimedSend(config_.contact_policy.send_time, now, v1::EMAIL, "", &Propensities(partition),
+                             account)) {
+    ++counters_.send_time_credited;
+    dirty_models_.insert(partition);
+  }
   if (!config_.arbitration.learning.enabled || account->trials().empty()) return;
   const config::JourneyConfig& journey = config_.journey;
   int won = journey.won_stage.empty() ? static_cast<int>(journey.stages.size()) : StageIndex(journey, journey.won_stage);
@@ -51,14 +86,12 @@ void Engine::CreditSuccesses(const v1::Signal& signal, const std::vector<journey
     int from = StageIndex(journey, f.from), to = StageIndex(journey, f.to);
     forward = forward || (to > from && to <= won);
   }
-  int64_t now = ToMillis(signal.occurred_at());
-  int32_t partition = account->partition();
   v1::PropensityModel* model = &Propensities(partition);
   int credited = 0;
   if (forward) {
     credited += rules::CreditTrials(config_.arbitration.learning, now, [](const v1::LearningTrial&) { return true; },
                                     model, account, false);
-  } else if (signal.type() == "email.reply") {
+  } else if (reply) {
     credited += rules::CreditTrials(config_.arbitration.learning, now,
                                     [](const v1::LearningTrial& t) { return t.channel() == v1::EMAIL; }, model, account,
                                     true);

@@ -51,6 +51,9 @@ Metrics::Metrics(std::set<std::string> known_types)
                         "Candidate actions of fired rules, by outcome (EMITTED, SUPPRESSED_*, HOLDOUT)");
   actions_by_rule_ = counter("demandcenter_actions_emitted_total", "Actions emitted, by rule");
   transitions_ = counter("demandcenter_stage_transitions_total", "Journey stage transitions, by transition id");
+  send_time_ = counter("demandcenter_send_time_total",
+                       "Sends timed by contact_policy.send_time, by choice (best_hour, explore, earliest: not enough "
+                       "evidence yet; credited: a reply or accepted prompt counted for its hour)");
   policy_suppressed_ = counter("demandcenter_policy_suppressed_total",
                                "Candidates stopped by the contact policy, by policy");
   policy_scheduled_ = &counter("demandcenter_policy_scheduled_total",
@@ -261,6 +264,7 @@ prometheus::Counter& Metrics::Transitions(const std::string& transition) {
 prometheus::Counter& Metrics::PolicySuppressed(const std::string& policy) {
   return policy_suppressed_->Add({{"policy", policy}});
 }
+prometheus::Counter& Metrics::SendTime(const std::string& choice) { return send_time_->Add({{"choice", choice}}); }
 prometheus::Counter& Metrics::AutoRouting(const std::string& branch) { return auto_routing_->Add({{"branch", branch}}); }
 prometheus::Counter& Metrics::Assignments(const std::string& kind) { return assignments_->Add({{"kind", kind}}); }
 prometheus::Counter& Metrics::Sla(const std::string& event) { return sla_->Add({{"event", event}}); }

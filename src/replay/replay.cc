@@ -428,6 +428,10 @@ std::string FormatSummary(const ReplaySummary& s, const config::Config& config) 
   const outputs::DecisionCounters& c = s.counters;
   out += StrCat("contact policy: suppressed", JoinCounts(c.suppressed_by_policy), "; scheduled for the next allowed window: ",
                 c.scheduled, "; default zone for unknown CRM zones: ", c.zone_fallbacks, '\n');
+  if (config.decision.contact_policy.send_time.enabled) {
+    out += StrCat("send time: sends timed", JoinCounts(c.send_time), "; credited with a reply or accepted prompt: ",
+                  c.send_time_credited, '\n');
+  }
   Tally branches = TallyOf({std::begin(kAutoBranches), std::end(kAutoBranches)}, c.auto_branches);
   if (auto it = c.auto_branches.find("email"); it != c.auto_branches.end()) branches.counted += StrCat(" email=", it->second);
   out += StrCat("routing branches (channel auto):", branches.counted, "; never used:", branches.never, '\n');

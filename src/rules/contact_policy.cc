@@ -206,7 +206,8 @@ std::optional<Stop> Caps(const config::ContactPolicyConfig& cp, const v1::Accoun
 PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
                                  const v1::AccountState& account, const v1::ContactState* contact,
                                  v1::Channel channel, std::string_view action, bool prompt,
-                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks) {
+                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks,
+                                 const SendTimeInput* timing) {
   PolicyOutcome out;
   out.send_at_ms = now_ms;
   auto stopped = [&](Stop stop) {
@@ -220,6 +221,11 @@ PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const Pol
   if (auto stop = EmailConsent(account, contact, channel, checks)) return stopped(std::move(*stop));
   if (auto stop = FeedbackBlock(account, action, now_ms, zone)) return stopped(std::move(*stop));
   out.send_at_ms = CheckHours(config, zone, channel, prompt, now_ms, checks);
+  if (timing != nullptr) {
+    out.timed = ChooseSendTime(config, zone, channel, prompt, out.send_at_ms, *timing);
+    checks->push_back(Check("send_time", true, out.timed->detail));
+    out.send_at_ms = out.timed->send_ms;
+  }
   const auto& cp = config.contact_policy;
   if (auto stop = ActionCooldown(cp, account, action, out.send_at_ms, checks)) return stopped(std::move(*stop));
   if (auto stop = Caps(cp, account, channel, action, out.send_at_ms, checks)) return stopped(std::move(*stop));

@@ -1,6 +1,7 @@
 #include "demandcenter/rules/rules.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "demandcenter/common/calendar.h"
 #include "demandcenter/common/hash.h"
@@ -64,6 +65,9 @@ void RecordFired(const std::string& rule_id, int64_t at_ms, v1::AccountState* ac
 std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex& index,
                                 condition::EvalContext& context) {
   std::vector<Candidate> candidates;
+  // Seeds only where something draws from them.
+  bool seeded = config.arbitration.learning.enabled || config.contact_policy.send_time.enabled;
+  uint64_t signal_seed = 0;
   for (int32_t i : index.RulesFor(context.signal().type())) {
     const config::Rule& rule = config.rules[i];
     context.facts().clear();
@@ -76,6 +80,12 @@ std::vector<Candidate> Evaluate(const config::DecisionConfig& config, RuleIndex&
     c.priority = rule.priority;
     c.prompt = rule.prompt.has_value();
     c.facts = std::move(context.facts());
+    if (seeded) {
+      if (signal_seed == 0) {
+        signal_seed = StableHash64(context.account().account_id(), StableHash64(context.signal().event_id()));
+      }
+      c.seed = StableHash64(rule.id, signal_seed);
+    }
     if (rule.experiment >= 0) {
       c.experiment = &config.experiments[rule.experiment];
       c.arm = AssignArm(*c.experiment, context.account().account_id());
@@ -137,8 +147,7 @@ void Score(const config::DecisionConfig& config, condition::EvalContext& context
       const v1::AccountState& account = context.account();
       c.arm_key = ArmKey(c.action, c.channel, stage, account.segment());
       c.posterior = PosteriorOf(arb.learning, c.propensity, *learned, c.arm_key);
-      uint64_t seed = StableHash64(c.rule->id, StableHash64(account.account_id(), StableHash64(context.signal().event_id())));
-      c.propensity = DrawPropensity(arb.learning, c.posterior, seed);
+      c.propensity = DrawPropensity(arb.learning, c.posterior, c.seed);
       c.learned = true;
     }
     c.context_weight = 1;
@@ -165,7 +174,8 @@ void Score(const config::DecisionConfig& config, condition::EvalContext& context
 
 void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int64_t now_ms,
                const v1::ContactState* contact, std::vector<Candidate>* candidates,
-               v1::AccountState* account) {
+               v1::AccountState* account, const v1::PropensityModel* learned) {
+  const config::SendTimeConfig& st = config.contact_policy.send_time;
   std::vector<Candidate*> order;
   for (auto& c : *candidates) {
     if (c.outcome == v1::CANDIDATE_OUTCOME_UNSPECIFIED) order.push_back(&c);
@@ -178,8 +188,15 @@ void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int
       c->outcome = v1::SUPPRESSED_ARBITRATION;
       continue;
     }
+    std::optional<SendTimeInput> timing;
+    if (learned != nullptr && st.Applies(c->channel, c->action)) {
+      timing.emplace();
+      timing->key = SendTimeKey(c->channel, account->segment(), contact != nullptr ? contact->role() : "");
+      if (auto it = learned->hours().find(timing->key); it != learned->hours().end()) timing->counts = &it->second;
+      timing->seed = c->seed;
+    }
     PolicyOutcome p = CheckContactPolicy(config, zone, *account, contact, c->channel, c->action, c->prompt,
-                                         now_ms, &c->policies);
+                                         now_ms, &c->policies, timing ? &*timing : nullptr);
     if (!p.allowed) {
       c->outcome = v1::SUPPRESSED_POLICY;
       c->stopped_by = std::move(p.stopped_by);
@@ -188,6 +205,11 @@ void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int
     }
     --slots;
     c->send_at_ms = p.send_at_ms;
+    if (p.timed) {
+      c->send_hour = p.timed->hour_of_week;
+      c->send_why = p.timed->why;
+      c->send_key = std::move(timing->key);
+    }
     RecordFired(c->rule->id, now_ms, account);
     if (c->arm == kHoldoutArm) {
       c->outcome = v1::HOLDOUT;

@@ -67,6 +67,8 @@ void ExportDecisionCounters(const outputs::DecisionCounters& now, outputs::Decis
   EachDelta(now.suppressed_by_policy, before.suppressed_by_policy,
             [&](const std::string& k, double d) { m->PolicySuppressed(k).Increment(d); });
   AddDelta(now.scheduled, before.scheduled, m->PolicyScheduled());
+  EachDelta(now.send_time, before.send_time, [&](const std::string& k, double d) { m->SendTime(k).Increment(d); });
+  AddDelta(now.send_time_credited, before.send_time_credited, m->SendTime("credited"));
   EachDelta(now.auto_branches, before.auto_branches,
             [&](const std::string& k, double d) { m->AutoRouting(k).Increment(d); });
   EachDelta(now.assignments, before.assignments,

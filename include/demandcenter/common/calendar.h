@@ -87,6 +87,12 @@ std::string FormatLocal(int64_t ms, const absl::TimeZone& tz);
 // 0 = Monday ... 6 = Sunday.
 int WeekdayIndex(absl::CivilDay day);
 
+// The local hour of the week of `ms`: 0 = Monday 00:00-01:00 ... 167.
+int HourOfWeek(int64_t ms, const absl::TimeZone& tz);
+
+// "Tue 10:00-11:00" for hour of the week 34.
+std::string HourOfWeekText(int hour_of_week);
+
 // Parses "mon".."sun" (any case, or full names); -1 when not a day.
 int ParseWeekday(std::string_view name);
 

@@ -240,6 +240,31 @@ struct Cap {
 };
 
 // When and how often accounts may be contacted. See docs/rules.md.
+// The right hour (contact_policy.send_time): sends on these channels move
+// to the allowed hour that has worked best for the contact's segment and
+// buying role, once enough evidence exists (rules/send_time.h).
+struct SendTimeConfig {
+  bool enabled = false;
+  std::vector<v1::Channel> channels = {v1::EMAIL};
+  // Action patterns it applies to; empty = every action on those channels.
+  std::vector<std::string> actions;
+  // Sends of a (channel, segment, role) counted before its best hour is used.
+  int64_t min_evidence = 40;
+  // The share of sends that go at a random allowed hour instead, so every
+  // hour keeps being measured.
+  double explore = 0.1;
+  // How far past its earliest allowed time a send may move.
+  int64_t horizon_ms = 86'400'000;
+  // A reply, or an accepted or completed prompt, within this after a send
+  // credits its hour.
+  int64_t window_ms = 3LL * 86'400'000;
+  // How many sends an hour's estimate borrows from its hour of day, and that
+  // from the overall rate.
+  double prior_weight = 10;
+
+  bool Applies(v1::Channel channel, std::string_view action) const;
+};
+
 struct ContactPolicyConfig {
   // IANA zone for accounts whose CRM gives none or an unknown one.
   // Default: UTC.
@@ -260,6 +285,7 @@ struct ContactPolicyConfig {
   std::vector<std::pair<std::string, int64_t>> action_cooldowns;
   // Derived: how long sent actions must be remembered.
   int64_t longest_window_ms = 0;
+  SendTimeConfig send_time;
 
   // The cool-down for an action, 0 when none.
   int64_t ActionCooldown(std::string_view action) const;

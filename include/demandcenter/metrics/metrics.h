@@ -73,6 +73,7 @@ class Metrics {
   prometheus::Counter& Transitions(const std::string& transition);
   prometheus::Counter& PolicySuppressed(const std::string& policy);
   prometheus::Counter& PolicyScheduled() { return *policy_scheduled_; }
+  prometheus::Counter& SendTime(const std::string& choice);  // best_hour, explore, earliest, credited
   prometheus::Counter& AutoRouting(const std::string& branch);
   prometheus::Counter& Assignments(const std::string& kind);
   prometheus::Counter& Sla(const std::string& event);     // started, met, breached
@@ -110,6 +111,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* actions_by_rule_;
   prometheus::Family<prometheus::Counter>* transitions_;
   prometheus::Family<prometheus::Counter>* policy_suppressed_;
+  prometheus::Family<prometheus::Counter>* send_time_;
   prometheus::Family<prometheus::Counter>* auto_routing_;
   prometheus::Family<prometheus::Counter>* assignments_;
   prometheus::Family<prometheus::Counter>* sla_;

@@ -34,6 +34,11 @@ struct DecisionCounters {
   // send_at moved to the next allowed window.
   std::map<std::string, int64_t> suppressed_by_policy;
   int64_t scheduled = 0;
+  // contact_policy.send_time: timed sends by how the hour was chosen
+  // ("best_hour", "explore", "earliest": not enough evidence yet), and
+  // those credited with a reply or an accepted or completed prompt.
+  std::map<std::string, int64_t> send_time;
+  int64_t send_time_credited = 0;
   // Accounts whose CRM time zone is unknown (the default zone was used).
   int64_t zone_fallbacks = 0;
 

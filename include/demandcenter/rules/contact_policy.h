@@ -7,6 +7,7 @@
 #define DEMANDCENTER_RULES_CONTACT_POLICY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "demandcenter/common/calendar.h"
 #include "demandcenter/config/decision_config.h"
+#include "demandcenter/rules/send_time.h"
 #include "demandcenter/v1/action.pb.h"
 #include "demandcenter/v1/state.pb.h"
 
@@ -54,16 +56,20 @@ struct PolicyOutcome {
   // The policy that stopped it ("cap.email_weekly") and the figures.
   std::string stopped_by;
   std::string detail;
+  // With contact_policy.send_time: the hour chosen and why.
+  std::optional<SendTimeChoice> timed;
 };
 
 // Checks one action (channel, action name; `prompt` when a person gets a
 // prompt for it, which follows business hours) for the account and its
 // contact (may be null) decided at `now_ms`. Appends every check made to
-// *checks.
+// *checks. With `timing` (contact_policy.send_time applies), the send moves
+// to the chosen hour before cool-downs and caps are checked at it.
 PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const PolicyZone& zone,
                                  const v1::AccountState& account, const v1::ContactState* contact,
                                  v1::Channel channel, std::string_view action, bool prompt,
-                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks);
+                                 int64_t now_ms, std::vector<v1::PolicyCheck>* checks,
+                                 const SendTimeInput* timing = nullptr);
 
 // The first instant at or after `ms` allowed for a prompt (business hours)
 // and, when `channel` is set, for that channel's hours.

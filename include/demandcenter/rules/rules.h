@@ -76,6 +76,14 @@ struct Candidate {
   std::string stopped_detail;
   // When the action may go out (EMITTED and HOLDOUT).
   int64_t send_at_ms = 0;
+  // From the rule, the account and the signal's event id: the source of
+  // every random draw for this candidate (learning, send time).
+  uint64_t seed = 0;
+  // With contact_policy.send_time: the hour chosen (its trial is recorded
+  // once the candidate is emitted) and its key; -1 when not timed.
+  int send_hour = -1;
+  SendTimeChoice::Why send_why = SendTimeChoice::Why::kNotEnoughEvidence;
+  std::string send_key;
   condition::Facts facts;
 };
 
@@ -102,10 +110,11 @@ void Score(const config::DecisionConfig& config, condition::EvalContext& context
 // HOLDOUT, in an experiment's holdout: the slot is used, nothing is sent),
 // the rest SUPPRESSED_ARBITRATION. Emitted actions are recorded in
 // account->sent and their rules' firing times for cool-downs (held-out ones
-// too).
+// too). With contact_policy.send_time and `learned` (the partition's model),
+// each candidate it applies to is timed (rules/send_time.h).
 void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int64_t now_ms,
                const v1::ContactState* contact, std::vector<Candidate>* candidates,
-               v1::AccountState* account);
+               v1::AccountState* account, const v1::PropensityModel* learned = nullptr);
 
 // Evaluate + Score + Arbitrate with the rules' own channels and the
 // config's default zone (tests, and callers without routing).
