@@ -38,6 +38,18 @@ namespace {
 
 bool IsPersonChannel(v1::Channel channel) { return channel != v1::DIGITAL && channel != v1::EMAIL; }
 
+// Why the send is not now: the hours, or the hour that has worked best
+// (contact_policy.send_time; the "send_time" check has the figures).
+std::string ScheduledText(const rules::Candidate& c, const rules::PolicyZone& zone, int64_t now, int64_t send_at) {
+  if (send_at == now) return "";
+  std::string when = StrCat(" Scheduled for ", rules::LocalTimeText(send_at, zone), ": ");
+  if (!c.timed || send_at == c.timed->earliest_ms) return StrCat(when, "outside allowed hours.");
+  bool explored = c.timed->why == rules::SendTimeChoice::Why::kExplore;
+  return StrCat(when, explored ? "another allowed hour, sent to keep every hour measured"
+                               : "the allowed hour that has worked best",
+                c.timed->earliest_ms != now ? " (outside allowed hours now)" : "", ".");
+}
+
 // The trace of an emitted candidate: the rule's facts, the decision's
 // context, the auto-routing inputs, the policies, every candidate, and a
 // readable paragraph.
@@ -84,7 +96,7 @@ v1::DecisionTrace CandidateTrace(const config::DecisionConfig& config, const v1:
       c.experiment != nullptr ? StrCat(" Experiment ", c.experiment->id, ": arm ", c.arm, ".") : "", " Channel ",
       config::ChannelName(c.channel), choice ? StrCat(" (auto: ", choice->branch, ")") : "",
       assignment.assignee.empty() ? "" : StrCat(", assigned to ", assignment.assignee, " (", assignment.reason, ")"),
-      ".", send_at != now ? StrCat(" Scheduled for ", rules::LocalTimeText(send_at, zone), ": outside allowed hours.") : ""));
+      ".", ScheduledText(c, zone, now, send_at)));
   return trace;
 }
 
@@ -259,7 +271,7 @@ void Engine::Emit(const Decision& d, const rules::Candidate& c, const Routed& ro
   int64_t now = ToMillis(signal.occurred_at());
   int64_t send_at = c.send_at_ms;
   ++counters_.emitted_by_rule[rule.id];
-  if (send_at != now) ++counters_.scheduled;
+  if ((c.timed ? c.timed->earliest_ms : send_at) != now) ++counters_.scheduled;
   if (routed.choice) ++counters_.auto_branches[routed.choice->branch];
 
   // Who takes it.

@@ -38,10 +38,10 @@ void Engine::RecordTrials(const std::vector<rules::Candidate>& candidates, int64
                          account);
       any = true;
     }
-    if (c.send_hour >= 0) {
-      rules::RecordTimedSend(config_.contact_policy.send_time, c.send_key, c.send_hour, c.send_at_ms, c.action,
-                             c.channel, now, &Propensities(partition), account);
-      ++counters_.send_time[SendTimeChoiceName(c.send_why)];
+    if (c.timed) {
+      rules::RecordTimedSend(config_.contact_policy.send_time, c.send_key, c.timed->hour_of_week, c.send_at_ms,
+                             c.action, c.channel, now, &Propensities(partition), account);
+      ++counters_.send_time[SendTimeChoiceName(c.timed->why)];
       any = true;
     }
   }

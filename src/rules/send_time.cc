@@ -92,8 +92,15 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   auto slot = [&](size_t i) { return calendar::HourOfWeek(times[i], *zone.tz); };
   auto rate_text = [&](size_t i) {
     int s = slot(i);
-    return StrCat(FormatPercent(rates[s], 0), " at ", calendar::HourOfWeekText(s), " (", SuccessesAt(counts, s),
-                  " of ", TrialsAt(counts, s), " sends)");
+    int64_t day_trials = 0, day_successes = 0;
+    for (int d = s % 24; d < kHoursOfWeek; d += 24) {
+      day_trials += TrialsAt(counts, d);
+      day_successes += SuccessesAt(counts, d);
+    }
+    std::string hour = calendar::HourOfWeekText(s);
+    return StrCat(FormatPercent(rates[s], 0), " expected at ", hour, " (", SuccessesAt(counts, s), " of ",
+                  TrialsAt(counts, s), " sends then; ", day_successes, " of ", day_trials, " at ", hour.substr(4),
+                  " on any day)");
   };
   std::string among = StrCat(times.size(), " allowed hour(s) in the next ", FormatDuration(st.horizon_ms));
   std::string evidence = StrCat(input.key, ": ", successes, " of ", trials, " sends succeeded");
@@ -122,6 +129,7 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
                            " so every hour stays measured, instead of: ", choice.detail);
   }
   choice.send_ms = times[chosen];
+  choice.earliest_ms = earliest;
   choice.hour_of_week = slot(chosen);
   return choice;
 }

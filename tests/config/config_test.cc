@@ -234,7 +234,9 @@ TEST(ConfigTest, AcceptsTheDecisioningSections) {
   std::string yaml = Replace(std::string(kValid), "  - id: sdr_team\n    members: [rep-1, rep-2]",
                              "  - id: sdr_team\n    manager: mgr-1\n    members:\n      - rep-1\n"
                              "      - {id: rep-2, weight: 2, out_of_office: [{from: 2026-03-02, to: 2026-03-06}]}") +
-                     kDecisioning;
+                     Replace(kDecisioning, "  action_cooldowns: {book_demo: 2d}\n",
+                             "  action_cooldowns: {book_demo: 2d}\n  send_time: {channels: [EMAIL, INSIDE_SALES], "
+                             "actions: [\"follow_*\"], min_evidence: 100, explore: 0.05, horizon: 2d}\n");
   ParseResult result = ParseConfig(yaml, "demandcenter.yaml");
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
   const DecisionConfig& c = result.config->decision;
@@ -253,6 +255,16 @@ TEST(ConfigTest, AcceptsTheDecisioningSections) {
   EXPECT_FALSE(cp.caps[1].Covers(v1::INSIDE_SALES, "book_demo"));
   EXPECT_EQ(cp.ActionCooldown("book_demo"), 2 * 24 * 3600 * 1000LL);
   EXPECT_EQ(cp.longest_window_ms, 7 * 24 * 3600 * 1000LL);
+  const SendTimeConfig& st = cp.send_time;
+  EXPECT_TRUE(st.enabled);
+  EXPECT_TRUE(st.Applies(v1::INSIDE_SALES, "follow_up"));
+  EXPECT_FALSE(st.Applies(v1::INSIDE_SALES, "book_demo"));
+  EXPECT_FALSE(st.Applies(v1::FIELD_SALES, "follow_up"));
+  EXPECT_EQ(st.min_evidence, 100);
+  EXPECT_DOUBLE_EQ(st.explore, 0.05);
+  EXPECT_EQ(st.horizon_ms, 2 * 24 * 3600 * 1000LL);
+  EXPECT_EQ(st.window_ms, 3 * 24 * 3600 * 1000LL);  // the default
+  EXPECT_DOUBLE_EQ(st.prior_weight, 10);
   // Pool: manager and out-of-office (the `to` date is inclusive).
   ASSERT_EQ(c.pools[0].members.size(), 2u);
   EXPECT_EQ(c.pools[0].manager, "mgr-1");

@@ -84,8 +84,9 @@ TEST_F(SendTimeTest, MovesToTheBestAllowedHourWithinTheHorizonOnceThereIsEnoughE
   EXPECT_EQ(choice.hour_of_week, Hour(kTue, 10));
   // Mon 14:20, 15:00, 16:00 and Tue 09:00-14:00.
   EXPECT_EQ(choice.detail,
-            "moved to Tue 3 Mar 10:00 UTC, the best of 9 allowed hour(s) in the next 1d: 48% at Tue 10:00-11:00 "
-            "(10 of 20 sends); EMAIL|smb|champion: 12 of 40 sends succeeded");
+            "moved to Tue 3 Mar 10:00 UTC, the best of 9 allowed hour(s) in the next 1d: 48% expected at Tue "
+            "10:00-11:00 (10 of 20 sends then; 10 of 20 at 10:00-11:00 on any day); EMAIL|smb|champion: 12 of 40 "
+            "sends succeeded");
 
   // Beyond the horizon: from Tue 11:30 the next Tue 10:00 is a week away;
   // Wed 10:00 (borrowing from 10:00 on any day) is the best.

@@ -201,6 +201,30 @@ TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithLearnedPropensities) {
   EXPECT_TRUE(credited) << "no success was ever credited";
 }
 
+// The right hour (contact_policy.send_time) is learned in the same state
+// and explores from the same seeds: run still commits what replay writes,
+// and the timing moved sends.
+TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithTheRightHour) {
+  GenerateStream();
+  int64_t rejected = 0;
+  LinesByKey fixed = Replayed(&rejected);
+  config::SendTimeConfig& st = config_.decision.contact_policy.send_time;
+  st.enabled = true;
+  st.channels = {v1::EMAIL, v1::INSIDE_SALES};
+  st.min_evidence = 5;
+  auto runner = NewRunner();
+  RunToEnd(*runner);
+  LinesByKey expected = Replayed(&rejected);
+  LinesByKey got = Committed();
+  EXPECT_TRUE(got == expected) << "run and replay differ";
+  EXPECT_FALSE(expected == fixed) << "timing changed nothing";
+  int moved = 0;
+  for (const auto& [key, lines] : expected) {
+    for (const auto& line : lines) moved += line.find("\"detail\":\"moved to ") != std::string::npos;
+  }
+  EXPECT_GT(moved, 0) << "no send was ever moved to a better hour";
+}
+
 TEST_F(EventTimeOrderTest, ABadClockIsDeadLetteredAndChangesNothingElse) {
   // Before event times were checked, the year-9999 head held back its topic
   // until the input ended, and then fired every timer of its partition.

@@ -6,6 +6,7 @@
 #define DEMANDCENTER_RULES_RULES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -80,9 +81,8 @@ struct Candidate {
   // every random draw for this candidate (learning, send time).
   uint64_t seed = 0;
   // With contact_policy.send_time: the hour chosen (its trial is recorded
-  // once the candidate is emitted) and its key; -1 when not timed.
-  int send_hour = -1;
-  SendTimeChoice::Why send_why = SendTimeChoice::Why::kNotEnoughEvidence;
+  // once the candidate is emitted) and its key.
+  std::optional<SendTimeChoice> timed;
   std::string send_key;
   condition::Facts facts;
 };

@@ -44,6 +44,8 @@ struct SendTimeInput {
 struct SendTimeChoice {
   enum class Why { kNotEnoughEvidence, kBest, kExplore };
   int64_t send_ms = 0;
+  // The earliest time the hours allowed (the send moved when it differs).
+  int64_t earliest_ms = 0;
   int hour_of_week = 0;
   Why why = Why::kNotEnoughEvidence;
   // For the trace's "send_time" check.
