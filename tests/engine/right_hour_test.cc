@@ -173,5 +173,57 @@ TEST(RightHourTest, TheSameInputTimesTheSameSendsAndTheTraceSaysWhy) {
   EXPECT_EQ(driver.Account("acct-1")->timed_sends(0).hour_of_week(), 9);  // Mon 09:00 UTC
 }
 
+// A prompt's hour is credited when the salesperson accepts or completes it
+// (not when it is dismissed), matched by its action and channel.
+TEST(RightHourTest, AnAcceptedPromptCreditsItsHourADismissedOneDoesNot) {
+  config::Config config = testing::MustParse(R"(
+rules_version: right-hour-prompts
+journey:
+  stages: [lead, engaged]
+  transitions:
+    - {id: engage, from: [lead], to: engaged, when: {type: crm.meeting_held}}
+pools: [{id: desk, members: [rep-1]}]
+contact_policy:
+  timezone: UTC
+  business_hours: {days: [mon, tue, wed, thu, fri], from: "08:00", to: "18:00"}
+  send_time: {channels: [INSIDE_SALES]}
+rules:
+  - id: call
+    when: {type: web.pricing_view}
+    action: call
+    channel: INSIDE_SALES
+    role: sdr
+    priority: 60
+    route: {pool: desk}
+    prompt: {title: "Call {account_name}"}
+)");
+  testing::TestDriver driver(config);
+  auto prompt_for = [&](const std::string& account, int64_t offset) {
+    driver.Pipe(testing::MakeSignal(StrCat("v-", account), "web.pricing_view", account, offset, "ct-1"));
+    std::string prompt_id;
+    for (const auto& o : driver.ReadOutputs()) {
+      if (const auto* p = std::get_if<v1::CrmPrompt>(&o.message)) prompt_id = p->prompt_id();
+    }
+    return prompt_id;
+  };
+  auto answer = [&](const std::string& account, const std::string& prompt_id, const std::string& outcome,
+                    int64_t offset) {
+    v1::Signal s = testing::MakeSignal(StrCat("o-", account), "crm.prompt_outcome", account, offset);
+    s.mutable_crm_activity()->set_prompt_id(prompt_id);
+    s.mutable_crm_activity()->set_prompt_outcome(outcome);
+    driver.Pipe(s);
+  };
+  std::string a = prompt_for("acct-a", 0);
+  std::string b = prompt_for("acct-b", 60'000);
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  ASSERT_EQ(driver.Account("acct-a")->timed_sends_size(), 1);
+  answer("acct-a", a, "accepted", 3'600'000);
+  answer("acct-b", b, "dismissed", 3'600'000);
+  EXPECT_EQ(driver.engine().counters().send_time_credited, 1);
+  EXPECT_EQ(driver.Account("acct-a")->timed_sends_size(), 0);
+  EXPECT_EQ(driver.Account("acct-b")->timed_sends_size(), 1);  // waits out its window
+}
+
 }  // namespace
 }  // namespace demandcenter
