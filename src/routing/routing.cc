@@ -19,7 +19,7 @@ bool Contains(const std::vector<std::string>& list, std::string_view value) {
 // u uniform in (0, 1) from a stable hash.
 double RendezvousScore(const config::PoolMember& m, std::string_view account_id) {
   uint64_t h = StableHash64(StrCat(m.id, "/", account_id), 7);
-  double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
+  double u = OpenUnitFraction(h);
   return -m.weight / std::log(u);
 }
 

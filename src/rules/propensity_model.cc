@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 
 namespace demandcenter::rules {
@@ -22,7 +23,7 @@ class Random {
     return z ^ (z >> 31);
   }
   // Uniform in (0, 1).
-  double Uniform() { return (static_cast<double>(Next() >> 11) + 0.5) / 9007199254740992.0; }
+  double Uniform() { return OpenUnitFraction(Next()); }
   double Normal() {
     double u = Uniform(), v = Uniform();
     return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);

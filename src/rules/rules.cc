@@ -36,7 +36,7 @@ const std::vector<int32_t>& RuleIndex::RulesFor(const std::string& type) {
 
 std::string AssignArm(const config::Experiment& experiment, std::string_view account_id) {
   uint64_t h = StableHash64(StrCat(experiment.id, "/", account_id), 11);
-  double u = static_cast<double>(h >> 11) / 9007199254740992.0;  // [0, 1)
+  double u = UnitFraction(h);  // [0, 1)
   if (u < experiment.holdout) return kHoldoutArm;
   if (experiment.arms.empty()) return kTreatmentArm;
   double rest = (u - experiment.holdout) / (1 - experiment.holdout);

@@ -23,9 +23,6 @@ int64_t SuccessesAt(const v1::HourCounts* counts, int hour) {
   return Complete(counts) ? std::min(counts->successes(hour), counts->trials(hour)) : 0;
 }
 
-// Uniform in [0, 1) from a hash.
-double Unit(uint64_t h) { return static_cast<double>(h >> 11) / 9007199254740992.0; }
-
 // The first allowed instant of each local hour from `earliest` to the
 // horizon, `earliest` first.
 std::vector<int64_t> AllowedHours(const config::DecisionConfig& config, const PolicyZone& zone, v1::Channel channel,
@@ -120,7 +117,7 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
                            " needed before it is used");
   }
   size_t chosen = best;
-  if (times.size() > 1 && Unit(StableHash64("send_time.explore", input.seed)) < st.explore) {
+  if (times.size() > 1 && UnitFraction(StableHash64("send_time.explore", input.seed)) < st.explore) {
     chosen = StableHash64("send_time.hour", input.seed) % (times.size() - 1);
     if (chosen >= best) ++chosen;
     choice.why = SendTimeChoice::Why::kExplore;

@@ -14,6 +14,11 @@ namespace demandcenter {
 // 64-bit FNV-1a followed by a murmur3 finaliser, seeded.
 uint64_t StableHash64(std::string_view bytes, uint64_t seed = 0);
 
+// A hash as a uniform fraction from its top 53 bits: in [0, 1), or in the
+// open interval (0, 1) where a logarithm follows.
+inline double UnitFraction(uint64_t h) { return static_cast<double>(h >> 11) / 9007199254740992.0; }
+inline double OpenUnitFraction(uint64_t h) { return (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0; }
+
 // A deterministic id "<prefix>-<32 hex digits>" from the given parts (each
 // part is length-prefixed, so ("ab","c") and ("a","bc") differ).
 std::string DeterministicId(std::string_view prefix,
