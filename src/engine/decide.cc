@@ -44,7 +44,7 @@ std::string ScheduledText(const rules::Candidate& c, const rules::PolicyZone& zo
   if (send_at == now) return "";
   std::string when = StrCat(" Scheduled for ", rules::LocalTimeText(send_at, zone), ": ");
   if (!c.timed || send_at == c.timed->earliest_ms) return StrCat(when, "outside allowed hours.");
-  bool explored = c.timed->why == rules::SendTimeChoice::Why::kExplore;
+  bool explored = c.timed->why == rules::SendTime::Why::kExplore;
   return StrCat(when, explored ? "another allowed hour, sent to keep every hour measured"
                                : "the allowed hour that has worked best",
                 c.timed->earliest_ms != now ? " (outside allowed hours now)" : "", ".");

@@ -12,11 +12,11 @@
 namespace demandcenter::engine {
 namespace {
 
-std::string SendTimeChoiceName(rules::SendTimeChoice::Why why) {
+std::string SendTimeChoiceName(rules::SendTime::Why why) {
   switch (why) {
-    case rules::SendTimeChoice::Why::kBest: return "best_hour";
-    case rules::SendTimeChoice::Why::kExplore: return "explore";
-    case rules::SendTimeChoice::Why::kNotEnoughEvidence: break;
+    case rules::SendTime::Why::kBest: return "best_hour";
+    case rules::SendTime::Why::kExplore: return "explore";
+    case rules::SendTime::Why::kNotEnoughEvidence: break;
   }
   return "earliest";
 }

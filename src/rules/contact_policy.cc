@@ -222,9 +222,10 @@ PolicyOutcome CheckContactPolicy(const config::DecisionConfig& config, const Pol
   if (auto stop = FeedbackBlock(account, action, now_ms, zone)) return stopped(std::move(*stop));
   out.send_at_ms = CheckHours(config, zone, channel, prompt, now_ms, checks);
   if (timing != nullptr) {
-    out.timed = ChooseSendTime(config, zone, channel, prompt, out.send_at_ms, *timing);
-    checks->push_back(Check("send_time", true, out.timed->detail));
-    out.send_at_ms = out.timed->send_ms;
+    SendTimeChoice choice = ChooseSendTime(config, zone, channel, prompt, out.send_at_ms, *timing);
+    checks->push_back(Check("send_time", true, std::move(choice.detail)));
+    out.timed = choice.at;
+    out.send_at_ms = choice.at.send_ms;
   }
   const auto& cp = config.contact_policy;
   if (auto stop = ActionCooldown(cp, account, action, out.send_at_ms, checks)) return stopped(std::move(*stop));

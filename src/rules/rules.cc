@@ -206,7 +206,7 @@ void Arbitrate(const config::DecisionConfig& config, const PolicyZone& zone, int
     --slots;
     c->send_at_ms = p.send_at_ms;
     if (p.timed) {
-      c->timed = std::move(p.timed);
+      c->timed = p.timed;
       c->send_key = std::move(timing->key);
     }
     RecordFired(c->rule->id, now_ms, account);

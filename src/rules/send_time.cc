@@ -105,14 +105,14 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   SendTimeChoice choice;
   size_t best = 0;
   if (trials >= st.min_evidence) {
-    choice.why = SendTimeChoice::Why::kBest;
+    choice.at.why = SendTime::Why::kBest;
     for (size_t i = 1; i < times.size(); ++i) {
       if (rates[slot(i)] > rates[slot(best)]) best = i;
     }
     choice.detail = StrCat(best == 0 ? "" : "moved to ", LocalTimeText(times[best], zone), best == 0 ? " is" : ",",
                            " the best of ", among, ": ", rate_text(best), "; ", evidence);
   } else {
-    choice.why = SendTimeChoice::Why::kNotEnoughEvidence;
+    choice.at.why = SendTime::Why::kNotEnoughEvidence;
     choice.detail = StrCat("the earliest allowed time: the best hour for ", evidence, ", ", st.min_evidence,
                            " needed before it is used");
   }
@@ -120,14 +120,14 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   if (times.size() > 1 && UnitFraction(StableHash64("send_time.explore", input.seed)) < st.explore) {
     chosen = StableHash64("send_time.hour", input.seed) % (times.size() - 1);
     if (chosen >= best) ++chosen;
-    choice.why = SendTimeChoice::Why::kExplore;
+    choice.at.why = SendTime::Why::kExplore;
     choice.detail = StrCat("a randomised send at ", LocalTimeText(times[chosen], zone), ", one of the ",
                            FormatPercent(st.explore, 0), " that go at another of ", among,
                            " so every hour stays measured, instead of: ", choice.detail);
   }
-  choice.send_ms = times[chosen];
-  choice.earliest_ms = earliest;
-  choice.hour_of_week = slot(chosen);
+  choice.at.send_ms = times[chosen];
+  choice.at.earliest_ms = earliest;
+  choice.at.hour_of_week = slot(chosen);
   return choice;
 }
 

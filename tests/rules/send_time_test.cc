@@ -79,9 +79,9 @@ TEST_F(SendTimeTest, MovesToTheBestAllowedHourWithinTheHorizonOnceThereIsEnoughE
   v1::HourCounts c = Counts({{Hour(kMon, 15), 20, 2}, {Hour(kTue, 10), 20, 10}});
   int64_t earliest = At(0, 14, 20);  // Mon
   SendTimeChoice choice = Choose(earliest, &c);
-  EXPECT_EQ(choice.why, SendTimeChoice::Why::kBest);
-  EXPECT_EQ(choice.send_ms, At(1, 10));
-  EXPECT_EQ(choice.hour_of_week, Hour(kTue, 10));
+  EXPECT_EQ(choice.at.why, SendTime::Why::kBest);
+  EXPECT_EQ(choice.at.send_ms, At(1, 10));
+  EXPECT_EQ(choice.at.hour_of_week, Hour(kTue, 10));
   // Mon 14:20, 15:00, 16:00 and Tue 09:00-14:00.
   EXPECT_EQ(choice.detail,
             "moved to Tue 3 Mar 10:00 UTC, the best of 9 allowed hour(s) in the next 1d: 48% expected at Tue "
@@ -91,23 +91,23 @@ TEST_F(SendTimeTest, MovesToTheBestAllowedHourWithinTheHorizonOnceThereIsEnoughE
   // Beyond the horizon: from Tue 11:30 the next Tue 10:00 is a week away;
   // Wed 10:00 (borrowing from 10:00 on any day) is the best.
   choice = Choose(At(1, 11, 30), &c);
-  EXPECT_EQ(choice.send_ms, At(2, 10));
+  EXPECT_EQ(choice.at.send_ms, At(2, 10));
 
   // The earliest time may itself be the best: it stays.
   v1::HourCounts now_best = Counts({{Hour(kMon, 14), 20, 10}, {Hour(kTue, 10), 20, 2}});
   choice = Choose(earliest, &now_best);
-  EXPECT_EQ(choice.send_ms, earliest);
+  EXPECT_EQ(choice.at.send_ms, earliest);
   EXPECT_EQ(choice.detail.rfind("Mon 2 Mar 14:20 UTC is the best of 9 allowed hour(s)", 0), 0u) << choice.detail;
 
   // Not enough evidence: the earliest time, and why.
   v1::HourCounts few = Counts({{Hour(kTue, 10), 19, 10}});
   choice = Choose(earliest, &few);
-  EXPECT_EQ(choice.why, SendTimeChoice::Why::kNotEnoughEvidence);
-  EXPECT_EQ(choice.send_ms, earliest);
+  EXPECT_EQ(choice.at.why, SendTime::Why::kNotEnoughEvidence);
+  EXPECT_EQ(choice.at.send_ms, earliest);
   EXPECT_EQ(choice.detail,
             "the earliest allowed time: the best hour for EMAIL|smb|champion: 10 of 19 sends succeeded, 20 needed "
             "before it is used");
-  EXPECT_EQ(Choose(earliest, nullptr).send_ms, earliest);
+  EXPECT_EQ(Choose(earliest, nullptr).at.send_ms, earliest);
 }
 
 TEST_F(SendTimeTest, ExplorationSendsAShareAtOtherAllowedHoursFromTheSeedAlone) {
@@ -119,18 +119,18 @@ TEST_F(SendTimeTest, ExplorationSendsAShareAtOtherAllowedHoursFromTheSeedAlone) 
   std::set<int64_t> hours;
   for (uint64_t seed = 0; seed < 2000; ++seed) {
     SendTimeChoice choice = Choose(earliest, &c, seed);
-    EXPECT_EQ(choice.send_ms, Choose(earliest, &c, seed).send_ms);
-    if (choice.why != SendTimeChoice::Why::kExplore) {
-      EXPECT_EQ(choice.send_ms, best);
+    EXPECT_EQ(choice.at.send_ms, Choose(earliest, &c, seed).at.send_ms);
+    if (choice.at.why != SendTime::Why::kExplore) {
+      EXPECT_EQ(choice.at.send_ms, best);
       continue;
     }
     ++explored;
-    EXPECT_NE(choice.send_ms, best);
-    EXPECT_GE(choice.send_ms, earliest);
-    EXPECT_LE(choice.send_ms, earliest + 86'400'000);
-    EXPECT_EQ(NextAllowed(config_, zone_, v1::EMAIL, false, choice.send_ms), choice.send_ms);
-    EXPECT_EQ(choice.hour_of_week, calendar::HourOfWeek(choice.send_ms, *zone_.tz));
-    hours.insert(choice.send_ms);
+    EXPECT_NE(choice.at.send_ms, best);
+    EXPECT_GE(choice.at.send_ms, earliest);
+    EXPECT_LE(choice.at.send_ms, earliest + 86'400'000);
+    EXPECT_EQ(NextAllowed(config_, zone_, v1::EMAIL, false, choice.at.send_ms), choice.at.send_ms);
+    EXPECT_EQ(choice.at.hour_of_week, calendar::HourOfWeek(choice.at.send_ms, *zone_.tz));
+    hours.insert(choice.at.send_ms);
   }
   EXPECT_NEAR(explored, 400, 60);
   EXPECT_EQ(hours.size(), 8u);  // every other allowed hour

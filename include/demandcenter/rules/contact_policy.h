@@ -57,7 +57,7 @@ struct PolicyOutcome {
   std::string stopped_by;
   std::string detail;
   // With contact_policy.send_time: the hour chosen and why.
-  std::optional<SendTimeChoice> timed;
+  std::optional<SendTime> timed;
 };
 
 // Checks one action (channel, action name; `prompt` when a person gets a

@@ -82,7 +82,7 @@ struct Candidate {
   uint64_t seed = 0;
   // With contact_policy.send_time: the hour chosen (its trial is recorded
   // once the candidate is emitted) and its key.
-  std::optional<SendTimeChoice> timed;
+  std::optional<SendTime> timed;
   std::string send_key;
   condition::Facts facts;
 };

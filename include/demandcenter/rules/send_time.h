@@ -41,13 +41,18 @@ struct SendTimeInput {
   uint64_t seed = 0;
 };
 
-struct SendTimeChoice {
+// When a timed send goes, and why (kept with its candidate).
+struct SendTime {
   enum class Why { kNotEnoughEvidence, kBest, kExplore };
   int64_t send_ms = 0;
   // The earliest time the hours allowed (the send moved when it differs).
   int64_t earliest_ms = 0;
   int hour_of_week = 0;
   Why why = Why::kNotEnoughEvidence;
+};
+
+struct SendTimeChoice {
+  SendTime at;
   // For the trace's "send_time" check.
   std::string detail;
 };
