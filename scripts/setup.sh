@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   protobuf-compiler libprotobuf-dev
-  librdkafka-dev librocksdb-dev prometheus-cpp-dev
+  librdkafka-dev librocksdb-dev prometheus-cpp-dev libjemalloc-dev
   libyaml-cpp-dev libcli11-dev libabsl-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libfuzzer-14-dev

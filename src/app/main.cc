@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "CLI/CLI.hpp"
+#include "jemalloc/jemalloc.h"
 #include "demandcenter/api/engine_api.h"
 #include "demandcenter/common/log.h"
 #include "demandcenter/common/proto_json.h"
@@ -382,6 +383,21 @@ int RunDemoCommand(DemoArgs& args) {
   return kExitOk;
 }
 
+// "demandcenter 0.1.0 (jemalloc 5.3.0-0-g…, 1 MiB allocated)": the
+// allocator in use, and that it serves this process's allocations.
+std::string VersionText() {
+  const char* version = "unknown";
+  size_t size = sizeof(version);
+  mallctl("version", &version, &size, nullptr, 0);
+  uint64_t epoch = 1;
+  size_t epoch_size = sizeof(epoch);
+  mallctl("epoch", &epoch, &epoch_size, &epoch, epoch_size);
+  size_t allocated = 0;
+  size_t allocated_size = sizeof(allocated);
+  mallctl("stats.allocated", &allocated, &allocated_size, nullptr, 0);
+  return StrCat("demandcenter 0.1.0 (jemalloc ", version, ", ", (allocated + (1 << 20) - 1) >> 20, " MiB allocated)");
+}
+
 }  // namespace
 }  // namespace demandcenter
 
@@ -389,7 +405,7 @@ int main(int argc, char** argv) {
   using namespace demandcenter;
   CLI::App app{"Demand Center: real-time customer signals to next-best actions, routing and CRM prompts"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "demandcenter 0.1.0");
+  app.set_version_flag("--version", VersionText());
 
   std::string validate_config;
   CLI::App* validate = app.add_subcommand("validate", "Check a config file; print every problem as file:line:column");

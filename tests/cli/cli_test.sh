@@ -24,6 +24,13 @@ check() {  # check NAME CONDITION-COMMAND...
   fi
 }
 
+# --version names the allocator, and it serves the process's allocations
+# (jemalloc counts a megabyte allocated by then; it would count none were
+# glibc's malloc answering).
+"$bin" --version >"$work/version.txt" 2>&1
+check "--version names jemalloc" grep -q "^demandcenter [0-9.]* (jemalloc 5" "$work/version.txt"
+check "jemalloc serves the allocations" grep -qv " 0 MiB allocated" "$work/version.txt"
+
 # validate: the default config is accepted.
 "$bin" validate --config deploy/config/demandcenter.yaml >"$work/ok.txt" 2>&1
 check "validate accepts the default config" grep -q "ok: 9 stages" "$work/ok.txt"
