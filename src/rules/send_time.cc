@@ -86,9 +86,10 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
     successes += SuccessesAt(counts, i);
   }
   std::vector<double> rates = HourRates(st, counts);
-  auto slot = [&](size_t i) { return calendar::HourOfWeek(times[i], *zone.tz); };
+  std::vector<int> slots(times.size());
+  for (size_t i = 0; i < times.size(); ++i) slots[i] = calendar::HourOfWeek(times[i], *zone.tz);
   auto rate_text = [&](size_t i) {
-    int s = slot(i);
+    int s = slots[i];
     int64_t day_trials = 0, day_successes = 0;
     for (int d = s % 24; d < kHoursOfWeek; d += 24) {
       day_trials += TrialsAt(counts, d);
@@ -107,7 +108,7 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   if (trials >= st.min_evidence) {
     choice.at.why = SendTime::Why::kBest;
     for (size_t i = 1; i < times.size(); ++i) {
-      if (rates[slot(i)] > rates[slot(best)]) best = i;
+      if (rates[slots[i]] > rates[slots[best]]) best = i;
     }
     choice.detail = StrCat(best == 0 ? "" : "moved to ", LocalTimeText(times[best], zone), best == 0 ? " is" : ",",
                            " the best of ", among, ": ", rate_text(best), "; ", evidence);
@@ -127,7 +128,7 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   }
   choice.at.send_ms = times[chosen];
   choice.at.earliest_ms = earliest;
-  choice.at.hour_of_week = slot(chosen);
+  choice.at.hour_of_week = slots[chosen];
   return choice;
 }
 
