@@ -405,7 +405,7 @@ int main(int argc, char** argv) {
   using namespace demandcenter;
   CLI::App app{"Demand Center: real-time customer signals to next-best actions, routing and CRM prompts"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", VersionText());
+  app.set_version_flag("--version", VersionText);
 
   std::string validate_config;
   CLI::App* validate = app.add_subcommand("validate", "Check a config file; print every problem as file:line:column");

@@ -73,7 +73,6 @@ bool SolveWinProbabilities(const config::JourneyConfig& config, const v1::Segmen
   return true;
 }
 
-
 }  // namespace
 
 void RecordEntry(const std::string& segment, const std::string& stage, v1::JourneyModel* model) {

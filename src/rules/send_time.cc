@@ -51,28 +51,27 @@ std::string SendTimeKey(v1::Channel channel, std::string_view segment, std::stri
   return StrCat(config::ChannelName(channel), "|", segment.empty() ? "-" : segment, "|", role.empty() ? "-" : role);
 }
 
-std::vector<double> HourRates(const config::SendTimeConfig& st, const v1::HourCounts* counts) {
-  std::vector<double> rates(kHoursOfWeek, 0.5);
-  if (!Complete(counts)) return rates;
-  int64_t trials = 0, successes = 0;
-  int64_t day_trials[24] = {}, day_successes[24] = {};
+HourEstimates EstimateHours(const config::SendTimeConfig& st, const v1::HourCounts* counts) {
+  HourEstimates e;
+  e.rates.assign(kHoursOfWeek, 0.5);
+  if (!Complete(counts)) return e;
   for (int i = 0; i < kHoursOfWeek; ++i) {
-    trials += TrialsAt(counts, i);
-    successes += SuccessesAt(counts, i);
-    day_trials[i % 24] += TrialsAt(counts, i);
-    day_successes[i % 24] += SuccessesAt(counts, i);
+    e.trials += TrialsAt(counts, i);
+    e.successes += SuccessesAt(counts, i);
+    e.day_trials[i % 24] += TrialsAt(counts, i);
+    e.day_successes[i % 24] += SuccessesAt(counts, i);
   }
   double w = st.prior_weight;
-  double overall = (static_cast<double>(successes) + 1) / (static_cast<double>(trials) + 2);
+  double overall = (static_cast<double>(e.successes) + 1) / (static_cast<double>(e.trials) + 2);
   double by_hour[24];
   for (int h = 0; h < 24; ++h) {
-    by_hour[h] = (static_cast<double>(day_successes[h]) + w * overall) / (static_cast<double>(day_trials[h]) + w);
+    by_hour[h] = (static_cast<double>(e.day_successes[h]) + w * overall) / (static_cast<double>(e.day_trials[h]) + w);
   }
   for (int i = 0; i < kHoursOfWeek; ++i) {
-    rates[i] = (static_cast<double>(SuccessesAt(counts, i)) + w * by_hour[i % 24]) /
-               (static_cast<double>(TrialsAt(counts, i)) + w);
+    e.rates[i] = (static_cast<double>(SuccessesAt(counts, i)) + w * by_hour[i % 24]) /
+                 (static_cast<double>(TrialsAt(counts, i)) + w);
   }
-  return rates;
+  return e;
 }
 
 SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const PolicyZone& zone, v1::Channel channel,
@@ -80,32 +79,23 @@ SendTimeChoice ChooseSendTime(const config::DecisionConfig& config, const Policy
   const config::SendTimeConfig& st = config.contact_policy.send_time;
   std::vector<int64_t> times = AllowedHours(config, zone, channel, prompt, earliest);
   const v1::HourCounts* counts = input.counts;
-  int64_t trials = 0, successes = 0;
-  for (int i = 0; i < kHoursOfWeek; ++i) {
-    trials += TrialsAt(counts, i);
-    successes += SuccessesAt(counts, i);
-  }
-  std::vector<double> rates = HourRates(st, counts);
+  HourEstimates e = EstimateHours(st, counts);
+  const std::vector<double>& rates = e.rates;
   std::vector<int> slots(times.size());
   for (size_t i = 0; i < times.size(); ++i) slots[i] = calendar::HourOfWeek(times[i], *zone.tz);
   auto rate_text = [&](size_t i) {
     int s = slots[i];
-    int64_t day_trials = 0, day_successes = 0;
-    for (int d = s % 24; d < kHoursOfWeek; d += 24) {
-      day_trials += TrialsAt(counts, d);
-      day_successes += SuccessesAt(counts, d);
-    }
     std::string hour = calendar::HourOfWeekText(s);
     return StrCat(FormatPercent(rates[s], 0), " expected at ", hour, " (", SuccessesAt(counts, s), " of ",
-                  TrialsAt(counts, s), " sends then; ", day_successes, " of ", day_trials, " at ", hour.substr(4),
-                  " on any day)");
+                  TrialsAt(counts, s), " sends then; ", e.day_successes[s % 24], " of ", e.day_trials[s % 24], " at ",
+                  hour.substr(4), " on any day)");
   };
   std::string among = StrCat(times.size(), " allowed hour(s) in the next ", FormatDuration(st.horizon_ms));
-  std::string evidence = StrCat(input.key, ": ", successes, " of ", trials, " sends succeeded");
+  std::string evidence = StrCat(input.key, ": ", e.successes, " of ", e.trials, " sends succeeded");
 
   SendTimeChoice choice;
   size_t best = 0;
-  if (trials >= st.min_evidence) {
+  if (e.trials >= st.min_evidence) {
     choice.at.why = SendTime::Why::kBest;
     for (size_t i = 1; i < times.size(); ++i) {
       if (rates[slots[i]] > rates[slots[best]]) best = i;

@@ -62,9 +62,14 @@ int64_t At(int day, int hour, int minute = 0) {
 }
 
 TEST_F(SendTimeTest, AnHourBorrowsFromItsHourOfDayWhichBorrowsFromTheOverallRate) {
-  EXPECT_EQ(HourRates(config_.contact_policy.send_time, nullptr), std::vector<double>(kHoursOfWeek, 0.5));
+  EXPECT_EQ(EstimateHours(config_.contact_policy.send_time, nullptr).rates, std::vector<double>(kHoursOfWeek, 0.5));
   v1::HourCounts c = Counts({{Hour(kMon, 9), 50, 5}, {Hour(kTue, 10), 50, 25}});
-  std::vector<double> r = HourRates(config_.contact_policy.send_time, &c);
+  HourEstimates e = EstimateHours(config_.contact_policy.send_time, &c);
+  EXPECT_EQ(e.trials, 100);
+  EXPECT_EQ(e.successes, 30);
+  EXPECT_EQ(e.day_trials[10], 50);
+  EXPECT_EQ(e.day_successes[9], 5);
+  const std::vector<double>& r = e.rates;
   // Overall (30 + 1) / (100 + 2) = 0.3039; 10:00 of any day (25 + 3.039) /
   // (50 + 10) = 0.4673; Tue 10:00 itself (25 + 4.673) / (50 + 10) = 0.4946.
   EXPECT_NEAR(r[Hour(kTue, 10)], 0.49455, 1e-4);

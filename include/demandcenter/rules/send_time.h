@@ -57,9 +57,19 @@ struct SendTimeChoice {
   std::string detail;
 };
 
-// The estimated success rate of each hour of the week (168 entries) from
-// `counts` (null = no evidence: every hour at the uninformed 0.5).
-std::vector<double> HourRates(const config::SendTimeConfig& st, const v1::HourCounts* counts);
+// What the counts say: the sends and successes in all, by hour of the day
+// across weekdays, and the estimated success rate of each hour of the week.
+struct HourEstimates {
+  int64_t trials = 0;
+  int64_t successes = 0;
+  int64_t day_trials[24] = {};
+  int64_t day_successes[24] = {};
+  // 168 entries; every hour at the uninformed 0.5 without counts.
+  std::vector<double> rates;
+};
+
+// The estimates from `counts` (null = no evidence).
+HourEstimates EstimateHours(const config::SendTimeConfig& st, const v1::HourCounts* counts);
 
 // When to send, at or after `earliest` (already allowed by the hours) and
 // at most the horizon later: `earliest` itself or the start of a later

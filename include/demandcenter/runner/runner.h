@@ -23,11 +23,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
