@@ -33,9 +33,9 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-std::string FormatPercent(double fraction, int decimals, bool sign) {
+std::string FormatPercent(double fraction, int decimals) {
   char text[48];
-  std::snprintf(text, sizeof(text), sign ? "%+.*f%%" : "%.*f%%", decimals, 100.0 * fraction);
+  std::snprintf(text, sizeof(text), "%.*f%%", decimals, 100.0 * fraction);
   return text;
 }
 

@@ -47,8 +47,8 @@ std::string AsciiLower(std::string_view text);
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
 // A fraction as a percentage with `decimals` decimals: (0.1234, 1) ->
-// "12.3%"; with `sign`, "+12.3%" or "-12.3%".
-std::string FormatPercent(double fraction, int decimals, bool sign = false);
+// "12.3%".
+std::string FormatPercent(double fraction, int decimals);
 
 }  // namespace demandcenter
 
