@@ -20,8 +20,17 @@ void ParseLowerSet(YamlReader& reader, const YAML::Node& n, const std::string& w
 }  // namespace
 
 void ParseIdentity(YamlReader& reader, const YAML::Node& node, DecisionConfig* config) {
-  if (!reader.ExpectMap(node, "identity", {"blocklist", "domains", "free_mail", "wait"})) return;
+  if (!reader.ExpectMap(node, "identity", {"blocklist", "domains", "free_mail", "scope", "wait"})) return;
   IdentityConfig& identity = config->identity;
+  if (auto n = node["scope"]) {
+    if (auto scope = reader.String(n, "identity.scope")) {
+      if (*scope == "global" || *scope == "partition") {
+        identity.global = *scope == "global";
+      } else {
+        reader.Error(n, StrCat("identity.scope: '", *scope, "' is neither partition nor global"));
+      }
+    }
+  }
   if (auto w = node["wait"]) {
     if (reader.ExpectMap(w, "identity.wait", {"max_signals", "max_age"})) {
       if (auto n = w["max_signals"]) {

@@ -146,6 +146,30 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
   }
 }
 
+bool Resolver::Announce(const v1::Signal& signal, int32_t partition) {
+  const std::string& account = signal.account_id();
+  bool fresh = false;
+  auto note = [&](const char* kind, const std::string& value, const std::string& to) {
+    std::string key = IdentityKey(partition, kind, value);
+    auto known = store_->ResolveIdentity(key);
+    if (known && *known == to) return;
+    store_->PutIdentity(key, to);
+    fresh = true;
+  };
+  ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {
+    if (!IsJunk(value)) note(kind, value, account);
+    return false;
+  });
+  const std::string& contact = signal.contact_id();
+  const std::string& email = signal.email();
+  if (!contact.empty() && !email.empty() && !IsJunk(contact) && !IsJunk(email)) note("ec:", email, contact);
+  if (signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
+    std::string domain = rules_.MappableDomain(signal.crm_activity().account_domain());
+    if (!domain.empty()) note("d:", domain, account);
+  }
+  return fresh;
+}
+
 std::vector<std::string> Resolver::Erase(const v1::Signal& signal, int32_t partition) {
   std::vector<std::string> erased;
   ForEachIdentifier(signal, [&](const char* kind, const std::string& value) {

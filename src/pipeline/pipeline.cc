@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "demandcenter/common/hash.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
@@ -37,6 +38,21 @@ outputs::Output ConflictOutput(const identity::Conflict& c, const v1::Signal& si
   return {outputs::OutputKind::kIdentityConflict, c.identifier, std::move(m)};
 }
 
+// The waiting signal for `signal` and its record (null: none).
+v1::WaitingSignal ToWaiting(const v1::Signal& signal, int32_t partition, const Record* source) {
+  v1::WaitingSignal waiting;
+  *waiting.mutable_signal() = signal;
+  if (source != nullptr) {
+    waiting.set_value(std::string(source->value));
+    waiting.set_key(std::string(source->key));
+    waiting.set_topic(std::string(source->topic));
+    waiting.set_offset(source->offset);
+    waiting.set_timestamp_ms(source->timestamp_ms);
+  }
+  waiting.set_partition(partition);
+  return waiting;
+}
+
 }  // namespace
 
 OutRecord DeadLetter(const LateReject& late, const std::string& dlq_topic) {
@@ -64,7 +80,8 @@ OutRecord DeadLetter(const Record& source, const ingest::Reject& reject, const s
 }
 
 Pipeline::Pipeline(const config::DecisionConfig& config, state::StateStore* store, Options options)
-    : config_(config), options_(options), identities_(config.identity, store), waiting_(config.identity, store),
+    : config_(config), options_(options), identities_store_(store), identities_(config.identity, store),
+      waiting_(config.identity, store),
       engine_(config, store) {}
 
 ingest::Reject Pipeline::Decode(std::string_view bytes, v1::Signal* signal) const {
@@ -105,6 +122,7 @@ Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out
 
 Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
                                const Record* source) {
+  if (config_.identity.global) return ProcessCarried(signal, partition, out);
   Result r;
   r.signal = &signal;
   if (signal.type() == ingest::kPrivacyEraseType) {
@@ -128,7 +146,7 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   }
   identity::Resolution resolution = identities_.Resolve(signal, partition);
   if (resolution.how == identity::How::kNone) {
-    if (!Park(signal, partition, source, &r)) {
+    if (!Park(ToWaiting(signal, partition, source), partition, &r)) {
       r.outcome = Outcome::kRejected;
       r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
     }
@@ -139,8 +157,10 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   std::vector<std::string> linked;
   r.outcome = Apply(signal, resolution, partition, waiting ? &linked : nullptr, out);
   if (waiting) {
-    Release(std::move(linked), resolution.account_id, partition, out, &r);
-    Expire(partition, &r);
+    Release(std::move(linked), partition, [&](const v1::WaitingSignal& w, std::vector<std::string>* more) {
+      Apply(w.signal(), {resolution.account_id, identity::How::kLinked}, partition, more, out);
+    }, &r);
+    Expire(partition, engine_.StreamTime(partition), &r);
   }
   return r;
 }
@@ -157,19 +177,9 @@ Outcome Pipeline::Apply(const v1::Signal& signal, const identity::Resolution& re
   return Outcome::kApplied;
 }
 
-bool Pipeline::Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result) {
-  std::string key = identities_.WaitKey(signal);
+bool Pipeline::Park(v1::WaitingSignal waiting, int32_t partition, Result* result) {
+  std::string key = identities_.WaitKey(waiting.signal());
   if (key.empty() || config_.identity.wait_max_signals == 0) return false;
-  v1::WaitingSignal waiting;
-  *waiting.mutable_signal() = signal;
-  if (source != nullptr) {
-    waiting.set_value(std::string(source->value));
-    waiting.set_key(std::string(source->key));
-    waiting.set_topic(std::string(source->topic));
-    waiting.set_offset(source->offset);
-    waiting.set_timestamp_ms(source->timestamp_ms);
-  }
-  waiting.set_partition(partition);
   for (auto& pushed : waiting_.Park(partition, key, std::move(waiting))) {
     std::string message = StrCat("waited for ", key, " to be linked to an account, and more than ",
                                  config_.identity.wait_max_signals,
@@ -180,8 +190,7 @@ bool Pipeline::Park(const v1::Signal& signal, int32_t partition, const Record* s
   return true;
 }
 
-void Pipeline::Release(std::vector<std::string> linked, const std::string& account_id, int32_t partition,
-                       std::vector<outputs::Output>* out, Result* result) {
+void Pipeline::Release(std::vector<std::string> linked, int32_t partition, const Resolve& resolve, Result* result) {
   // Each round releases what the identifiers linked so far hold; released
   // signals may link more identifiers (a form fill that waited).
   std::set<std::string> seen(linked.begin(), linked.end());
@@ -196,7 +205,7 @@ void Pipeline::Release(std::vector<std::string> linked, const std::string& accou
     });
     for (const auto& w : released) {
       std::vector<std::string> more;
-      Apply(w.signal(), {account_id, identity::How::kLinked}, partition, &more, out);
+      resolve(w, &more);
       for (auto& key : more) {
         if (seen.insert(key).second) linked.push_back(std::move(key));
       }
@@ -205,13 +214,149 @@ void Pipeline::Release(std::vector<std::string> linked, const std::string& accou
   }
 }
 
-void Pipeline::Expire(int32_t partition, Result* result) {
+void Pipeline::Expire(int32_t partition, int64_t now_ms, Result* result) {
   if (config_.identity.wait_max_signals == 0) return;
-  for (auto& expired : waiting_.Expire(partition, engine_.StreamTime(partition))) {
+  for (auto& expired : waiting_.Expire(partition, now_ms)) {
     std::string message = StrCat("waited longer than identity.wait.max_age (", FormatDuration(config_.identity.wait_max_age_ms),
                                  ") for its contact, address or visitor id to be linked to an account");
     result->late_rejects.push_back({std::move(expired), {ingest::RejectCode::kUnresolvedAccount, std::move(message)}});
   }
+}
+
+// identity.scope global ----------------------------------------------------
+
+Pipeline::Route Pipeline::Split(const v1::Signal& signal, int32_t partition, const Record* source,
+                                v1::IdentityInput* to_identity) {
+  Route route;
+  if (signal.type() == ingest::kPrivacyEraseType) {
+    route = {true, true};  // the partition's own links (and account); the identity task's
+    to_identity->set_kind(v1::IdentityInput::ERASE);
+  } else if (signal.account_id().empty()) {
+    route.identity = true;
+    to_identity->set_kind(v1::IdentityInput::RESOLVE);
+  } else {
+    route.account = !LinksOnly(signal);
+    route.identity = identities_.Announce(signal, partition);
+    to_identity->set_kind(v1::IdentityInput::LINK);
+  }
+  if (route.identity) *to_identity->mutable_signal() = ToWaiting(signal, partition, source);
+  return route;
+}
+
+Result Pipeline::ProcessCarried(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
+  Result r;
+  r.signal = &signal;
+  if (signal.type() == ingest::kPrivacyEraseType) {
+    if (signal.contact_id().empty() && signal.email().empty() && signal.anonymous_id().empty()) {
+      engine_.EraseAccount(signal.account_id());
+      identities_.EraseLinksTo(signal.account_id(), partition);
+    } else {
+      identities_.Erase(signal, partition);  // the person goes from their account through the identity task
+    }
+    return r;
+  }
+  r.reject = CheckLate(signal, partition);
+  if (!r.reject.ok()) {
+    r.outcome = Outcome::kRejected;
+    return r;
+  }
+  if (engine_.Process(signal, signal.account_id(), partition, out) == engine::SignalOutcome::kDuplicate) {
+    r.outcome = Outcome::kDuplicate;
+  }
+  return r;
+}
+
+int64_t Pipeline::IdentityTime(int64_t order_ms) {
+  static const std::string kKey = StrCat(kIdentityScope, "/t");
+  if (identity_time_ms_ < 0) {
+    auto stored = identities_store_->ResolveIdentity(kKey);
+    identity_time_ms_ = 0;
+    if (stored) (void)absl::SimpleAtoi(*stored, &identity_time_ms_);
+  }
+  if (order_ms > identity_time_ms_) {
+    identity_time_ms_ = order_ms;
+    identities_store_->PutIdentity(kKey, std::to_string(order_ms));
+  }
+  return identity_time_ms_;
+}
+
+Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std::vector<v1::ResolvedSignal>* resolved,
+                          std::vector<outputs::Output>* out) {
+  constexpr int32_t kScope = kIdentityScope;
+  const v1::Signal& signal = input.signal().signal();
+  int64_t now_ms = IdentityTime(order_ms);
+  Result r;
+  r.signal = &signal;
+  auto send = [&](const v1::WaitingSignal& w, const std::string& account_id, bool erase) {
+    v1::ResolvedSignal& to = resolved->emplace_back();
+    *to.mutable_signal() = w;
+    to.set_account_id(account_id);
+    to.set_erase(erase);
+  };
+  if (input.kind() == v1::IdentityInput::ERASE) {
+    std::string account = identities_.LinkedAccount(signal, kScope);
+    if (signal.contact_id().empty() && signal.email().empty() && signal.anonymous_id().empty()) {
+      identities_.EraseLinksTo(account, kScope);
+      return r;
+    }
+    if (!account.empty()) send(input.signal(), account, true);
+    for (const auto& identifier : identities_.Erase(signal, kScope)) waiting_.Erase(kScope, identifier);
+    return r;
+  }
+  identity::Resolution resolution;
+  if (input.kind() == v1::IdentityInput::LINK) {
+    resolution = {signal.account_id(), identity::How::kCarried};
+  } else {
+    int64_t at_ms = ToMillis(signal.occurred_at());
+    if (now_ms - at_ms > config_.event_time.max_late_ms) {
+      r.outcome = Outcome::kRejected;
+      r.reject = {ingest::RejectCode::kEventTimeLate,
+                  StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(now_ms - at_ms),
+                         " before the identity task's stream time ", FormatTime(now_ms),
+                         "; the limit is event_time.max_late (", FormatDuration(config_.event_time.max_late_ms), ")")};
+      return r;
+    }
+    resolution = identities_.Resolve(signal, kScope);
+    if (resolution.how == identity::How::kNone) {
+      if (!Park(input.signal(), kScope, &r)) {
+        r.outcome = Outcome::kRejected;
+        r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
+      }
+      Expire(kScope, now_ms, &r);
+      return r;
+    }
+    send(input.signal(), resolution.account_id, false);
+  }
+  bool waiting = waiting_.Waiting(kScope) > 0;
+  std::vector<std::string> linked;
+  std::vector<identity::Conflict> conflicts;
+  identities_.Learn(signal, resolution, kScope, waiting ? &linked : nullptr, &conflicts);
+  for (const auto& c : conflicts) out->push_back(ConflictOutput(c, signal, resolution.account_id));
+  if (waiting) {
+    const std::string& account = resolution.account_id;
+    Release(std::move(linked), kScope, [&](const v1::WaitingSignal& w, std::vector<std::string>* more) {
+      send(w, account, false);
+      std::vector<identity::Conflict> refused;
+      identities_.Learn(w.signal(), {account, identity::How::kLinked}, kScope, more, &refused);
+      for (const auto& c : refused) out->push_back(ConflictOutput(c, w.signal(), account));
+    }, &r);
+    Expire(kScope, now_ms, &r);
+  }
+  return r;
+}
+
+Result Pipeline::ApplyResolved(const v1::ResolvedSignal& resolved, int32_t partition, std::vector<outputs::Output>* out) {
+  const v1::Signal& signal = resolved.signal().signal();
+  Result r;
+  r.signal = &signal;
+  if (resolved.erase()) {
+    engine_.ErasePerson(resolved.account_id(), signal.contact_id(), signal.email());
+    return r;
+  }
+  if (engine_.Process(signal, resolved.account_id(), partition, out) == engine::SignalOutcome::kDuplicate) {
+    r.outcome = Outcome::kDuplicate;
+  }
+  return r;
 }
 
 }  // namespace demandcenter::pipeline

@@ -14,6 +14,7 @@
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
 #include "demandcenter/pipeline/pipeline.h"
+#include "demandcenter/pipeline/stage_queues.h"
 #include "demandcenter/replay/line_clock.h"
 #include "demandcenter/replay/pool_update_line.h"
 #include "demandcenter/state/state_store.h"
@@ -140,11 +141,18 @@ class Bench {
         reach_(config.decision.identity),
         encoder_(pipeline::OutputEncoder::AllJson(config.runtime.kafka.topics)),
         topics_(config.runtime.kafka.topics),
+        partitioner_(options.partitions.partitioner),
         on_output_(options.on_output),
         write_outputs_(options.write_outputs),
         out_(out),
         errors_(errors) {
-    for (int32_t p = 0; p < std::max(1, options.partitions.partitions); ++p) merges_.emplace_back(topics_.size());
+    int32_t partitions = std::max(1, options.partitions.partitions);
+    for (int32_t p = 0; p < partitions; ++p) merges_.emplace_back(topics_.size());
+    if (config.decision.identity.global) {
+      identity_queue_ = std::make_unique<pipeline::IdentityQueue>(partitions);
+      accounts_.resize(static_cast<size_t>(partitions));
+      split_ms_.assign(static_cast<size_t>(partitions), 0);
+    }
   }
 
   ReplaySummary& summary() { return summary_; }
@@ -200,6 +208,7 @@ class Bench {
     summary_.identity = pipe_.identity_counters();
     summary_.waiting = pipe_.waiting_counters();
     for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) summary_.still_waiting += pipe_.Waiting(p);
+    if (identity_queue_) summary_.still_waiting += pipe_.Waiting(pipeline::kIdentityScope);
     summary_.audit = audit_.Finish();
     summary_.reach = reach_.Finish();
     std::map<std::pair<std::string, std::string>, journey::StagePopulation> population;
@@ -265,9 +274,113 @@ class Bench {
     pipeline::InputMerge& merge = merges_[partition];
     while (auto topic = merge.Next([&](size_t) { return input_ended; })) {
       std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*topic);
+      if (identity_queue_) {
+        Split(partition, std::move(item));
+        continue;
+      }
       Apply(partition, *item);
       merge.Release(std::move(item));
     }
+    if (identity_queue_) {
+      if (input_ended && merge.buffered() == 0) Mark(partition, pipeline::kAllRead);
+      Pump();
+    }
+  }
+
+  // identity.scope global: what a task does as its signals leave the merge.
+  void Split(int32_t partition, std::unique_ptr<pipeline::PendingRecord> item) {
+    int64_t& split_ms = split_ms_[static_cast<size_t>(partition)];
+    if (item->reject.ok()) split_ms = std::max(split_ms, item->event_time_ms);
+    pipeline::Pipeline::Route route{true, false};
+    if (item->reject.ok()) {
+      pipeline::Record source = item->record.View();
+      v1::StageRecord to;
+      route = pipe_.Split(item->signal, partition, &source, to.mutable_identity());
+      if (route.identity) {
+        to.set_producer(partition);
+        to.set_order_ms(split_ms);
+        identity_queue_->Push(std::move(to));
+      }
+      if (!route.account && item->signal.type() == ingest::kIdentityLinkType) ++summary_.used;
+    }
+    if (route.account) {
+      accounts_[static_cast<size_t>(partition)].PushOwn(std::move(item), split_ms);
+    } else {
+      merges_[partition].Release(std::move(item));
+    }
+    Mark(partition, split_ms);
+  }
+
+  // Nothing split later on `partition` will be earlier than `order_ms`.
+  void Mark(int32_t partition, int64_t order_ms) {
+    v1::StageRecord mark;
+    mark.set_producer(partition);
+    mark.set_order_ms(order_ms);
+    mark.set_watermark(true);
+    identity_queue_->Push(mark);
+    accounts_[static_cast<size_t>(partition)].SetOwnMark(order_ms);
+  }
+
+  // Runs the identity task and the account tasks as far as their inputs'
+  // order lets them.
+  void Pump() {
+    for (bool moved = true; moved;) {
+      moved = false;
+      while (auto input = identity_queue_->Pop()) {
+        Identify(*input);
+        moved = true;
+      }
+      v1::StageRecord mark;
+      mark.set_order_ms(identity_queue_->Watermark());
+      mark.set_watermark(true);
+      for (size_t p = 0; p < accounts_.size(); ++p) {
+        pipeline::AccountQueue& queue = accounts_[p];
+        queue.PushResolved(mark);
+        for (auto next = queue.Peek(); next != pipeline::AccountQueue::Next::kWait; next = queue.Peek()) {
+          moved = true;
+          if (next == pipeline::AccountQueue::Next::kOwn) {
+            std::unique_ptr<pipeline::PendingRecord> item = queue.PopOwn();
+            Apply(static_cast<int32_t>(p), *item);
+            merges_[static_cast<int32_t>(p)].Release(std::move(item));
+            continue;
+          }
+          v1::StageRecord resolved = queue.PopResolved();
+          const v1::WaitingSignal& w = resolved.resolved().signal();
+          pipeline::Result result = pipe_.ApplyResolved(resolved.resolved(), static_cast<int32_t>(p), &outputs_);
+          if (result.outcome == pipeline::Outcome::kDuplicate) {
+            reach_.Duplicate(w.offset());
+          } else if (!resolved.resolved().erase()) {
+            reach_.Reached(w.offset());
+          }
+          Emit(result, w.signal());
+        }
+      }
+    }
+  }
+
+  void Identify(const v1::StageRecord& input) {
+    std::vector<v1::ResolvedSignal> resolved;
+    pipeline::Result result = pipe_.Identify(input.identity(), input.order_ms(), &resolved, &outputs_);
+    const v1::WaitingSignal& w = input.identity().signal();
+    if (result.outcome == pipeline::Outcome::kRejected) {
+      Reject(w.offset(), ingest::RejectCodeName(result.reject.code), result.reject.message);
+      reach_.DeadLettered(w.offset());
+    } else if (input.identity().kind() == v1::IdentityInput::RESOLVE) {
+      ++summary_.used;
+    }
+    for (const auto& late : result.late_rejects) {
+      Reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
+      reach_.DeadLettered(late.waiting.offset());
+    }
+    for (auto& r : resolved) {
+      int32_t p = PartitionForKey(r.account_id(), static_cast<int32_t>(accounts_.size()), partitioner_);
+      v1::StageRecord to;
+      to.set_order_ms(input.order_ms());
+      *to.mutable_resolved() = std::move(r);
+      accounts_[static_cast<size_t>(p)].PushResolved(std::move(to));
+    }
+    for (const auto& o : outputs_) WriteOutput(o);
+    outputs_.clear();
   }
   void DrainAll() {
     for (int32_t p = 0; p < static_cast<int32_t>(merges_.size()); ++p) Drain(p, /*input_ended=*/true);
@@ -297,23 +410,33 @@ class Bench {
       Reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
       reach_.DeadLettered(late.waiting.offset());
     }
+    Emit(result, item.signal);
+  }
+
+  // The outputs of one signal (and of the timers it set off), to the audit
+  // and the output file.
+  void Emit(const pipeline::Result& result, const v1::Signal& signal) {
     // The audit sees the signal after the timer outputs it set off and
     // before its own outputs (a rejected or waiting signal has none).
     bool fed = result.outcome == pipeline::Outcome::kRejected || result.outcome == pipeline::Outcome::kWaiting;
     for (const auto& o : outputs_) {
-      if (!fed && FirstTrigger(o) == item.signal.event_id()) {
-        audit_.OnSignal(item.signal);
+      if (!fed && FirstTrigger(o) == signal.event_id()) {
+        audit_.OnSignal(signal);
         fed = true;
       }
-      audit_.OnOutput(o);
-      if (on_output_) on_output_(o);
-      if (write_outputs_) {
-        buffer_ += encoder_.JsonLine(o);
-        buffer_ += '\n';
-      }
+      WriteOutput(o);
     }
-    if (!fed) audit_.OnSignal(item.signal);
+    if (!fed) audit_.OnSignal(signal);
     outputs_.clear();
+  }
+
+  void WriteOutput(const outputs::Output& o) {
+    audit_.OnOutput(o);
+    if (on_output_) on_output_(o);
+    if (write_outputs_) {
+      buffer_ += encoder_.JsonLine(o);
+      buffer_ += '\n';
+    }
     if (buffer_.size() > (1 << 20)) {
       out_ << buffer_;
       buffer_.clear();
@@ -329,6 +452,12 @@ class Bench {
   pipeline::OutputEncoder encoder_;
   pipeline::SignalTopics topics_;
   std::vector<pipeline::InputMerge> merges_;
+  // identity.scope global: the identity task's inputs, each account task's
+  // queue and each task's latest split time.
+  std::unique_ptr<pipeline::IdentityQueue> identity_queue_;
+  std::deque<pipeline::AccountQueue> accounts_;
+  std::vector<int64_t> split_ms_;
+  Partitioner partitioner_;
   std::function<void(const outputs::Output&)> on_output_;
   bool write_outputs_;
   std::deque<Queued> queued_;

@@ -108,6 +108,57 @@ TEST(ReplayTest, IdentityReachComparesWhatReachedAnAccountWithWhatTheStreamLinks
   EXPECT_EQ(split.summary.reach.linkable_reached + split.summary.reach.still_waiting, 5);
 }
 
+// identity.scope global: one identity task for every partition, so the
+// research at another partition than its form fill reaches its account too,
+// and the account's outputs do not depend on how many partitions there are.
+TEST(ReplayTest, GlobalIdentityReachesAcrossPartitions) {
+  config::Config config = testing::DefaultConfig();
+  config.decision.identity.global = true;
+  const std::string input =
+      R"({"event_id":"u1","occurred_at":"2026-03-02T09:00:00Z","type":"crm.contact_upsert","account_id":"acct-1","contact_id":"ct-1","email":"ada@one.example","crm_activity":{"account_domain":"one.example"}}
+{"event_id":"r1","occurred_at":"2026-03-02T09:01:00Z","type":"web.pricing_view","anonymous_id":"anon-ada"}
+{"event_id":"r2","occurred_at":"2026-03-02T09:01:30Z","type":"web.pricing_view","anonymous_id":"anon-ada"}
+{"event_id":"f1","occurred_at":"2026-03-02T09:02:00Z","type":"web.form_submit","anonymous_id":"anon-ada","email":"ada@one.example"}
+{"event_id":"c1","occurred_at":"2026-03-02T09:03:00Z","type":"email.click","email":"ada@one.example"}
+{"event_id":"c2","occurred_at":"2026-03-02T09:04:00Z","type":"email.click","email":"new.hire@one.example"}
+{"event_id":"n1","occurred_at":"2026-03-02T09:05:00Z","type":"web.page_view","anonymous_id":"anon-nobody"}
+)";
+  std::string outputs;
+  for (int32_t partitions : {1, 5, 12}) {
+    ReplayOptions options;
+    options.partitions.partitions = partitions;
+    ReplayRun run = DoReplay(config, input, options);
+    const ReachReport& r = run.summary.reach;
+    EXPECT_EQ(r.linkable, 5) << partitions;
+    EXPECT_EQ(r.linkable_reached, 5) << partitions;
+    EXPECT_EQ(r.still_waiting, 1) << partitions;  // n1
+    EXPECT_EQ(run.summary.waiting.released, 2) << partitions;  // r1, r2 when f1 links anon-ada
+    // Two pricing views in 14 days: the account's research shows intent.
+    EXPECT_EQ(run.summary.accounts_by_stage["evaluating"], 1) << partitions;
+    if (partitions == 1) outputs = run.out;
+    EXPECT_EQ(run.out, outputs) << partitions;
+  }
+}
+
+// On a generated stream, global identity at 12 partitions reaches what
+// identity scoped to one partition reaches, far more than when each of 12
+// partitions keeps its own.
+TEST(ReplayTest, GlobalIdentityAtTwelvePartitionsReachesWhatOnePartitionDoes) {
+  const std::string input = Generated(2000, 20000, 7);
+  config::Config config = testing::DefaultConfig();
+  ReplayOptions one, twelve;
+  twelve.partitions.partitions = 12;
+  ReachReport partition_12 = DoReplay(config, input, twelve).summary.reach;
+  ReachReport partition_1 = DoReplay(config, input, one).summary.reach;
+  config.decision.identity.global = true;
+  ReachReport global_12 = DoReplay(config, input, twelve).summary.reach;
+  EXPECT_GT(global_12.linkable, 1000);
+  EXPECT_EQ(global_12.linkable, partition_1.linkable);
+  EXPECT_EQ(global_12.linkable_reached, partition_1.linkable_reached);
+  EXPECT_GT(global_12.linkable_reached, 0.9 * static_cast<double>(global_12.linkable));
+  EXPECT_LT(partition_12.linkable_reached, global_12.linkable_reached / 4);
+}
+
 TEST(ReplayTest, ByteIdenticalRunAfterRun) {
   config::Config config = testing::DefaultConfig();
   std::string input;

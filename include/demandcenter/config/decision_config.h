@@ -383,6 +383,11 @@ struct CountSeries {
 
 // Identity resolution's guard rails and e-mail domains (`identity:`).
 struct IdentityConfig {
+  // `scope: partition`: each partition resolves what arrives on it, with
+  // the links it has seen. `scope: global`: one identity task, fed by every
+  // partition through an internal topic, resolves and links for all of
+  // them and sends each resolved signal to its account's task.
+  bool global = false;
   // Identifier values never used to resolve or link (compared lower-case):
   // junk that would merge unrelated people.
   std::set<std::string> blocklist = {"",          "null",      "undefined", "none",     "nil",

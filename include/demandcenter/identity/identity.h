@@ -101,6 +101,12 @@ class Resolver {
   void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
              std::vector<std::string>* linked = nullptr, std::vector<Conflict>* conflicts = nullptr);
 
+  // With identity.scope global, a partition's table is only what its task
+  // has told the identity task: records the links a signal carrying its
+  // account_id teaches (as Learn would, with no conflict judged) and says
+  // whether any was new, i.e. worth sending on.
+  bool Announce(const v1::Signal& signal, int32_t partition);
+
   // privacy.erase: removes the links of the identifiers the signal names
   // (its contact id, address and visitor id: what they resolve to, and the
   // address's contact) on `partition`. Returns those identifiers ("c:…",

@@ -13,6 +13,7 @@
 #define DEMANDCENTER_PIPELINE_PIPELINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "demandcenter/pipeline/records.h"
 #include "demandcenter/state/state_store.h"
 #include "demandcenter/v1/signal.pb.h"
+#include "demandcenter/v1/topology.pb.h"
 
 namespace demandcenter::pipeline {
 
@@ -68,6 +70,10 @@ OutRecord DeadLetter(const LateReject& late, const std::string& dlq_topic);
 // the pipeline places the record as a producer would, by the decoded
 // signal's key (Options::partitions).
 inline constexpr int32_t kPartitionByKey = -1;
+
+// Where the identity task keeps its table and its waiting signals
+// (identity.scope global): keys "-1/…", apart from any partition's.
+inline constexpr int32_t kIdentityScope = -1;
 
 // Not thread safe: one per processing thread (a partition task, a replay).
 // `config` and `store` must outlive it.
@@ -111,7 +117,30 @@ class Pipeline {
   Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
                        const Record* source = nullptr);
 
-  // Signals waiting for their identifier on `partition`.
+  // identity.scope global. A task reads a signal twice: first Split, as it
+  // arrives, says where it goes — its own account (ProcessSignal, in the
+  // order the task's inputs merge to), and/or the identity task (*to_identity
+  // filled: a signal without an account_id, the links one with it teaches
+  // that this partition had not sent yet, an erasure).
+  struct Route {
+    bool account = false;
+    bool identity = false;
+  };
+  Route Split(const v1::Signal& signal, int32_t partition, const Record* source, v1::IdentityInput* to_identity);
+  // The identity task, at `order_ms` (its inputs' event-time order): links,
+  // resolves, parks, releases and erases over the one table of identities
+  // (kept under kIdentityScope, in whichever store it is given). Appends
+  // the signals it resolved, for their accounts' tasks, to *resolved, and
+  // refused links to *out. Result: kRejected for a signal without an
+  // account that cannot wait; late_rejects as in Process.
+  Result Identify(const v1::IdentityInput& input, int64_t order_ms, std::vector<v1::ResolvedSignal>* resolved,
+                  std::vector<outputs::Output>* out);
+  // An account's task: a signal the identity task resolved to it, scored as
+  // the event it was.
+  Result ApplyResolved(const v1::ResolvedSignal& resolved, int32_t partition, std::vector<outputs::Output>* out);
+
+  // Signals waiting for their identifier on `partition` (kIdentityScope:
+  // at the identity task).
   int64_t Waiting(int32_t partition) { return waiting_.Waiting(partition); }
   const identity::WaitingCounters& waiting_counters() const { return waiting_.counters(); }
 
@@ -133,17 +162,25 @@ class Pipeline {
   Outcome Apply(const v1::Signal& signal, const identity::Resolution& resolution, int32_t partition,
                 std::vector<std::string>* linked, std::vector<outputs::Output>* out);
   // Parks an unresolved signal; false when it cannot wait.
-  bool Park(const v1::Signal& signal, int32_t partition, const Record* source, Result* result);
-  // Processes the signals waiting under `linked` (and under what they link
-  // in turn) for `account_id`, in event-time order.
-  void Release(std::vector<std::string> linked, const std::string& account_id, int32_t partition,
-               std::vector<outputs::Output>* out, Result* result);
-  void Expire(int32_t partition, Result* result);
+  bool Park(v1::WaitingSignal waiting, int32_t partition, Result* result);
+  // Hands the signals waiting under `linked` (and under what they link in
+  // turn) to `resolve` (which appends what each links), in event-time
+  // order.
+  using Resolve = std::function<void(const v1::WaitingSignal&, std::vector<std::string>* linked)>;
+  void Release(std::vector<std::string> linked, int32_t partition, const Resolve& resolve, Result* result);
+  void Expire(int32_t partition, int64_t now_ms, Result* result);
+  // ProcessSignal with identity.scope global: a signal with an account_id,
+  // or an erasure (its partition's part).
+  Result ProcessCarried(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);
+  // The identity task's clock: the latest order_ms it was given.
+  int64_t IdentityTime(int64_t order_ms);
 
+  state::StateStore* identities_store_;
   identity::Resolver identities_;
   identity::WaitingRoom waiting_;
   engine::Engine engine_;
   v1::Signal signal_;
+  int64_t identity_time_ms_ = -1;  // -1: not read from the store yet
 };
 
 }  // namespace demandcenter::pipeline

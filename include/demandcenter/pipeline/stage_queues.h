@@ -1,0 +1,100 @@
+// The order of a task's inputs when identity is global (identity.scope:
+// global), so that every task takes its inputs in one order that depends on
+// the data alone, however the records were fetched — and replay, which
+// models the same queues, writes what `run` commits.
+//
+// Three kinds of task input, each with an order time (StageRecord.order_ms):
+// - a task's own signals, split as they leave its input merge (their event
+//   time, never less than the one split before);
+// - the identity task's inputs, from every task: taken in (order time,
+//   event id, kind) order once every producer's watermark is past them;
+// - the signals the identity task resolved to an account: merged with the
+//   account task's own signals, its own first at equal times, once the
+//   identity task's watermark says nothing earlier can come.
+//
+// Takes: split signals, StageRecords (inputs, resolved signals,
+// watermarks). Gives: the next input to process, or "wait"; the watermarks
+// to send. Depends on: the topology proto, the input merge's PendingRecord.
+#ifndef DEMANDCENTER_PIPELINE_STAGE_QUEUES_H_
+#define DEMANDCENTER_PIPELINE_STAGE_QUEUES_H_
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "demandcenter/pipeline/input_merge.h"
+#include "demandcenter/v1/topology.pb.h"
+
+namespace demandcenter::pipeline {
+
+// A watermark past every time: the producer's inputs are all read.
+inline constexpr int64_t kAllRead = std::numeric_limits<int64_t>::max();
+
+// The identity task's inputs from every producer. Not thread safe.
+class IdentityQueue {
+ public:
+  explicit IdentityQueue(int32_t producers) : marks_(static_cast<size_t>(producers), 0) {}
+
+  // An identity input or a watermark (which sets its producer's mark; an
+  // input raises it to its own time).
+  void Push(v1::StageRecord record);
+  // The next input, or nullopt while some producer could still send an
+  // earlier one.
+  std::optional<v1::StageRecord> Pop();
+  // The identity task's watermark once Pop has nothing left: it will send
+  // nothing earlier.
+  int64_t Watermark() const;
+  size_t buffered() const { return queue_.size(); }
+  void Clear();
+
+ private:
+  // (order time, event id, kind, arrival): arrival only splits records
+  // alike in all the rest.
+  using Key = std::tuple<int64_t, std::string, int, uint64_t>;
+  std::vector<int64_t> marks_;
+  std::map<Key, v1::StageRecord> queue_;
+  uint64_t arrivals_ = 0;
+};
+
+// An account task's own split signals and the signals the identity task
+// resolved to it. Not thread safe.
+class AccountQueue {
+ public:
+  // A signal of the task's own, split at `order_ms` (non-decreasing).
+  void PushOwn(std::unique_ptr<PendingRecord> item, int64_t order_ms);
+  // A resolved signal or the identity task's watermark.
+  void PushResolved(v1::StageRecord record);
+  // Every own signal still to come will be split at `order_ms` or later
+  // (kAllRead: none will come).
+  void SetOwnMark(int64_t order_ms) { own_mark_ = order_ms; }
+  int64_t own_mark() const { return own_mark_; }
+
+  enum class Next { kWait, kOwn, kResolved };
+  Next Peek() const;
+  std::unique_ptr<PendingRecord> PopOwn();
+  v1::StageRecord PopResolved();
+
+  size_t buffered() const { return own_.size() + resolved_.size(); }
+  // Drops what is buffered and the marks (after a rewind).
+  void Clear();
+
+ private:
+  struct Own {
+    std::unique_ptr<PendingRecord> item;
+    int64_t order_ms;
+  };
+  std::deque<Own> own_;
+  std::deque<v1::StageRecord> resolved_;
+  int64_t own_mark_ = std::numeric_limits<int64_t>::min();
+  int64_t identity_mark_ = std::numeric_limits<int64_t>::min();
+};
+
+}  // namespace demandcenter::pipeline
+
+#endif  // DEMANDCENTER_PIPELINE_STAGE_QUEUES_H_
