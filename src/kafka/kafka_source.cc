@@ -197,6 +197,22 @@ int64_t KafkaSource::Lag() {
   return lag;
 }
 
+int32_t KafkaSource::PartitionCount(const std::string& topic) {
+  if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(consumer_.get(), 0, handle, &metadata, kCallTimeoutMs);
+  rd_kafka_topic_destroy(handle);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+  int32_t count = -1;
+  if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = metadata->topics[0].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (count > 0) partition_counts_[topic] = count;
+  return count;
+}
+
 void KafkaSource::Close() {
   ReleaseMessage();
   rd_kafka_consumer_close(consumer_.get());

@@ -36,6 +36,8 @@ class KafkaSource : public runner::Source {
   // High watermark of the last fetch minus the next offset, summed over the
   // assigned partitions (transaction markers count as records).
   int64_t Lag() override;
+  // From the cluster's metadata (asked once per topic).
+  int32_t PartitionCount(const std::string& topic) override;
 
   // The consumer, whose group metadata fences the sink's offset commits.
   rd_kafka_t* consumer() const { return consumer_.get(); }
@@ -58,6 +60,7 @@ class KafkaSource : public runner::Source {
   // Per (topic, partition): the offset after the last record handed out, or
   // where it resumes; negative when unknown (from the start).
   std::map<std::pair<std::string, int32_t>, int64_t> next_;
+  std::map<std::string, int32_t> partition_counts_;
   // The record handed out by the last Poll.
   rd_kafka_message_t* message_ = nullptr;
 };

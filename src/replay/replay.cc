@@ -152,6 +152,7 @@ class Bench {
       identity_queue_ = std::make_unique<pipeline::IdentityQueue>(partitions);
       accounts_.resize(static_cast<size_t>(partitions));
       split_ms_.assign(static_cast<size_t>(partitions), 0);
+      own_ms_.assign(static_cast<size_t>(partitions), 0);
     }
   }
 
@@ -282,43 +283,48 @@ class Bench {
       merge.Release(std::move(item));
     }
     if (identity_queue_) {
-      if (input_ended && merge.buffered() == 0) Mark(partition, pipeline::kAllRead);
+      if (input_ended && merge.buffered() == 0) Mark(partition, pipeline::kAllRead, pipeline::kAllRead);
       Pump();
     }
   }
 
   // identity.scope global: what a task does as its signals leave the merge.
+  // Two event-time clocks, each never going back: of what it split (the
+  // order of its sends to the identity task) and of its own account's
+  // signals (their order in its account queue).
   void Split(int32_t partition, std::unique_ptr<pipeline::PendingRecord> item) {
-    int64_t& split_ms = split_ms_[static_cast<size_t>(partition)];
-    if (item->reject.ok()) split_ms = std::max(split_ms, item->event_time_ms);
+    size_t p = static_cast<size_t>(partition);
     pipeline::Pipeline::Route route{true, false};
     if (item->reject.ok()) {
+      split_ms_[p] = std::max(split_ms_[p], item->event_time_ms);
       pipeline::Record source = item->record.View();
       v1::StageRecord to;
       route = pipe_.Split(item->signal, partition, &source, to.mutable_identity());
       if (route.identity) {
         to.set_producer(partition);
-        to.set_order_ms(split_ms);
+        to.set_order_ms(split_ms_[p]);
         identity_queue_->Push(std::move(to));
       }
       if (!route.account && item->signal.type() == ingest::kIdentityLinkType) ++summary_.used;
+      if (route.account) own_ms_[p] = std::max(own_ms_[p], item->event_time_ms);
     }
     if (route.account) {
-      accounts_[static_cast<size_t>(partition)].PushOwn(std::move(item), split_ms);
+      accounts_[p].PushOwn(std::move(item), own_ms_[p]);
     } else {
       merges_[partition].Release(std::move(item));
     }
-    Mark(partition, split_ms);
+    Mark(partition, split_ms_[p], own_ms_[p]);
   }
 
-  // Nothing split later on `partition` will be earlier than `order_ms`.
-  void Mark(int32_t partition, int64_t order_ms) {
+  // Nothing `partition` splits later is earlier than `split_ms`, and none
+  // of its own account's signals earlier than `own_ms`.
+  void Mark(int32_t partition, int64_t split_ms, int64_t own_ms) {
     v1::StageRecord mark;
     mark.set_producer(partition);
-    mark.set_order_ms(order_ms);
+    mark.set_order_ms(split_ms);
     mark.set_watermark(true);
     identity_queue_->Push(mark);
-    accounts_[static_cast<size_t>(partition)].SetOwnMark(order_ms);
+    accounts_[static_cast<size_t>(partition)].SetOwnMark(own_ms);
   }
 
   // Runs the identity task and the account tasks as far as their inputs'
@@ -327,7 +333,7 @@ class Bench {
     for (bool moved = true; moved;) {
       moved = false;
       while (auto input = identity_queue_->Pop()) {
-        Identify(*input);
+        Identify(input->record);
         moved = true;
       }
       v1::StageRecord mark;
@@ -344,7 +350,7 @@ class Bench {
             merges_[static_cast<int32_t>(p)].Release(std::move(item));
             continue;
           }
-          v1::StageRecord resolved = queue.PopResolved();
+          v1::StageRecord resolved = queue.PopResolved().record;
           const v1::WaitingSignal& w = resolved.resolved().signal();
           pipeline::Result result = pipe_.ApplyResolved(resolved.resolved(), static_cast<int32_t>(p), &outputs_);
           if (result.outcome == pipeline::Outcome::kDuplicate) {
@@ -453,10 +459,11 @@ class Bench {
   pipeline::SignalTopics topics_;
   std::vector<pipeline::InputMerge> merges_;
   // identity.scope global: the identity task's inputs, each account task's
-  // queue and each task's latest split time.
+  // queue and each task's two clocks (Split).
   std::unique_ptr<pipeline::IdentityQueue> identity_queue_;
   std::deque<pipeline::AccountQueue> accounts_;
   std::vector<int64_t> split_ms_;
+  std::vector<int64_t> own_ms_;
   Partitioner partitioner_;
   std::function<void(const outputs::Output&)> on_output_;
   bool write_outputs_;

@@ -14,6 +14,7 @@
 #include "demandcenter/journey/journey_model.h"
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/runner/decision_metrics.h"
+#include "src/runner/task.h"
 
 namespace demandcenter::runner {
 namespace {
@@ -29,27 +30,6 @@ constexpr int64_t kForecastEveryMs = 1000;
 
 }  // namespace
 
-struct Runner::Task {
-  int32_t partition = 0;
-  std::unique_ptr<state::PartitionStore> store;
-  std::unique_ptr<pipeline::Pipeline> pipeline;
-  // Records polled but not yet processed, per signal topic.
-  std::unique_ptr<pipeline::InputMerge> merge;
-  // When the task began to wait for an empty input (-1: not waiting).
-  int64_t waiting_since_ms = -1;
-  int64_t next_wait_report_ms = 0;
-  state::Checkpoint checkpoint;
-  // Next input offset per topic consumed in the open transaction.
-  std::map<std::string, int64_t> consumed;
-  // Changelog records produced in the open transaction.
-  std::vector<state::ChangeRecord> pending;
-  int64_t last_changelog_offset = -1;
-  // What the metrics have already been given.
-  int64_t exported_cache_hits = 0;
-  int64_t exported_cache_misses = 0;
-  outputs::DecisionCounters exported_counters;
-  identity::IdentityCounters exported_identity;
-};
 
 Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metrics, RunnerOptions options)
     : config_(config),
@@ -61,6 +41,7 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
       changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")),
       census_(config.decision) {
   metrics_->SetRulesVersion(config.decision.rules_version);
+  InitStages();
   seams_.source->SetListener(this);
 }
 
@@ -122,6 +103,10 @@ absl::Status Runner::Step() {
   if (now >= next_directory_poll_ms_) {
     PollDirectory(/*until_end=*/false);
     next_directory_poll_ms_ = now + kDirectoryPollMs;
+  }
+  if (!txn_open_ && StageMarksChanged()) {
+    absl::Status s = BeginIfNeeded();  // a watermark to send
+    if (!s.ok()) return s;
   }
   if (txn_open_ && now - txn_started_ms_ >= config_.runtime.kafka.commit_interval_ms) {
     absl::Status s = Commit();
@@ -316,6 +301,7 @@ absl::Status Runner::Restore(Task& task) {
 
 void Runner::ResetPipeline(Task& task) {
   RebuildPipeline(task);
+  LoadProgress(task);
   task.consumed.clear();
   task.pending.clear();
   // Read again from the committed offsets.
@@ -349,9 +335,12 @@ void Runner::PollDirectory(bool until_end) {
 void Runner::Buffer(const pipeline::Record& record) {
   auto it = tasks_.find(record.partition);
   if (it == tasks_.end()) return;  // not ours any more (a rebalance is under way)
-  std::optional<size_t> topic = topics_.IndexOf(record.topic);
-  if (!topic) return;  // the source reads only the signal topics
   Task& task = *it->second;
+  std::optional<size_t> topic = topics_.IndexOf(record.topic);
+  if (!topic) {
+    if (global_) BufferStage(task, record);
+    return;  // else the source reads only the signal topics
+  }
   std::unique_ptr<pipeline::PendingRecord> item = task.merge->Take();
   item->record.Assign(record);
   item->reject = task.pipeline->Decode(record.value, &item->signal);
@@ -361,6 +350,7 @@ void Runner::Buffer(const pipeline::Record& record) {
 }
 
 absl::Status Runner::Drain() {
+  if (global_) return DrainStages();
   int64_t now = seams_.clock->NowMs();
   for (auto& [p, task] : tasks_) {
     pipeline::InputMerge& merge = *task->merge;
@@ -486,6 +476,7 @@ absl::Status Runner::HandleTransactionError(const absl::Status& error, const std
 absl::Status Runner::Commit() {
   if (!txn_open_) return absl::OkStatus();
   int64_t started = seams_.clock->NowMs();
+  if (global_) CommitStages();
   // State first: every changed account of every task, as changelog records.
   for (auto& [p, task] : tasks_) {
     if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));

@@ -45,7 +45,7 @@ TEST(IdentityQueueTest, TakesInputsInAnOrderTheDataAloneSets) {
     std::vector<std::string> order;
     for (int p : picks) {
       queue.Push(by_producer[p][next[p]++]);
-      while (auto r = queue.Pop()) order.push_back(r->identity().signal().signal().event_id());
+      while (auto r = queue.Pop()) order.push_back(r->record.identity().signal().signal().event_id());
     }
     EXPECT_EQ(queue.buffered(), 0u);
     if (round == 0) first = order;
@@ -95,7 +95,7 @@ TEST(AccountQueueTest, OwnSignalsFirstAtEqualTimesAndNoneBeforeTheIdentityTaskIs
   EXPECT_EQ(queue.Peek(), AccountQueue::Next::kWait);
   queue.SetOwnMark(101);
   EXPECT_EQ(queue.Peek(), AccountQueue::Next::kResolved);
-  EXPECT_EQ(queue.PopResolved().order_ms(), 100);
+  EXPECT_EQ(queue.PopResolved().record.order_ms(), 100);
   queue.PushOwn(Own(2), 120);
   EXPECT_EQ(queue.Peek(), AccountQueue::Next::kOwn);  // the resolved one at 150 is later
   queue.PopOwn();

@@ -112,7 +112,9 @@ void MemorySource::Assign() {
   assigned_ = true;
   positions_.clear();
   for (const auto& t : topics_) {
-    for (int32_t p : partitions) positions_[{t, p}] = broker_->CommittedOffset(t, p).value_or(0);
+    for (int32_t p : partitions) {
+      if (p < broker_->Partitions(t)) positions_[{t, p}] = broker_->CommittedOffset(t, p).value_or(0);
+    }
   }
 }
 

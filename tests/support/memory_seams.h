@@ -105,6 +105,7 @@ class MemorySource : public runner::Source {
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
   bool CaughtUp(const std::string& topic, int32_t partition) override;
   absl::Status Rewind() override;
+  int32_t PartitionCount(const std::string& topic) override { return broker_->Partitions(topic); }
   void Close() override { closed_ = true; }
 
   // The group takes the partitions away (lost: without a chance to

@@ -55,6 +55,8 @@ struct PendingRecord {
   ingest::Reject reject;  // not ok: undecodable, dead-lettered when taken
   v1::Signal signal;      // when decoded
   int64_t event_time_ms = 0;
+  // Its place in its account task's queue (identity.scope global).
+  int64_t order_ms = 0;
 };
 
 // Not thread safe. Items are recycled: Take() hands out one to fill (a

@@ -36,6 +36,13 @@ namespace demandcenter::pipeline {
 // A watermark past every time: the producer's inputs are all read.
 inline constexpr int64_t kAllRead = std::numeric_limits<int64_t>::max();
 
+// A StageRecord and where it was read (its offset in its internal topic;
+// -1 in replay).
+struct Staged {
+  v1::StageRecord record;
+  int64_t offset = -1;
+};
+
 // The identity task's inputs from every producer. Not thread safe.
 class IdentityQueue {
  public:
@@ -43,10 +50,15 @@ class IdentityQueue {
 
   // An identity input or a watermark (which sets its producer's mark; an
   // input raises it to its own time).
-  void Push(v1::StageRecord record);
+  void Push(v1::StageRecord record, int64_t offset = -1);
   // The next input, or nullopt while some producer could still send an
   // earlier one.
-  std::optional<v1::StageRecord> Pop();
+  std::optional<Staged> Pop();
+  // The smallest offset of an input still buffered (-1: none).
+  int64_t FirstOffset() const;
+  // A producer's mark (0: none yet); SetMarks restores them.
+  const std::vector<int64_t>& marks() const { return marks_; }
+  void SetMarks(std::vector<int64_t> marks);
   // The identity task's watermark once Pop has nothing left: it will send
   // nothing earlier.
   int64_t Watermark() const;
@@ -58,7 +70,7 @@ class IdentityQueue {
   // alike in all the rest.
   using Key = std::tuple<int64_t, std::string, int, uint64_t>;
   std::vector<int64_t> marks_;
-  std::map<Key, v1::StageRecord> queue_;
+  std::map<Key, Staged> queue_;
   uint64_t arrivals_ = 0;
 };
 
@@ -66,10 +78,13 @@ class IdentityQueue {
 // resolved to it. Not thread safe.
 class AccountQueue {
  public:
-  // A signal of the task's own, split at `order_ms` (non-decreasing).
+  // A signal of the task's own, in its queue at `order_ms` (non-decreasing;
+  // also set as item->order_ms).
   void PushOwn(std::unique_ptr<PendingRecord> item, int64_t order_ms);
   // A resolved signal or the identity task's watermark.
-  void PushResolved(v1::StageRecord record);
+  void PushResolved(v1::StageRecord record, int64_t offset = -1);
+  int64_t identity_mark() const { return identity_mark_; }
+  void SetIdentityMark(int64_t order_ms) { identity_mark_ = order_ms; }
   // Every own signal still to come will be split at `order_ms` or later
   // (kAllRead: none will come).
   void SetOwnMark(int64_t order_ms) { own_mark_ = order_ms; }
@@ -78,7 +93,11 @@ class AccountQueue {
   enum class Next { kWait, kOwn, kResolved };
   Next Peek() const;
   std::unique_ptr<PendingRecord> PopOwn();
-  v1::StageRecord PopResolved();
+  Staged PopResolved();
+  // Where the buffered inputs were read: per topic, the smallest offset of
+  // an own signal; the smallest of a resolved one (-1: none).
+  std::map<std::string, int64_t> FirstOwnOffsets() const;
+  int64_t FirstResolvedOffset() const { return resolved_.empty() ? -1 : resolved_.front().offset; }
 
   size_t buffered() const { return own_.size() + resolved_.size(); }
   // Drops what is buffered and the marks (after a rewind).
@@ -90,7 +109,7 @@ class AccountQueue {
     int64_t order_ms;
   };
   std::deque<Own> own_;
-  std::deque<v1::StageRecord> resolved_;
+  std::deque<Staged> resolved_;
   int64_t own_mark_ = std::numeric_limits<int64_t>::min();
   int64_t identity_mark_ = std::numeric_limits<int64_t>::min();
 };

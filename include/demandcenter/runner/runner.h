@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "demandcenter/outputs/output.h"
 #include "demandcenter/pipeline/input_merge.h"
 #include "demandcenter/pipeline/output_encoder.h"
+#include "demandcenter/pipeline/stage_queues.h"
 #include "demandcenter/query/census.h"
 #include "demandcenter/runner/seams.h"
 
@@ -186,6 +188,28 @@ class Runner : private Source::Listener {
   void ExportForecast();
   void ClearTransaction();
 
+  // identity.scope global: the two-stage topology (runner/stages.cc).
+  void InitStages();
+  // A fresh account queue; the task's progress (and, for partition 0, the
+  // identity task's) read from its committed state.
+  void LoadProgress(Task& task);
+  // A record of an internal topic, for its task or the identity task.
+  void BufferStage(Task& task, const pipeline::Record& record);
+  // Splits, processes own and resolved signals, runs the identity task.
+  absl::Status DrainStages();
+  void Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item);
+  // Whether the task's signal inputs are all read (its split watermark then
+  // says so).
+  bool SplitIdle(Task& task, int64_t now_ms);
+  int64_t SplitMark(Task& task);
+  void ProcessResolved(Task& task, const pipeline::Staged& staged);
+  void Identify(Task& host, const pipeline::Staged& input);
+  void CountDeadLetter(const ingest::Reject& reject);
+  // True when a watermark is due that no transaction is open to carry.
+  bool StageMarksChanged();
+  // At a commit: watermarks, offsets and progress.
+  void CommitStages();
+
   const config::Config& config_;
   Seams seams_;
   metrics::Metrics* metrics_;
@@ -195,6 +219,17 @@ class Runner : private Source::Listener {
   std::string changelog_topic_;
 
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  // identity.scope global.
+  bool global_ = false;
+  std::string identity_topic_;
+  std::string account_topic_;
+  // The identity task, when this instance owns partition 0: its queue, the
+  // offsets it processed beyond its committed one, the next offset to read
+  // and the watermark it last sent.
+  std::unique_ptr<pipeline::IdentityQueue> identity_queue_;
+  std::set<int64_t> identity_done_;
+  int64_t identity_read_next_ = -1;
+  int64_t identity_sent_mark_ = 0;
   bool assigned_ = false;
   // routing.reps, the latest record per "<pool>/<member>".
   std::map<std::string, v1::PoolMemberUpdate> directory_records_;

@@ -70,6 +70,8 @@ class Source {
   // Records of the assigned partitions not handed out yet, as far as the
   // source knows without asking anyone (-1: unknown).
   virtual int64_t Lag() { return -1; }
+  // How many partitions `topic` has (-1: unknown, or no such topic).
+  virtual int32_t PartitionCount(const std::string& topic) = 0;
 };
 
 // A transactional producer: what is sent between Begin and Commit becomes

@@ -1,0 +1,317 @@
+// Runner, identity.scope global: the two-stage topology of run. A task
+// splits each of its signals as it leaves the input merge; keyless signals,
+// new links and erasures go to the identity task through
+// <application_id>-identity-repartition (one partition: the instance that
+// owns partition 0 hosts the identity task); the identity task sends each
+// resolved signal to its account's task through
+// <application_id>-account-repartition. Watermarks, sent at each commit,
+// let every task take its inputs in the order the data sets
+// (pipeline/stage_queues.h), which replay models.
+//
+// Exactly once: a task commits a signal topic's offset up to its first own
+// signal not yet processed, and keeps in its state how far it has split
+// (TaskProgress), so a signal read again after a rewind is not sent on
+// twice. The identity task takes its input out of offset order: it commits
+// the offset of its first input not yet processed and keeps the offsets it
+// processed beyond it (IdentityProgress).
+#include <algorithm>
+#include <limits>
+
+#include "demandcenter/common/hash.h"
+#include "demandcenter/common/log.h"
+#include "demandcenter/common/proto_json.h"
+#include "demandcenter/common/strings.h"
+#include "demandcenter/common/time.h"
+#include "demandcenter/pipeline/pipeline.h"
+#include "demandcenter/runner/runner.h"
+#include "src/runner/task.h"
+
+namespace demandcenter::runner {
+namespace {
+
+constexpr int64_t kNoMark = std::numeric_limits<int64_t>::min();
+
+std::string ProgressKey(int32_t partition) { return StrCat(partition, "/~progress"); }
+
+// Whether a signal split earlier went to its own account's task.
+bool WentToAccount(const pipeline::PendingRecord& item) {
+  if (!item.reject.ok()) return true;
+  const v1::Signal& s = item.signal;
+  if (s.type() == ingest::kPrivacyEraseType) return true;
+  return !s.account_id().empty() && s.type() != ingest::kIdentityLinkType;
+}
+
+}  // namespace
+
+void Runner::InitStages() {
+  global_ = decision().identity.global;
+  identity_topic_ = StrCat(config_.runtime.application_id, "-identity-repartition");
+  account_topic_ = StrCat(config_.runtime.application_id, "-account-repartition");
+}
+
+void Runner::LoadProgress(Task& task) {
+  task.accounts = std::make_unique<pipeline::AccountQueue>();
+  task.progress.Clear();
+  task.saved_progress.clear();
+  task.account_read_next = -1;
+  task.sent_split_mark = kNoMark;
+  task.empty_since_ms = -1;
+  if (!global_) return;
+  if (auto stored = task.store->ResolveIdentity(ProgressKey(task.partition))) {
+    task.progress.ParseFromString(*stored);
+    task.saved_progress = *stored;
+  }
+  task.own_queued_ms = task.progress.own_ms();
+  task.accounts->SetOwnMark(task.own_queued_ms);
+  task.accounts->SetIdentityMark(task.progress.identity_mark());
+  if (task.partition != 0) return;
+  // The identity task lives with partition 0.
+  int32_t producers = seams_.source->PartitionCount(topics_.name(0));
+  identity_queue_ = std::make_unique<pipeline::IdentityQueue>(std::max(1, producers));
+  identity_done_.clear();
+  identity_read_next_ = -1;
+  identity_sent_mark_ = kNoMark;
+  v1::IdentityProgress progress;
+  if (auto stored = task.store->ResolveIdentity(ProgressKey(pipeline::kIdentityScope))) {
+    progress.ParseFromString(*stored);
+  }
+  identity_queue_->SetMarks({progress.marks().begin(), progress.marks().end()});
+  identity_done_.insert(progress.done().begin(), progress.done().end());
+}
+
+void Runner::BufferStage(Task& task, const pipeline::Record& record) {
+  v1::StageRecord staged;
+  if (!staged.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
+    // Only the engine writes these topics: a record it cannot read is a
+    // bug or a stranger's, and is skipped, loudly.
+    metrics_->Rejected("BAD_INTERNAL_RECORD").Increment();
+    LogLine(StrCat(record.topic, " partition ", record.partition, " offset ", record.offset,
+                   ": not a stage record; skipped"));
+    return;
+  }
+  if (record.topic == account_topic_) {
+    task.accounts->PushResolved(std::move(staged), record.offset);
+    task.account_read_next = record.offset + 1;
+    return;
+  }
+  if (!identity_queue_ || task.partition != 0) return;
+  identity_read_next_ = record.offset + 1;
+  if (identity_done_.count(record.offset)) return;  // processed before a rewind
+  identity_queue_->Push(std::move(staged), record.offset);
+}
+
+bool Runner::SplitIdle(Task& task, int64_t now_ms) {
+  if (task.merge->buffered() > 0) {
+    task.empty_since_ms = -1;
+    return false;
+  }
+  if (task.empty_since_ms < 0) task.empty_since_ms = now_ms;
+  int64_t idle = config_.runtime.kafka.max_task_idle_ms;
+  for (size_t t = 0; t < topics_.size(); ++t) {
+    if (idle < 0) continue;
+    if (!seams_.source->CaughtUp(topics_.name(t), task.partition)) return false;
+    if (idle > 0 && now_ms - task.empty_since_ms < idle) return false;
+  }
+  return true;
+}
+
+absl::Status Runner::DrainStages() {
+  int64_t now = seams_.clock->NowMs();
+  for (auto& [p, task] : tasks_) {
+    // Split whatever the merge lets go: splitting waits for no other task.
+    pipeline::InputMerge& merge = *task->merge;
+    while (merge.buffered() > 0) {
+      std::optional<size_t> blocked_by;
+      std::optional<size_t> next = merge.Next([&](size_t t) {
+        bool pass = MayPass(*task, t, now);
+        if (!pass) blocked_by = t;
+        return pass;
+      });
+      if (!next) {
+        if (task->waiting_since_ms < 0) task->waiting_since_ms = now;
+        if (blocked_by) ReportWait(*task, *blocked_by, now);
+        break;
+      }
+      task->waiting_since_ms = -1;
+      absl::Status s = BeginIfNeeded();
+      if (!s.ok()) return s;
+      Split(*task, merge.Pop(*next));
+    }
+    bool idle = SplitIdle(*task, now);
+    task->accounts->SetOwnMark(idle ? pipeline::kAllRead : task->own_queued_ms);
+  }
+  for (auto& [p, task] : tasks_) {
+    pipeline::AccountQueue& queue = *task->accounts;
+    for (auto next = queue.Peek(); next != pipeline::AccountQueue::Next::kWait; next = queue.Peek()) {
+      absl::Status s = BeginIfNeeded();
+      if (!s.ok()) return s;
+      if (next == pipeline::AccountQueue::Next::kOwn) {
+        std::unique_ptr<pipeline::PendingRecord> item = queue.PopOwn();
+        task->progress.set_own_ms(item->order_ms);
+        Process(*task, *item);
+        task->merge->Release(std::move(item));
+      } else {
+        ProcessResolved(*task, queue.PopResolved());
+      }
+    }
+    task->progress.set_identity_mark(queue.identity_mark());
+  }
+  if (identity_queue_ && tasks_.count(0)) {
+    while (auto input = identity_queue_->Pop()) {
+      absl::Status s = BeginIfNeeded();
+      if (!s.ok()) return s;
+      Identify(*tasks_[0], *input);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item) {
+  v1::TaskProgress& progress = task.progress;
+  const pipeline::OwnedRecord& record = item->record;
+  auto next = progress.split_next().find(record.topic);
+  bool done = next != progress.split_next().end() && record.offset < next->second;
+  bool to_account = WentToAccount(*item);
+  if (!done) {
+    (*progress.mutable_split_next())[record.topic] = record.offset + 1;
+    if (item->reject.ok()) {
+      progress.set_split_ms(std::max(progress.split_ms(), item->event_time_ms));
+      pipeline::Record source = record.View();
+      v1::StageRecord to;
+      pipeline::Pipeline::Route route = task.pipeline->Split(item->signal, task.partition, &source, to.mutable_identity());
+      to_account = route.account;
+      if (route.identity) {
+        to.set_producer(task.partition);
+        to.set_order_ms(progress.split_ms());
+        Send({identity_topic_, 0, std::to_string(task.partition), to.SerializeAsString(), {}});
+      }
+    }
+  }
+  if (!to_account) {
+    // Sent on to the identity task only: this task is done with it.
+    if (!done) {
+      ++txn_signals_;
+      if (item->reject.ok()) metrics_->SignalsConsumed(record.topic, item->signal.type()).Increment();
+    }
+    task.merge->Release(std::move(item));
+    return;
+  }
+  if (item->reject.ok()) task.own_queued_ms = std::max(task.own_queued_ms, item->event_time_ms);
+  task.accounts->PushOwn(std::move(item), task.own_queued_ms);
+}
+
+void Runner::ProcessResolved(Task& task, const pipeline::Staged& staged) {
+  const v1::ResolvedSignal& resolved = staged.record.resolved();
+  scratch_.clear();
+  pipeline::Result result = task.pipeline->ApplyResolved(resolved, task.partition, &scratch_);
+  if (result.outcome == pipeline::Outcome::kDuplicate) metrics_->Duplicates().Increment();
+  for (auto& o : scratch_) {
+    Send(encoder_.Encode(o));
+    txn_outputs_.push_back(std::move(o));
+  }
+}
+
+void Runner::Identify(Task& host, const pipeline::Staged& input) {
+  scratch_.clear();
+  std::vector<v1::ResolvedSignal> resolved;
+  pipeline::Result result = host.pipeline->Identify(input.record.identity(), input.record.order_ms(), &resolved, &scratch_);
+  identity_done_.insert(input.offset);
+  const std::string& dlq = config_.runtime.kafka.topics.dlq;
+  if (result.outcome == pipeline::Outcome::kRejected) {
+    pipeline::LateReject rejected{input.record.identity().signal(), result.reject};
+    Send(pipeline::DeadLetter(rejected, dlq));
+    CountDeadLetter(result.reject);
+  }
+  for (const auto& late : result.late_rejects) {
+    Send(pipeline::DeadLetter(late, dlq));
+    CountDeadLetter(late.reject);
+  }
+  for (auto& r : resolved) {
+    v1::StageRecord to;
+    to.set_producer(pipeline::kIdentityScope);
+    to.set_order_ms(input.record.order_ms());
+    std::string key = r.account_id();
+    *to.mutable_resolved() = std::move(r);
+    // By key, where a producer keyed by account puts the account's signals.
+    Send({account_topic_, -1, std::move(key), to.SerializeAsString(), {}});
+  }
+  for (auto& o : scratch_) {
+    Send(encoder_.Encode(o));
+    txn_outputs_.push_back(std::move(o));
+  }
+}
+
+void Runner::CountDeadLetter(const ingest::Reject& reject) {
+  metrics_->Rejected(ingest::RejectCodeName(reject.code)).Increment();
+  ++txn_dead_letters_[std::string(ingest::RejectCodeName(reject.code))];
+  ++txn_rejected_;
+}
+
+bool Runner::StageMarksChanged() {
+  if (!global_) return false;
+  for (auto& [p, task] : tasks_) {
+    if (SplitMark(*task) != task->sent_split_mark) return true;
+  }
+  return identity_queue_ && tasks_.count(0) && identity_queue_->Watermark() != identity_sent_mark_;
+}
+
+int64_t Runner::SplitMark(Task& task) {
+  return task.accounts->own_mark() == pipeline::kAllRead ? pipeline::kAllRead : task.progress.split_ms();
+}
+
+void Runner::CommitStages() {
+  for (auto& [p, task] : tasks_) {
+    int64_t mark = SplitMark(*task);
+    if (mark != task->sent_split_mark) {
+      v1::StageRecord m;
+      m.set_producer(p);
+      m.set_order_ms(mark);
+      m.set_watermark(true);
+      Send({identity_topic_, 0, std::to_string(p), m.SerializeAsString(), {}});
+      task->sent_split_mark = mark;
+    }
+    // Offsets: a signal topic up to its first own signal not processed yet.
+    std::map<std::string, int64_t> first_own = task->accounts->FirstOwnOffsets();
+    for (const auto& [topic, next] : task->progress.split_next()) {
+      auto it = first_own.find(topic);
+      task->consumed[topic] = it == first_own.end() ? next : it->second;
+    }
+    int64_t first_resolved = task->accounts->FirstResolvedOffset();
+    if (first_resolved >= 0 || task->account_read_next >= 0) {
+      task->consumed[account_topic_] = first_resolved >= 0 ? first_resolved : task->account_read_next;
+    }
+    std::string progress = task->progress.SerializeAsString();
+    if (progress != task->saved_progress) {
+      task->store->PutIdentity(ProgressKey(p), progress);
+      task->saved_progress = std::move(progress);
+    }
+  }
+  auto host = tasks_.find(0);
+  if (!identity_queue_ || host == tasks_.end()) return;
+  int64_t mark = identity_queue_->Watermark();
+  if (mark != identity_sent_mark_) {
+    v1::StageRecord m;
+    m.set_producer(pipeline::kIdentityScope);
+    m.set_order_ms(mark);
+    m.set_watermark(true);
+    std::string value = m.SerializeAsString();
+    int32_t partitions = seams_.source->PartitionCount(account_topic_);
+    for (int32_t q = 0; q < partitions; ++q) Send({account_topic_, q, "", value, {}});
+    identity_sent_mark_ = mark;
+  }
+  int64_t first = identity_queue_->FirstOffset();
+  if (first < 0) first = identity_read_next_;
+  v1::IdentityProgress progress;
+  for (int64_t m : identity_queue_->marks()) progress.add_marks(m);
+  for (auto it = identity_done_.begin(); it != identity_done_.end();) {
+    if (first >= 0 && *it < first) {
+      it = identity_done_.erase(it);
+    } else {
+      progress.add_done(*it++);
+    }
+  }
+  if (first >= 0) host->second->consumed[identity_topic_] = first;
+  host->second->store->PutIdentity(ProgressKey(pipeline::kIdentityScope), progress.SerializeAsString());
+}
+
+}  // namespace demandcenter::runner
