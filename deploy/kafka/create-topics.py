@@ -10,9 +10,13 @@ it leaves out):
   - the outputs: nba, routing, prompts, transitions, identity_conflicts,
   - the dead-letter topic (dlq), with a retention (--dlq-retention),
   - the sales-team directory (reps), compacted,
-  - <application_id>-state-changelog, compacted.
-Every topic gets --partitions partitions (the signal topics and the
-changelog must have the same count: partition p of each is one task) and
+  - <application_id>-state-changelog, compacted,
+  - <application_id>-identity-repartition (one partition: the identity
+    task's input) and <application_id>-account-repartition, used with
+    identity.scope global.
+Every topic but the identity task's gets --partitions partitions (the signal
+topics, the changelog and account-repartition must have the same count:
+partition p of each is one task) and
 --replication replicas; with 3 or more replicas, min.insync.replicas=2.
 
 Idempotent: topics that exist are left alone and listed; a second run
@@ -128,6 +132,8 @@ def topics_from_config(path):
     for key in ("dlq", "reps") + OUTPUT_KEYS:
         roles[key] = [_string(configured.get(key, DEFAULT_TOPICS[key]), f"{path}: kafka.topics.{key}")]
     roles["changelog"] = [f"{application_id}-state-changelog"]
+    roles["identity_repartition"] = [f"{application_id}-identity-repartition"]
+    roles["account_repartition"] = [f"{application_id}-account-repartition"]
     return application_id, bootstrap, roles
 
 
@@ -136,14 +142,14 @@ def plan(roles, partitions, replication, dlq_retention_ms):
     isr = {"min.insync.replicas": "2"} if replication >= 3 else {}
     wanted = {}
 
-    def add(topic, extra=None, compacted=False):
+    def add(topic, extra=None, compacted=False, count=partitions):
         if topic in wanted:
             # One topic named for two roles: compaction or retention wins.
             _, _, configs, was_compacted = wanted[topic]
             configs.update(extra or {})
-            wanted[topic] = (partitions, replication, configs, was_compacted or compacted)
+            wanted[topic] = (count, replication, configs, was_compacted or compacted)
             return
-        wanted[topic] = (partitions, replication, {**isr, **(extra or {})}, compacted)
+        wanted[topic] = (count, replication, {**isr, **(extra or {})}, compacted)
 
     for t in roles["signals"]:
         add(t)
@@ -152,6 +158,8 @@ def plan(roles, partitions, replication, dlq_retention_ms):
     add(roles["dlq"][0], {"retention.ms": str(dlq_retention_ms)})
     add(roles["reps"][0], {"cleanup.policy": "compact"}, compacted=True)
     add(roles["changelog"][0], {"cleanup.policy": "compact"}, compacted=True)
+    add(roles["identity_repartition"][0], count=1)
+    add(roles["account_repartition"][0])
     return wanted
 
 

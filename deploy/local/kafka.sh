@@ -68,6 +68,9 @@ readonly DEFAULT_TOPICS=(signals.web signals.email signals.crm signals.dlq actio
 # Compacted: the state changelog, and the sales-team directory every instance reads in full.
 readonly COMPACTED_TOPICS=(demandcenter-state-changelog routing.reps)
 readonly CHANGELOG_TOPIC=demandcenter-state-changelog
+# identity.scope global: the identity task's input (one partition) and what it resolved, by account.
+readonly IDENTITY_TOPIC=demandcenter-identity-repartition
+readonly ACCOUNT_TOPIC=demandcenter-account-repartition
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() {
@@ -765,7 +768,7 @@ cmd_topics() {
   existing="$(run_tool "$cls" --bootstrap-server "$SERVERS" --list)" ||
     die "$cls --list failed against $SERVERS"
   local topic pids=() names=() t0=$SECONDS
-  for topic in "${DEFAULT_TOPICS[@]}" "$CHANGELOG_TOPIC"; do
+  for topic in "${DEFAULT_TOPICS[@]}" "$CHANGELOG_TOPIC" "$ACCOUNT_TOPIC" "$IDENTITY_TOPIC"; do
     if grep -qxF "$topic" <<<"$existing"; then
       log "exists: $topic"
       continue
@@ -778,8 +781,10 @@ cmd_topics() {
       pids=("${pids[@]:1}")
       names=("${names[@]:1}")
     fi
+    local count=$partitions
+    [[ $topic == "$IDENTITY_TOPIC" ]] && count=1
     run_tool "$cls" --bootstrap-server "$SERVERS" --create --if-not-exists --topic "$topic" \
-      --partitions "$partitions" --replication-factor "$replication" "${extra[@]}" \
+      --partitions "$count" --replication-factor "$replication" "${extra[@]}" \
       >"$RUN_DIR/topic-$topic.log" 2>&1 &
     pids+=($!)
     names+=("$topic")
@@ -790,12 +795,12 @@ cmd_topics() {
   # Report topics that existed with another partition count.
   local desc
   desc="$(run_tool "$cls" --bootstrap-server "$SERVERS" --describe --exclude-internal 2>/dev/null || true)"
-  for topic in "${DEFAULT_TOPICS[@]}" "$CHANGELOG_TOPIC"; do
+  for topic in "${DEFAULT_TOPICS[@]}" "$CHANGELOG_TOPIC" "$ACCOUNT_TOPIC"; do
     local have
     have="$(awk -v t="$topic" '$1 == "Topic:" && $2 == t { for (i = 1; i <= NF; i++) if ($i == "PartitionCount:") print $(i + 1) }' <<<"$desc")"
     [[ -z $have || $have == "$partitions" ]] || log "note: $topic already existed with $have partitions (asked for $partitions)"
   done
-  log "topics ready in $((SECONDS - t0))s: ${#DEFAULT_TOPICS[@]} topics + $CHANGELOG_TOPIC (compacted), $partitions partitions, replication $replication, min.insync.replicas $min_isr"
+  log "topics ready in $((SECONDS - t0))s: ${#DEFAULT_TOPICS[@]} topics + $CHANGELOG_TOPIC (compacted) + $ACCOUNT_TOPIC + $IDENTITY_TOPIC (1 partition), $partitions partitions, replication $replication, min.insync.replicas $min_isr"
   echo "$SERVERS"
 }
 TOPIC_FAILURES=0

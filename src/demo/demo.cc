@@ -203,8 +203,10 @@ class EmbeddedKafka {
                           topics.identity_conflicts}) {
       rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
     }
-    std::string changelog = StrCat(config.runtime.application_id, "-state-changelog");
-    rd_kafka_mock_topic_create(mock_, changelog.c_str(), partitions, 1);
+    for (const auto& t : {config.runtime.ChangelogTopic(), config.runtime.AccountTopic()}) {
+      rd_kafka_mock_topic_create(mock_, t.c_str(), partitions, 1);
+    }
+    rd_kafka_mock_topic_create(mock_, config.runtime.IdentityTopic().c_str(), 1, 1);
     return std::string(rd_kafka_mock_cluster_bootstraps(mock_));
   }
 

@@ -60,7 +60,7 @@ v1::DecisionTrace CandidateTrace(const config::DecisionConfig& config, const v1:
                                  int32_t others, condition::EvalContext& ctx, const rules::PolicyZone& zone,
                                  const v1::AccountState& account, int64_t send_at) {
   const config::Rule& rule = *c.rule;
-  int64_t now = ToMillis(signal.occurred_at());
+  int64_t now = ctx.now_ms();
   const auto& cp = config.contact_policy;
   v1::DecisionTrace trace;
   outputs::AddFacts(c.facts, &trace);
@@ -223,9 +223,8 @@ std::vector<v1::Candidate> Engine::ListCandidates(const std::vector<rules::Candi
   return listed;
 }
 
-void Engine::Decide(const v1::Signal& signal, const std::vector<std::string>& entered, v1::AccountState* account,
-                    size_t first_transition_output, std::vector<outputs::Output>* out) {
-  int64_t now = ToMillis(signal.occurred_at());
+void Engine::Decide(const v1::Signal& signal, int64_t now, const std::vector<std::string>& entered,
+                    v1::AccountState* account, size_t first_transition_output, std::vector<outputs::Output>* out) {
   condition::EvalContext ctx(config_, signal, *account, now, entered);
   std::vector<rules::Candidate> candidates = rules::Evaluate(config_, index_, ctx);
   if (candidates.empty()) return;
@@ -268,7 +267,7 @@ void Engine::Emit(const Decision& d, const rules::Candidate& c, const Routed& ro
   const config::Rule& rule = *c.rule;
   const std::string& account_id = account->account_id();
   const v1::Signal& signal = d.signal;
-  int64_t now = ToMillis(signal.occurred_at());
+  int64_t now = d.ctx.now_ms();
   int64_t send_at = c.send_at_ms;
   ++counters_.emitted_by_rule[rule.id];
   if ((c.timed ? c.timed->earliest_ms : send_at) != now) ++counters_.scheduled;

@@ -210,7 +210,7 @@ void Engine::FireInactivity(int64_t due, v1::AccountState* account, std::vector<
   outputs::AddFacts(fired->facts, &t.trace);
   builder_.Build(std::move(t), out);
   LearnExit(fired->from, fired->to, fired->dwell_ms, *account);
-  Decide(tick, {fired->to}, account, first, out);
+  Decide(tick, ToMillis(tick.occurred_at()), {fired->to}, account, first, out);
 }
 
 v1::AccountState* Engine::AccountFor(const std::string& account_id, int32_t partition, int64_t now) {
@@ -295,7 +295,7 @@ bool Engine::EraseAccount(const std::string& account_id) {
 }
 
 SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& account_id, int32_t partition,
-                              std::vector<outputs::Output>* out) {
+                              std::vector<outputs::Output>* out, int64_t decide_at_ms) {
   int64_t now = ToMillis(signal.occurred_at());
   AdvanceStreamTime(partition, now, out);
   v1::AccountState* account = AccountFor(account_id, partition, now);
@@ -331,7 +331,7 @@ SignalOutcome Engine::Process(const v1::Signal& signal, const std::string& accou
     LearnExit(f.from, f.to, f.dwell_ms, *account);
   }
   CreditSuccesses(signal, fired, account);
-  Decide(signal, entered, account, first, out);
+  Decide(signal, std::max(now, decide_at_ms), entered, account, first, out);
   RememberRecent(*out, first, account);
   Schedule(account);
   store_->MarkDirty(account_id);

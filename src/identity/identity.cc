@@ -142,7 +142,13 @@ void Resolver::Learn(const v1::Signal& signal, const Resolution& resolution, int
   // A CRM account record names the account's domain.
   if (resolution.how == How::kCarried && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
     std::string domain = rules_.MappableDomain(signal.crm_activity().account_domain());
-    if (!domain.empty()) LinkFirst(partition, "d:", domain, "account", account, false, conflicts);
+    if (!domain.empty()) {
+      bool fresh = !store_->ResolveIdentity(IdentityKey(partition, "d:", domain));
+      // A new domain link releases the addresses at it that wait.
+      if (LinkFirst(partition, "d:", domain, "account", account, false, conflicts) && fresh && linked != nullptr) {
+        linked->push_back(StrCat("d:", domain));
+      }
+    }
   }
 }
 

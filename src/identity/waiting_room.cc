@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+
 #include "demandcenter/common/proto_json.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
@@ -15,6 +17,15 @@ namespace {
 std::string Prefix(int32_t partition) { return StrCat(partition, "/w/"); }
 
 int64_t EventTime(const v1::WaitingSignal& w) { return ToMillis(w.signal().occurred_at()); }
+
+// The lower-case domain of an "e:" identifier ("" for any other).
+std::string DomainOf(const std::string& identifier) {
+  size_t at = identifier.rfind('@');
+  if (identifier.rfind("e:", 0) != 0 || at == std::string::npos) return "";
+  std::string domain = absl::AsciiStrToLower(identifier.substr(at + 1));
+  while (!domain.empty() && domain.back() == '.') domain.pop_back();
+  return domain;
+}
 
 }  // namespace
 
@@ -31,6 +42,7 @@ WaitingRoom::Partition& WaitingRoom::Load(int32_t partition) {
     p.by_oldest.emplace(oldest, identifier);
     p.oldest_of[identifier] = oldest;
     p.waiting += list.signals_size();
+    if (std::string domain = DomainOf(identifier); !domain.empty()) p.addresses_at[domain].insert(identifier);
   });
   return p;
 }
@@ -48,13 +60,19 @@ void WaitingRoom::Write(int32_t partition, const std::string& identifier, const 
     p.by_oldest.erase({it->second, identifier});
     p.oldest_of.erase(it);
   }
+  std::string domain = DomainOf(identifier);
   if (list.signals_size() == 0) {
     store_->DeleteIdentity(StrCat(Prefix(partition), identifier));
+    if (auto it = p.addresses_at.find(domain); it != p.addresses_at.end()) {
+      it->second.erase(identifier);
+      if (it->second.empty()) p.addresses_at.erase(it);
+    }
     return;
   }
   int64_t oldest = EventTime(list.signals(0));
   p.by_oldest.emplace(oldest, identifier);
   p.oldest_of[identifier] = oldest;
+  if (!domain.empty()) p.addresses_at[domain].insert(identifier);
   store_->PutIdentity(StrCat(Prefix(partition), identifier), SerializeDeterministic(list));
 }
 
@@ -122,6 +140,13 @@ int64_t WaitingRoom::Erase(int32_t partition, const std::string& identifier) {
   auto gone = static_cast<int64_t>(Take(partition, identifier).size());
   counters_.erased += gone;
   return gone;
+}
+
+std::vector<std::string> WaitingRoom::AddressesAt(int32_t partition, const std::string& domain) {
+  Partition& p = Load(partition);
+  auto it = p.addresses_at.find(domain);
+  if (it == p.addresses_at.end()) return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 int64_t WaitingRoom::Waiting(int32_t partition) { return Load(partition).waiting; }

@@ -41,9 +41,15 @@ absl::StatusOr<runner::Seams> KafkaSeams(const config::Config& config, const Run
     if (!lookup.ok()) return lookup.status();
     *owners = std::move(*lookup);
   }
-  auto source = KafkaSource::Create(settings, rt.kafka.topics.signals, metrics, clock);
+  std::vector<std::string> inputs = rt.kafka.topics.signals;
+  if (config.decision.identity.global) {
+    // The two-stage topology's internal topics (runner/stages.cc).
+    inputs.push_back(rt.IdentityTopic());
+    inputs.push_back(rt.AccountTopic());
+  }
+  auto source = KafkaSource::Create(settings, inputs, metrics, clock);
   if (!source.ok()) return source.status();
-  auto changelog = KafkaChangelog::Create(settings, StrCat(rt.application_id, "-state-changelog"), metrics, clock);
+  auto changelog = KafkaChangelog::Create(settings, rt.ChangelogTopic(), metrics, clock);
   if (!changelog.ok()) return changelog.status();
   seams.sink = std::make_unique<KafkaSink>(settings, (*source)->consumer(), metrics, clock);
   seams.directory = KafkaDirectory::Open(settings, rt.kafka.topics.reps, (*changelog)->prober(), metrics, clock);

@@ -157,18 +157,20 @@ Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std:
   std::vector<std::string> linked;
   r.outcome = Apply(signal, resolution, partition, waiting ? &linked : nullptr, out);
   if (waiting) {
-    Release(std::move(linked), partition, [&](const v1::WaitingSignal& w, std::vector<std::string>* more) {
-      Apply(w.signal(), {resolution.account_id, identity::How::kLinked}, partition, more, out);
-    }, &r);
+    Release(std::move(linked), partition,
+            [&](const v1::WaitingSignal& w, identity::How how, std::vector<std::string>* more) {
+              Apply(w.signal(), {resolution.account_id, how}, partition, more, out, engine_.StreamTime(partition));
+            },
+            &r);
     Expire(partition, engine_.StreamTime(partition), &r);
   }
   return r;
 }
 
 Outcome Pipeline::Apply(const v1::Signal& signal, const identity::Resolution& resolution, int32_t partition,
-                        std::vector<std::string>* linked, std::vector<outputs::Output>* out) {
-  if (!LinksOnly(signal) &&
-      engine_.Process(signal, resolution.account_id, partition, out) == engine::SignalOutcome::kDuplicate) {
+                        std::vector<std::string>* linked, std::vector<outputs::Output>* out, int64_t decide_at_ms) {
+  if (!LinksOnly(signal) && engine_.Process(signal, resolution.account_id, partition, out, decide_at_ms) ==
+                                engine::SignalOutcome::kDuplicate) {
     return Outcome::kDuplicate;  // the first one taught its links
   }
   std::vector<identity::Conflict> conflicts;
@@ -192,24 +194,33 @@ bool Pipeline::Park(v1::WaitingSignal waiting, int32_t partition, Result* result
 
 void Pipeline::Release(std::vector<std::string> linked, int32_t partition, const Resolve& resolve, Result* result) {
   // Each round releases what the identifiers linked so far hold; released
-  // signals may link more identifiers (a form fill that waited).
+  // signals may link more identifiers (a form fill that waited). A domain
+  // ("d:…") releases the addresses at it, resolved by the domain.
   std::set<std::string> seen(linked.begin(), linked.end());
   while (!linked.empty()) {
-    std::vector<v1::WaitingSignal> released;
+    std::vector<std::pair<v1::WaitingSignal, identity::How>> released;
+    auto take = [&](const std::string& key, identity::How how) {
+      for (auto& w : waiting_.Release(partition, key)) released.emplace_back(std::move(w), how);
+    };
     for (const auto& key : linked) {
-      for (auto& w : waiting_.Release(partition, key)) released.push_back(std::move(w));
+      if (key.rfind("d:", 0) != 0) {
+        take(key, identity::How::kLinked);
+        continue;
+      }
+      for (const auto& address : waiting_.AddressesAt(partition, key.substr(2))) take(address, identity::How::kDomain);
     }
     linked.clear();
-    std::stable_sort(released.begin(), released.end(), [](const v1::WaitingSignal& a, const v1::WaitingSignal& b) {
-      return ToMillis(a.signal().occurred_at()) < ToMillis(b.signal().occurred_at());
+    std::stable_sort(released.begin(), released.end(), [](const auto& a, const auto& b) {
+      return ToMillis(a.first.signal().occurred_at()) < ToMillis(b.first.signal().occurred_at());
     });
-    for (const auto& w : released) {
+    for (const auto& [w, how] : released) {
       std::vector<std::string> more;
-      resolve(w, &more);
+      resolve(w, how, &more);
       for (auto& key : more) {
         if (seen.insert(key).second) linked.push_back(std::move(key));
       }
       result->released.push_back(w.offset());
+      result->released_event_ids.push_back(w.signal().event_id());
     }
   }
 }
@@ -334,10 +345,11 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
   for (const auto& c : conflicts) out->push_back(ConflictOutput(c, signal, resolution.account_id));
   if (waiting) {
     const std::string& account = resolution.account_id;
-    Release(std::move(linked), kScope, [&](const v1::WaitingSignal& w, std::vector<std::string>* more) {
+    Release(std::move(linked), kScope, [&](const v1::WaitingSignal& w, identity::How how, std::vector<std::string>* more) {
       send(w, account, false);
+      resolved->back().set_decide_at_ms(now_ms);  // it waited: decided when it reaches its account
       std::vector<identity::Conflict> refused;
-      identities_.Learn(w.signal(), {account, identity::How::kLinked}, kScope, more, &refused);
+      identities_.Learn(w.signal(), {account, how}, kScope, more, &refused);
       for (const auto& c : refused) out->push_back(ConflictOutput(c, w.signal(), account));
     }, &r);
     Expire(kScope, now_ms, &r);
@@ -353,7 +365,8 @@ Result Pipeline::ApplyResolved(const v1::ResolvedSignal& resolved, int32_t parti
     engine_.ErasePerson(resolved.account_id(), signal.contact_id(), signal.email());
     return r;
   }
-  if (engine_.Process(signal, resolved.account_id(), partition, out) == engine::SignalOutcome::kDuplicate) {
+  if (engine_.Process(signal, resolved.account_id(), partition, out, resolved.decide_at_ms()) ==
+      engine::SignalOutcome::kDuplicate) {
     r.outcome = Outcome::kDuplicate;
   }
   return r;

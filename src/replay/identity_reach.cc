@@ -48,7 +48,10 @@ void IdentityReach::OnSignal(int64_t line, const v1::Signal& signal) {
   if (Usable(signal.contact_id())) ids.push_back(Node("c:" + signal.contact_id()));
   if (Usable(signal.email())) {
     ids.push_back(Node("e:" + signal.email()));
-    if (std::string d = Domain(signal.email()); !d.empty()) Union(ids.back(), Node("d:" + d));
+    // An address's domain names an account only where a CRM account record
+    // or identity.domains says so (Finish): not because a colleague's
+    // address came with an account_id.
+    if (std::string d = Domain(signal.email()); !d.empty()) address_domains_.emplace(ids.back(), Node("d:" + d));
   }
   if (Usable(signal.anonymous_id())) ids.push_back(Node("a:" + signal.anonymous_id()));
   if (!signal.account_id().empty() && signal.has_crm_activity() && !signal.crm_activity().account_domain().empty()) {
@@ -68,6 +71,9 @@ void IdentityReach::Settle(int64_t line, State state) {
 }
 
 ReachReport IdentityReach::Finish() {
+  for (const auto& [address, domain] : address_domains_) {
+    if (has_account_[Find(domain)]) has_account_[Find(address)] = true;
+  }
   ReachReport r;
   for (const auto& [line, t] : pending_) {
     bool linkable = has_account_[Find(t.node)];

@@ -367,6 +367,11 @@ absl::StatusOr<AuditReport> AuditFiles(const config::Config& config, std::istrea
     auto it = triggers->empty() ? first_index.end() : first_index.find(triggers->Get(0));
     if (it != first_index.end()) {
       while (cursor <= it->second && cursor < signals.size()) apply();
+      // A signal that waited for its account is decided when the signal
+      // that linked it came: up to that one.
+      if (decided > ToMillis(signals[it->second].occurred_at())) {
+        while (cursor < signals.size() && std::max(stream, ToMillis(signals[cursor].occurred_at())) <= decided) apply();
+      }
     } else {
       // A timer's output: it fired just before the signal that moved stream
       // time to its due time was applied.

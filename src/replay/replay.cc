@@ -6,6 +6,7 @@
 #include <optional>
 #include <memory>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_join.h"
 #include "demandcenter/common/strings.h"
 #include "demandcenter/common/time.h"
@@ -424,9 +425,11 @@ class Bench {
   void Emit(const pipeline::Result& result, const v1::Signal& signal) {
     // The audit sees the signal after the timer outputs it set off and
     // before its own outputs (a rejected or waiting signal has none).
+    // Signals it released come after it: their outputs too.
     bool fed = result.outcome == pipeline::Outcome::kRejected || result.outcome == pipeline::Outcome::kWaiting;
     for (const auto& o : outputs_) {
-      if (!fed && FirstTrigger(o) == signal.event_id()) {
+      if (!fed && (FirstTrigger(o) == signal.event_id() ||
+                   absl::c_linear_search(result.released_event_ids, FirstTrigger(o)))) {
         audit_.OnSignal(signal);
         fed = true;
       }

@@ -38,7 +38,7 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
       options_(std::move(options)),
       encoder_(config.runtime.kafka.topics, config.runtime.kafka.json_topics),
       topics_(config.runtime.kafka.topics),
-      changelog_topic_(StrCat(config.runtime.application_id, "-state-changelog")),
+      changelog_topic_(config.runtime.ChangelogTopic()),
       census_(config.decision) {
   metrics_->SetRulesVersion(config.decision.rules_version);
   InitStages();

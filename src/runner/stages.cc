@@ -45,8 +45,8 @@ bool WentToAccount(const pipeline::PendingRecord& item) {
 
 void Runner::InitStages() {
   global_ = decision().identity.global;
-  identity_topic_ = StrCat(config_.runtime.application_id, "-identity-repartition");
-  account_topic_ = StrCat(config_.runtime.application_id, "-account-repartition");
+  identity_topic_ = config_.runtime.IdentityTopic();
+  account_topic_ = config_.runtime.AccountTopic();
 }
 
 void Runner::LoadProgress(Task& task) {
@@ -89,6 +89,8 @@ void Runner::BufferStage(Task& task, const pipeline::Record& record) {
                    ": not a stage record; skipped"));
     return;
   }
+  // Even a watermark moves an offset the next commit must carry.
+  stage_read_ = true;
   if (record.topic == account_topic_) {
     task.accounts->PushResolved(std::move(staged), record.offset);
     task.account_read_next = record.offset + 1;
@@ -249,6 +251,7 @@ void Runner::CountDeadLetter(const ingest::Reject& reject) {
 
 bool Runner::StageMarksChanged() {
   if (!global_) return false;
+  if (stage_read_) return true;
   for (auto& [p, task] : tasks_) {
     if (SplitMark(*task) != task->sent_split_mark) return true;
   }
@@ -260,6 +263,7 @@ int64_t Runner::SplitMark(Task& task) {
 }
 
 void Runner::CommitStages() {
+  stage_read_ = false;
   for (auto& [p, task] : tasks_) {
     int64_t mark = SplitMark(*task);
     if (mark != task->sent_split_mark) {

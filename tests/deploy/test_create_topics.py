@@ -54,7 +54,8 @@ def expected_topics(config):
     t = config["kafka"]["topics"]
     return set(t["signals"]) | {t[k] for k in ("dlq", "nba", "routing", "prompts", "transitions",
                                                "identity_conflicts", "reps")} | {
-        f"{config['application_id']}-state-changelog"}
+        f"{config['application_id']}-state-changelog", f"{config['application_id']}-identity-repartition",
+        f"{config['application_id']}-account-repartition"}
 
 
 class CreateTopicsTest(unittest.TestCase):
@@ -91,17 +92,19 @@ class CreateTopicsTest(unittest.TestCase):
         self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
         created = {line.split()[1] for line in first.stdout.splitlines() if line.startswith("created: ")}
         self.assertEqual(created, wanted)
-        self.assertEqual(len(wanted), 11)
+        self.assertEqual(len(wanted), 13)
 
         second, _ = run(*args)
         self.assertEqual(second.returncode, 0, second.stdout + second.stderr)
         self.assertNotIn("created:", second.stdout)
-        self.assertIn("nothing to create: all 11 topics exist", second.stdout)
+        self.assertIn("nothing to create: all 13 topics exist", second.stdout)
 
         metadata = self.admin.list_topics(timeout=10)
         for topic in wanted:
             self.assertIn(topic, metadata.topics)
-            self.assertEqual(len(metadata.topics[topic].partitions), PARTITIONS, topic)
+            # The identity task's input has one partition.
+            count = 1 if topic.endswith("-identity-repartition") else PARTITIONS
+            self.assertEqual(len(metadata.topics[topic].partitions), count, topic)
             replicas = {len(p.replicas) for p in metadata.topics[topic].partitions.values()}
             self.assertEqual(replicas, {1}, topic)
 

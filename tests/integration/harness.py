@@ -69,9 +69,11 @@ def partition_of(key: str, partitions: int) -> int:
 class App:
     """One application (consumer group, topics, config) isolated by a prefix."""
 
-    def __init__(self, name, partitions=PARTITIONS, json_outputs=True, signal_topics=1):
+    def __init__(self, name, partitions=PARTITIONS, json_outputs=True, signal_topics=1, global_identity=False):
         """signal_topics: 1 (every signal on one topic) or 3 (web, email and
-        crm signals each on their own topic, as deployed)."""
+        crm signals each on their own topic, as deployed). global_identity:
+        identity.scope global, and keyless signals produced without a
+        partition (the producer's partitioner picks one at random)."""
         self.name = f"{name}-{os.getpid()}-{random.randrange(1 << 30)}"
         self.partitions = partitions
         self.by_type = {}
@@ -91,6 +93,10 @@ class App:
             "reps": f"{self.name}.reps",
         }
         self.changelog = f"{self.name}-state-changelog"
+        self.global_identity = global_identity
+        # identity.scope global: the identity task's input and what it resolved.
+        self.internal_topics = ([f"{self.name}-identity-repartition", f"{self.name}-account-repartition"]
+                                if global_identity else [])
         self.workdir = tempfile.mkdtemp(prefix=f"dc-{name}-")
         self.config_path = os.path.join(self.workdir, "config.yaml")
         self.instances = {}
@@ -126,6 +132,8 @@ state:
   dedup_window: 7d
   cache_accounts: 100000
 """
+        if self.global_identity:
+            text += "identity:\n  scope: global\n"
         text = text.replace("application_id: demandcenter", f"application_id: {self.name}", 1)
         with open(self.config_path, "w") as f:
             f.write(text)
@@ -140,6 +148,8 @@ state:
         new += [NewTopic(t, self.partitions, rf, config=isr) for t in self.signal_topics]
         new.append(NewTopic(self.topics["reps"], 1, rf, config=compact))
         new.append(NewTopic(self.changelog, self.partitions, rf, config=compact))
+        for t in self.internal_topics:
+            new.append(NewTopic(t, 1 if t.endswith("-identity-repartition") else self.partitions, rf, config=isr))
         for topic, future in admin.create_topics(new, operation_timeout=30).items():
             future.result()
 
@@ -168,6 +178,8 @@ state:
         kwargs = {"value": line}
         if key:
             kwargs["key"] = key
+        elif self.global_identity:
+            pass  # no key, no partition: the partitioner picks one at random
         else:
             ident = event_id if isinstance(event_id, str) and event_id else ""
             kwargs["partition"] = partition_of(ident, self.partitions) if ident else 0
@@ -300,7 +312,8 @@ state:
                 # offsets_for_times at OFFSET_END, not get_watermark_offsets:
                 # with librdkafka 2.0.2 the latter waits forever on a leader
                 # that does not answer, whatever its timeout.
-                asked = [TopicPartition(topic, p, OFFSET_END) for p in range(self.partitions)]
+                count = 1 if topic.endswith("-identity-repartition") else self.partitions
+                asked = [TopicPartition(topic, p, OFFSET_END) for p in range(count)]
                 got = c.offsets_for_times(asked, timeout=10)
                 if all(tp.error is None and tp.offset >= 0 for tp in got):
                     return {tp.partition: tp.offset for tp in got}
@@ -311,9 +324,18 @@ state:
             time.sleep(0.5)
         raise AssertionError(f"no end offsets for {topic} after 60 attempts")
 
+    def input_topics(self):
+        """The topics the group consumes: the signal topics, and with
+        identity.scope global the internal ones."""
+        return self.signal_topics + self.internal_topics
+
     def signal_ends(self):
         """The end offsets of the signal topics, by (topic, partition)."""
         return {(t, p): end for t in self.signal_topics for p, end in self.end_offsets(t).items()}
+
+    def input_ends(self):
+        """The end offsets of every topic the group consumes."""
+        return {(t, p): end for t in self.input_topics() for p, end in self.end_offsets(t).items()}
 
     def committed(self):
         """The group's committed offsets on the signal topics, by (topic,
@@ -325,8 +347,8 @@ state:
         while True:
             c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": self.name})
             try:
-                parts = c.committed([TopicPartition(t, p) for t in self.signal_topics for p in range(self.partitions)],
-                                    timeout=10)
+                parts = c.committed([TopicPartition(t, p) for t in self.input_topics() for p in range(self.partitions)
+                                     if p == 0 or not t.endswith("-identity-repartition")], timeout=10)
                 return {(tp.topic, tp.partition): tp.offset for tp in parts}
             except KafkaException as e:
                 if time.time() > deadline:
@@ -337,13 +359,26 @@ state:
 
     def wait_consumed(self, timeout=600, check=None):
         """Waits until the group's committed offsets reach the end of the
-        signal topic. `check` is called while waiting (e.g. to kill)."""
+        signal topic (and of the internal ones, whose ends move until the
+        last signal has gone through them). `check` is called while waiting
+        (e.g. to kill)."""
         ends = self.signal_ends()
         deadline = time.time() + timeout
         while time.time() < deadline:
             committed = self.committed()
             if all(committed.get(p, -1) >= ends[p] for p in ends):
-                return
+                if not self.internal_topics:
+                    return
+                # Watermarks are sent while anything moves: the internal
+                # topics are done when two looks a second apart agree and
+                # the group has committed up to their last record (the
+                # last transaction's commit marker takes one more offset).
+                inner = self.input_ends()
+                time.sleep(1)
+                committed = self.committed()
+                if inner == self.input_ends() and all(committed.get(p, -1) >= e - 1 for p, e in inner.items() if e > 0):
+                    return
+                continue
             if check:
                 check(committed, ends)
             time.sleep(0.5)

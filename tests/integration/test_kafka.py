@@ -24,8 +24,8 @@ ACCOUNTS = int(os.environ.get("DEMANDCENTER_IT_ACCOUNTS", "10000"))
 
 
 class KafkaTest(harness.AppTestCase):
-    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1):
-        app = harness.App(name, signal_topics=signal_topics)
+    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, global_identity=False):
+        app = harness.App(name, signal_topics=signal_topics, global_identity=global_identity)
         self.apps.append(app)
         path = app.generate(ACCOUNTS, SIGNALS, seed, malformed)
         expected = app.replay(path)
@@ -81,6 +81,25 @@ class KafkaTest(harness.AppTestCase):
             app.start("0")
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
+
+    def test_2c_global_identity_with_keyless_signals_at_random(self):
+        """identity.scope global: keyless signals produced with the default
+        (random) partitioner go through the identity task; run equals
+        replay across kill -9, and more signals reach their account than
+        with identity scoped to the partition."""
+        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, global_identity=True)
+        app.produce(path)
+        app.start("0")
+        for fraction in (0.3, 0.7):
+            app.wait_committed_share(fraction)
+            time.sleep(random.uniform(0, 0.3))
+            app.kill("0", signal.SIGKILL)
+            app.start("0")
+        app.wait_consumed()
+        self.assertOutputsEqual(app, expected)
+        resolved = len(app.read_topic(app.internal_topics[1]))
+        self.assertGreater(resolved, 0)
+        print(f"\n  global identity: {resolved} records through {app.internal_topics[1]}", file=sys.stderr)
 
     def test_3_scale_out_and_failover(self):
         app, path, expected = self.new_app("scaleout", seed=13)

@@ -398,7 +398,7 @@ struct IdentityConfig {
   // identifier, for at most this many signals (the oldest goes to the
   // dead-letter topic when one more comes) and this long in event time.
   int64_t wait_max_signals = 200;
-  int64_t wait_max_age_ms = 30LL * 24 * 3600 * 1000;
+  int64_t wait_max_age_ms = 90LL * 24 * 3600 * 1000;
   // E-mail domain -> account, for addresses no contact or link knows.
   std::map<std::string, std::string> domains;
   // Domains that never map to an account (people's private addresses).

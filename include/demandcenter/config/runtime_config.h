@@ -104,6 +104,14 @@ struct RuntimeConfig {
   KafkaConfig kafka;
   StateConfig state;
   HttpConfig http;
+
+  // The internal topics. The state's compacted changelog (a partition per
+  // task), and with identity.scope global the identity task's input (one
+  // partition) and the signals it resolved, by account (a partition per
+  // task).
+  std::string ChangelogTopic() const { return application_id + "-state-changelog"; }
+  std::string IdentityTopic() const { return application_id + "-identity-repartition"; }
+  std::string AccountTopic() const { return application_id + "-account-repartition"; }
 };
 
 }  // namespace demandcenter::config

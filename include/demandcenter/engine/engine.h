@@ -51,9 +51,12 @@ class Engine {
 
   // Processes one decoded, valid signal of `account_id` that arrived on
   // `partition`; appends the outputs (timer outputs first, then the
-  // signal's) to *out.
+  // signal's) to *out. A signal that waited for its account (late binding)
+  // is applied as the event it was, but what it sets off is decided at
+  // `decide_at_ms` (when it reached its account), so no action is timed
+  // in the past.
   SignalOutcome Process(const v1::Signal& signal, const std::string& account_id, int32_t partition,
-                        std::vector<outputs::Output>* out);
+                        std::vector<outputs::Output>* out, int64_t decide_at_ms = 0);
 
   // Moves the partition's stream time forward to `now_ms` (never back) and
   // fires every timer now due.
@@ -127,8 +130,10 @@ class Engine {
   void LearnExit(const std::string& from, const std::string& to, int64_t dwell_ms, const v1::AccountState& account);
 
   // decide.cc: rules -> candidates -> routing -> arbitration -> outputs.
-  void Decide(const v1::Signal& signal, const std::vector<std::string>& entered, v1::AccountState* account,
-              size_t first_transition_output, std::vector<outputs::Output>* out);
+  // Decides at `now`: the signal's event time, or later for a signal that
+  // waited for its account (Process's decide_at_ms).
+  void Decide(const v1::Signal& signal, int64_t now, const std::vector<std::string>& entered,
+              v1::AccountState* account, size_t first_transition_output, std::vector<outputs::Output>* out);
   std::vector<Routed> RouteCandidates(condition::EvalContext& ctx, std::vector<rules::Candidate>* candidates);
   std::vector<v1::Candidate> ListCandidates(const std::vector<rules::Candidate>& candidates, int64_t now,
                                             v1::AccountState* account);

@@ -96,8 +96,9 @@ class Resolver {
   // resolved by its domain, only the visitor id), and a CRM account's
   // domain. Appends to
   // *linked (when not null) the identifiers ("c:…", "e:…", "a:…") now
-  // linked to its account, for late binding, and to *conflicts (when not
-  // null) the links it refused.
+  // linked to its account, and a domain ("d:…") linked for the first time,
+  // for late binding, and to *conflicts (when not null) the links it
+  // refused.
   void Learn(const v1::Signal& signal, const Resolution& resolution, int32_t partition,
              std::vector<std::string>* linked = nullptr, std::vector<Conflict>* conflicts = nullptr);
 

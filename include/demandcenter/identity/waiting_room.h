@@ -54,6 +54,10 @@ class WaitingRoom {
   // neither released nor dead-lettered. Returns how many.
   int64_t Erase(int32_t partition, const std::string& identifier);
 
+  // The identifiers of addresses at `domain` (lower-case) that signals wait
+  // under ("e:…"), for when the domain is linked to an account.
+  std::vector<std::string> AddressesAt(int32_t partition, const std::string& domain);
+
   // Signals waiting on `partition` now.
   int64_t Waiting(int32_t partition);
   const WaitingCounters& counters() const { return counters_; }
@@ -64,6 +68,8 @@ class WaitingRoom {
     // (event time of the oldest waiting signal, identifier)
     std::set<std::pair<int64_t, std::string>> by_oldest;
     std::map<std::string, int64_t> oldest_of;
+    // Lower-case domain -> the waiting "e:" identifiers at it.
+    std::map<std::string, std::set<std::string>> addresses_at;
     int64_t waiting = 0;
   };
   Partition& Load(int32_t partition);

@@ -56,6 +56,8 @@ struct Result {
   // The source offsets of the waiting signals this one released to their
   // account (their outputs are in *out after its own).
   std::vector<int64_t> released;
+  // ... and their event ids.
+  std::vector<std::string> released_event_ids;
   // Waiting signals past their bound, to dead-letter as well.
   std::vector<LateReject> late_rejects;
 };
@@ -160,13 +162,13 @@ class Pipeline {
   // skip the core), then learns its links (a duplicate teaches nothing new)
   // and reports the conflicts they raise as outputs.
   Outcome Apply(const v1::Signal& signal, const identity::Resolution& resolution, int32_t partition,
-                std::vector<std::string>* linked, std::vector<outputs::Output>* out);
+                std::vector<std::string>* linked, std::vector<outputs::Output>* out, int64_t decide_at_ms = 0);
   // Parks an unresolved signal; false when it cannot wait.
   bool Park(v1::WaitingSignal waiting, int32_t partition, Result* result);
   // Hands the signals waiting under `linked` (and under what they link in
-  // turn) to `resolve` (which appends what each links), in event-time
-  // order.
-  using Resolve = std::function<void(const v1::WaitingSignal&, std::vector<std::string>* linked)>;
+  // turn; under a domain's addresses for a domain) to `resolve` (which
+  // appends what each links), in event-time order.
+  using Resolve = std::function<void(const v1::WaitingSignal&, identity::How, std::vector<std::string>* linked)>;
   void Release(std::vector<std::string> linked, int32_t partition, const Resolve& resolve, Result* result);
   void Expire(int32_t partition, int64_t now_ms, Result* result);
   // ProcessSignal with identity.scope global: a signal with an account_id,

@@ -14,6 +14,7 @@
 #define DEMANDCENTER_REPLAY_IDENTITY_REACH_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,8 @@ class IdentityReach {
   std::unordered_map<std::string, int32_t> nodes_;
   std::vector<int32_t> parent_;
   std::vector<bool> has_account_;  // by root
+  // Address node -> its domain's node.
+  std::map<int32_t, int32_t> address_domains_;
   std::unordered_map<int64_t, Tracked> pending_;
 };
 

@@ -205,7 +205,8 @@ class Runner : private Source::Listener {
   void ProcessResolved(Task& task, const pipeline::Staged& staged);
   void Identify(Task& host, const pipeline::Staged& input);
   void CountDeadLetter(const ingest::Reject& reject);
-  // True when a watermark is due that no transaction is open to carry.
+  // True when a watermark is due, or an internal record's offset, that no
+  // transaction is open to carry.
   bool StageMarksChanged();
   // At a commit: watermarks, offsets and progress.
   void CommitStages();
@@ -230,6 +231,8 @@ class Runner : private Source::Listener {
   std::set<int64_t> identity_done_;
   int64_t identity_read_next_ = -1;
   int64_t identity_sent_mark_ = 0;
+  // An internal record was read since the last commit.
+  bool stage_read_ = false;
   bool assigned_ = false;
   // routing.reps, the latest record per "<pool>/<member>".
   std::map<std::string, v1::PoolMemberUpdate> directory_records_;
