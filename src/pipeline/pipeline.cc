@@ -122,7 +122,7 @@ Result Pipeline::Process(const Record& record, std::vector<outputs::Output>* out
 
 Result Pipeline::ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
                                const Record* source) {
-  if (config_.identity.global) return ProcessCarried(signal, partition, out);
+  if (config_.identity.global) return ProcessLocally(signal, partition, out, source);
   Result r;
   r.signal = &signal;
   if (signal.type() == ingest::kPrivacyEraseType) {
@@ -254,7 +254,35 @@ Pipeline::Route Pipeline::Split(const v1::Signal& signal, int32_t partition, con
   return route;
 }
 
-Result Pipeline::ProcessCarried(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
+Result Pipeline::ProcessLocally(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
+                                const Record* source) {
+  v1::IdentityInput input;
+  Route route = Split(signal, partition, source, &input);
+  Result r;
+  if (route.account) r = ProcessOwn(signal, partition, out);
+  if (!route.identity || r.outcome == Outcome::kRejected) {
+    if (r.outcome != Outcome::kRejected) AdvanceIdentity(ToMillis(signal.occurred_at()), &r);
+    return r;
+  }
+  std::vector<v1::ResolvedSignal> resolved;
+  Result identified = Identify(input, ToMillis(signal.occurred_at()), &resolved, out);
+  if (!route.account) r = std::move(identified);
+  else r.late_rejects = std::move(identified.late_rejects);
+  for (const auto& to : resolved) {
+    int32_t p = PartitionForKey(to.account_id(), options_.partitions.partitions, options_.partitions.partitioner);
+    Result applied = ApplyResolved(to, p, out);
+    if (to.signal().signal().event_id() == signal.event_id() && applied.outcome == Outcome::kDuplicate) {
+      r.outcome = Outcome::kDuplicate;
+    } else if (to.signal().signal().event_id() != signal.event_id()) {
+      r.released.push_back(to.signal().offset());
+      r.released_event_ids.push_back(to.signal().signal().event_id());
+    }
+  }
+  r.signal = &signal;
+  return r;
+}
+
+Result Pipeline::ProcessOwn(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out) {
   Result r;
   r.signal = &signal;
   if (signal.type() == ingest::kPrivacyEraseType) {
@@ -299,6 +327,7 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
   Result r;
   r.signal = &signal;
   auto send = [&](const v1::WaitingSignal& w, const std::string& account_id, bool erase) {
+    if (LinksOnly(w.signal())) return;  // it only links: no account sees it
     v1::ResolvedSignal& to = resolved->emplace_back();
     *to.mutable_signal() = w;
     to.set_account_id(account_id);
@@ -346,8 +375,10 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
   if (waiting) {
     const std::string& account = resolution.account_id;
     Release(std::move(linked), kScope, [&](const v1::WaitingSignal& w, identity::How how, std::vector<std::string>* more) {
+      size_t before = resolved->size();
       send(w, account, false);
-      resolved->back().set_decide_at_ms(now_ms);  // it waited: decided when it reaches its account
+      // It waited: decided when it reaches its account.
+      if (resolved->size() > before) resolved->back().set_decide_at_ms(now_ms);
       std::vector<identity::Conflict> refused;
       identities_.Learn(w.signal(), {account, how}, kScope, more, &refused);
       for (const auto& c : refused) out->push_back(ConflictOutput(c, w.signal(), account));
@@ -355,6 +386,11 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
     Expire(kScope, now_ms, &r);
   }
   return r;
+}
+
+void Pipeline::AdvanceIdentity(int64_t now_ms, Result* result) {
+  if (waiting_.Waiting(kIdentityScope) == 0) return;
+  Expire(kIdentityScope, IdentityTime(now_ms), result);
 }
 
 Result Pipeline::ApplyResolved(const v1::ResolvedSignal& resolved, int32_t partition, std::vector<outputs::Output>* out) {

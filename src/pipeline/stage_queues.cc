@@ -29,6 +29,15 @@ std::optional<Staged> IdentityQueue::Pop() {
   return std::move(node.mapped());
 }
 
+int64_t IdentityQueue::Clock() {
+  int64_t least = kAllRead;
+  for (int64_t mark : marks_) {
+    if (mark != kAllRead) least = std::min(least, mark);
+  }
+  if (least != kAllRead) clock_ = std::max(clock_, least);
+  return clock_;
+}
+
 int64_t IdentityQueue::FirstOffset() const {
   int64_t first = -1;
   for (const auto& [key, staged] : queue_) {

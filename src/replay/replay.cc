@@ -337,6 +337,12 @@ class Bench {
         Identify(input->record);
         moved = true;
       }
+      pipeline::Result expired;
+      pipe_.AdvanceIdentity(identity_queue_->Clock(), &expired);
+      for (const auto& late : expired.late_rejects) {
+        Reject(late.waiting.offset(), ingest::RejectCodeName(late.reject.code), late.reject.message);
+        reach_.DeadLettered(late.waiting.offset());
+      }
       v1::StageRecord mark;
       mark.set_order_ms(identity_queue_->Watermark());
       mark.set_watermark(true);
@@ -397,7 +403,8 @@ class Bench {
     pipeline::Record source = item.record.View();
     pipeline::Result result;
     if (item.reject.ok()) {
-      result = pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
+      result = identity_queue_ ? pipe_.ProcessOwn(item.signal, partition, &outputs_)
+                               : pipe_.ProcessSignal(item.signal, partition, &outputs_, &source);
       if (result.outcome != pipeline::Outcome::kRejected) ++summary_.used;
     } else {  // refused before the merge (CheckAhead)
       result.outcome = pipeline::Outcome::kRejected;

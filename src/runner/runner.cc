@@ -404,7 +404,8 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
   pipeline::Result result;
   pipeline::Record source = record.View();
   if (pending.reject.ok()) {
-    result = task.pipeline->ProcessSignal(pending.signal, task.partition, &scratch_, &source);
+    result = global_ ? task.pipeline->ProcessOwn(pending.signal, task.partition, &scratch_)
+                     : task.pipeline->ProcessSignal(pending.signal, task.partition, &scratch_, &source);
     metrics_->SignalsConsumed(record.topic, pending.signal.type()).Increment();
   } else {
     result.outcome = pipeline::Outcome::kRejected;

@@ -164,6 +164,17 @@ absl::Status Runner::DrainStages() {
       if (!s.ok()) return s;
       Identify(*tasks_[0], *input);
     }
+    // Waiting signals expire as every task's clock moves on.
+    pipeline::Result expired;
+    tasks_[0]->pipeline->AdvanceIdentity(identity_queue_->Clock(), &expired);
+    if (!expired.late_rejects.empty()) {
+      absl::Status s = BeginIfNeeded();
+      if (!s.ok()) return s;
+      for (const auto& late : expired.late_rejects) {
+        Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
+        CountDeadLetter(late.reject);
+      }
+    }
   }
   return absl::OkStatus();
 }

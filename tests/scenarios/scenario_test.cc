@@ -172,7 +172,10 @@ std::string Describe(const YAML::Node& node) {
 
 class Scenario {
  public:
-  explicit Scenario(const std::string& file) : file_(file) {}
+  // `global_identity`: the same story with identity.scope global (one
+  // identity task; with the test driver its hops are taken at once).
+  explicit Scenario(const std::string& file, bool global_identity = false)
+      : file_(file), global_identity_(global_identity) {}
 
   void Run() {
     YAML::Node doc = YAML::LoadFile(StrCat(kScenarioDir, "/", file_));
@@ -184,6 +187,7 @@ class Scenario {
       parsed_ = config::LoadConfig(doc["config"] ? doc["config"].Scalar() : kDefaultConfig);
     }
     ASSERT_TRUE(parsed_.errors.empty()) << parsed_.errors[0].ToString();
+    if (global_identity_) parsed_.config->decision.identity.global = true;
     // Stories that each start again from `start` on one partition go back
     // in its stream time further than event_time.max_late allows.
     if (doc["max_late"]) {
@@ -354,6 +358,7 @@ class Scenario {
   }
 
   std::string file_;
+  bool global_identity_ = false;
   config::ParseResult parsed_;
   std::unique_ptr<testing::TestDriver> driver_;
   int64_t start_ms_ = 0;
@@ -367,6 +372,9 @@ class Scenario {
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioTest, Passes) { Scenario(GetParam()).Run(); }
+
+// Every story holds with identity.scope global as well.
+TEST_P(ScenarioTest, PassesWithGlobalIdentity) { Scenario(GetParam(), /*global_identity=*/true).Run(); }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioFiles()),
                          [](const ::testing::TestParamInfo<std::string>& info) {

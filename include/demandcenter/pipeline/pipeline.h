@@ -115,7 +115,9 @@ class Pipeline {
   // The same for a signal already decoded, validated and checked against
   // its record's timestamp (CheckAhead, which run and replay apply before
   // their input merge); `source` (may be null) is its record, kept should
-  // the signal wait for its account.
+  // the signal wait for its account. With identity.scope global the hops
+  // are taken at once, in this call (run and replay drive them instead
+  // through Split, Identify, ApplyResolved and ProcessOwn).
   Result ProcessSignal(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
                        const Record* source = nullptr);
 
@@ -140,6 +142,11 @@ class Pipeline {
   // An account's task: a signal the identity task resolved to it, scored as
   // the event it was.
   Result ApplyResolved(const v1::ResolvedSignal& resolved, int32_t partition, std::vector<outputs::Output>* out);
+  // The identity task's clock moves to `now_ms` (never back): what has
+  // waited past identity.wait.max_age goes to result->late_rejects.
+  void AdvanceIdentity(int64_t now_ms, Result* result);
+  // An account's task: a signal Split sent to its own account.
+  Result ProcessOwn(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);
 
   // Signals waiting for their identifier on `partition` (kIdentityScope:
   // at the identity task).
@@ -171,9 +178,11 @@ class Pipeline {
   using Resolve = std::function<void(const v1::WaitingSignal&, identity::How, std::vector<std::string>* linked)>;
   void Release(std::vector<std::string> linked, int32_t partition, const Resolve& resolve, Result* result);
   void Expire(int32_t partition, int64_t now_ms, Result* result);
-  // ProcessSignal with identity.scope global: a signal with an account_id,
-  // or an erasure (its partition's part).
-  Result ProcessCarried(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out);
+  // ProcessSignal with identity.scope global, for a caller that drives no
+  // topology (a scenario, a test): Split, then at once the identity task
+  // and the account's task.
+  Result ProcessLocally(const v1::Signal& signal, int32_t partition, std::vector<outputs::Output>* out,
+                        const Record* source);
   // The identity task's clock: the latest order_ms it was given.
   int64_t IdentityTime(int64_t order_ms);
 

@@ -54,6 +54,10 @@ class IdentityQueue {
   // The next input, or nullopt while some producer could still send an
   // earlier one.
   std::optional<Staged> Pop();
+  // The identity task's clock for waiting signals: how far every producer
+  // still sending has come (never back; a producer that has read all its
+  // input does not move it).
+  int64_t Clock();
   // The smallest offset of an input still buffered (-1: none).
   int64_t FirstOffset() const;
   // A producer's mark (0: none yet); SetMarks restores them.
@@ -72,6 +76,7 @@ class IdentityQueue {
   std::vector<int64_t> marks_;
   std::map<Key, Staged> queue_;
   uint64_t arrivals_ = 0;
+  int64_t clock_ = 0;
 };
 
 // An account task's own split signals and the signals the identity task
