@@ -14,8 +14,10 @@
 // its first contact: a signal tying one to another is a conflict, returned
 // (for identity.conflicts) and counted, and the first link stands. A contact
 // id moves when a CRM record puts it on another account (the CRM says who
-// works where). Identities are scoped to the partition: state, identities
-// included, lives with its partition, in replay as on Kafka.
+// works where). Identities are scoped by the `partition` argument: a
+// partition's own (identity.scope partition), or the identity task's
+// (identity.scope global, pipeline::kIdentityScope); either way they live in
+// the StateStore given, in replay as on Kafka.
 //
 // Takes: a decoded signal and its partition. Gives: the account id and how
 // it was found, or none; the links a resolved signal makes and the conflicts
