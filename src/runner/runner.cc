@@ -355,20 +355,8 @@ absl::Status Runner::Drain() {
   for (auto& [p, task] : tasks_) {
     pipeline::InputMerge& merge = *task->merge;
     while (merge.buffered() > 0) {
-      bool passed_empty = false;
-      std::optional<size_t> blocked_by;
-      std::optional<size_t> next = merge.Next([&](size_t t) {
-        passed_empty = true;
-        bool pass = MayPass(*task, t, now);
-        if (!pass) blocked_by = t;
-        return pass;
-      });
-      if (!next) {
-        if (task->waiting_since_ms < 0) task->waiting_since_ms = now;
-        if (blocked_by) ReportWait(*task, *blocked_by, now);
-        break;
-      }
-      if (!passed_empty) task->waiting_since_ms = -1;
+      std::optional<size_t> next = NextInput(*task, now);
+      if (!next) break;
       absl::Status s = BeginIfNeeded();
       if (!s.ok()) return s;
       std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*next);
@@ -377,6 +365,24 @@ absl::Status Runner::Drain() {
     }
   }
   return absl::OkStatus();
+}
+
+std::optional<size_t> Runner::NextInput(Task& task, int64_t now_ms) {
+  bool passed_empty = false;
+  std::optional<size_t> blocked_by;
+  std::optional<size_t> next = task.merge->Next([&](size_t t) {
+    passed_empty = true;
+    bool pass = MayPass(task, t, now_ms);
+    if (!pass) blocked_by = t;
+    return pass;
+  });
+  if (!next) {
+    if (task.waiting_since_ms < 0) task.waiting_since_ms = now_ms;
+    if (blocked_by) ReportWait(task, *blocked_by, now_ms);
+  } else if (!passed_empty) {
+    task.waiting_since_ms = -1;
+  }
+  return next;
 }
 
 void Runner::ReportWait(Task& task, size_t topic, int64_t now_ms) {

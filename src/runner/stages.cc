@@ -123,18 +123,8 @@ absl::Status Runner::DrainStages() {
     // Split whatever the merge lets go: splitting waits for no other task.
     pipeline::InputMerge& merge = *task->merge;
     while (merge.buffered() > 0) {
-      std::optional<size_t> blocked_by;
-      std::optional<size_t> next = merge.Next([&](size_t t) {
-        bool pass = MayPass(*task, t, now);
-        if (!pass) blocked_by = t;
-        return pass;
-      });
-      if (!next) {
-        if (task->waiting_since_ms < 0) task->waiting_since_ms = now;
-        if (blocked_by) ReportWait(*task, *blocked_by, now);
-        break;
-      }
-      task->waiting_since_ms = -1;
+      std::optional<size_t> next = NextInput(*task, now);
+      if (!next) break;
       absl::Status s = BeginIfNeeded();
       if (!s.ok()) return s;
       Split(*task, merge.Pop(*next));

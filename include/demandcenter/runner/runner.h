@@ -146,6 +146,9 @@ class Runner : private Source::Listener {
   // Processes, task by task, the records the merge lets go (event-time
   // order across the signal topics, pipeline/input_merge.h).
   absl::Status Drain();
+  // The input topic whose head `task` takes next (the merge's choice), or
+  // nullopt to wait; keeps the task's waiting time for max_task_idle.
+  std::optional<size_t> NextInput(Task& task, int64_t now_ms);
   // Whether `task` may go on without a record from its empty input `topic`.
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
   // Logs (every 10 s) that `task` has long waited for its input `topic`.
