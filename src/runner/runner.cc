@@ -639,6 +639,7 @@ absl::Status Runner::RecoverProducer(const std::string& why) {
 
 absl::Status Runner::Rewind() {
   ClearTransaction();
+  bad_stage_records_.clear();  // read again from the committed offsets
   for (auto& [p, task] : tasks_) {
     task->store->Discard();
     task->last_changelog_offset = -1;

@@ -80,17 +80,23 @@ void Runner::LoadProgress(Task& task) {
 }
 
 void Runner::BufferStage(Task& task, const pipeline::Record& record) {
-  v1::StageRecord staged;
-  if (!staged.ParseFromArray(record.value.data(), static_cast<int>(record.value.size()))) {
-    // Only the engine writes these topics: a record it cannot read is a
-    // bug or a stranger's, and is skipped, loudly.
-    metrics_->Rejected("BAD_INTERNAL_RECORD").Increment();
-    LogLine(StrCat(record.topic, " partition ", record.partition, " offset ", record.offset,
-                   ": not a stage record; skipped"));
-    return;
-  }
   // Even a watermark moves an offset the next commit must carry.
   stage_read_ = true;
+  v1::StageRecord staged;
+  if (!staged.ParseFromArray(record.value.data(), static_cast<int>(record.value.size())) ||
+      (!staged.has_identity() && !staged.has_resolved() && !staged.has_watermark())) {
+    // Only the engine writes these topics: a record it cannot read is a
+    // stranger's (or a bug), and goes to the dead-letter topic.
+    LogLine(StrCat(record.topic, " partition ", record.partition, " offset ", record.offset,
+                   ": not a stage record; dead-lettered"));
+    bad_stage_records_.emplace_back().Assign(record);
+    if (record.topic == account_topic_) task.account_read_next = record.offset + 1;
+    if (record.topic == identity_topic_) {
+      identity_read_next_ = record.offset + 1;
+      identity_done_.insert(record.offset);
+    }
+    return;
+  }
   if (record.topic == account_topic_) {
     task.accounts->PushResolved(std::move(staged), record.offset);
     task.account_read_next = record.offset + 1;
@@ -119,6 +125,14 @@ bool Runner::SplitIdle(Task& task, int64_t now_ms) {
 
 absl::Status Runner::DrainStages() {
   int64_t now = seams_.clock->NowMs();
+  for (const auto& bad : bad_stage_records_) {
+    absl::Status s = BeginIfNeeded();
+    if (!s.ok()) return s;
+    ingest::Reject reject{ingest::RejectCode::kUndecodable, "not a stage record of the engine's internal topics"};
+    Send(pipeline::DeadLetter(bad.View(), reject, config_.runtime.kafka.topics.dlq));
+    CountDeadLetter(reject);
+  }
+  bad_stage_records_.clear();
   for (auto& [p, task] : tasks_) {
     // Split whatever the merge lets go: splitting waits for no other task.
     pipeline::InputMerge& merge = *task->merge;

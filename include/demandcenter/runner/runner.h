@@ -236,6 +236,8 @@ class Runner : private Source::Listener {
   int64_t identity_sent_mark_ = 0;
   // An internal record was read since the last commit.
   bool stage_read_ = false;
+  // Internal records that are not stage records, to dead-letter.
+  std::vector<pipeline::OwnedRecord> bad_stage_records_;
   bool assigned_ = false;
   // routing.reps, the latest record per "<pool>/<member>".
   std::map<std::string, v1::PoolMemberUpdate> directory_records_;
