@@ -98,12 +98,15 @@ ingest::Reject Pipeline::CheckAhead(const v1::Signal& signal, int64_t record_ms)
 }
 
 ingest::Reject Pipeline::CheckLate(const v1::Signal& signal, int32_t partition) const {
+  return CheckLate(signal, engine_.StreamTime(partition), "the partition's");
+}
+
+ingest::Reject Pipeline::CheckLate(const v1::Signal& signal, int64_t stream_ms, std::string_view whose) const {
   int64_t at_ms = ToMillis(signal.occurred_at());
-  int64_t stream_ms = engine_.StreamTime(partition);
   if (stream_ms <= 0 || stream_ms - at_ms <= config_.event_time.max_late_ms || ClockFree(signal)) return {};
   return {ingest::RejectCode::kEventTimeLate,
-          StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(stream_ms - at_ms),
-                 " before the partition's stream time ", FormatTime(stream_ms), "; the limit is event_time.max_late (",
+          StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(stream_ms - at_ms), " before ", whose,
+                 " stream time ", FormatTime(stream_ms), "; the limit is event_time.max_late (",
                  FormatDuration(config_.event_time.max_late_ms), ")")};
 }
 
@@ -347,13 +350,9 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
   if (input.kind() == v1::IdentityInput::LINK) {
     resolution = {signal.account_id(), identity::How::kCarried};
   } else {
-    int64_t at_ms = ToMillis(signal.occurred_at());
-    if (now_ms - at_ms > config_.event_time.max_late_ms) {
+    r.reject = CheckLate(signal, now_ms, "the identity task's");
+    if (!r.reject.ok()) {
       r.outcome = Outcome::kRejected;
-      r.reject = {ingest::RejectCode::kEventTimeLate,
-                  StrCat("occurred_at ", FormatTime(at_ms), " is ", FormatDuration(now_ms - at_ms),
-                         " before the identity task's stream time ", FormatTime(now_ms),
-                         "; the limit is event_time.max_late (", FormatDuration(config_.event_time.max_late_ms), ")")};
       return r;
     }
     resolution = identities_.Resolve(signal, kScope);

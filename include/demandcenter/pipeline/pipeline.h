@@ -109,6 +109,9 @@ class Pipeline {
   // EVENT_TIME_LATE when it is more than event_time.max_late before the
   // partition's stream time.
   ingest::Reject CheckLate(const v1::Signal& signal, int32_t partition) const;
+  // The same against `stream_ms`, `whose` stream time ("the identity
+  // task's").
+  ingest::Reject CheckLate(const v1::Signal& signal, int64_t stream_ms, std::string_view whose) const;
   // The partition a kPartitionByKey record of `signal` goes to.
   int32_t PartitionOf(const v1::Signal& signal) const { return pipeline::PartitionOf(signal, options_.partitions); }
 
