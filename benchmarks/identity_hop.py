@@ -19,7 +19,8 @@ import harness  # noqa: E402
 
 def timed(global_identity, path):
     app = harness.App("hop-global" if global_identity else "hop-partition", json_outputs=False, signal_topics=3,
-                      global_identity=global_identity)
+                      keyless_at_random=global_identity,
+                      identity_scope="global" if global_identity else "partition")
     try:
         produced = app.produce(path)
         start = time.time()

@@ -137,7 +137,7 @@ class CreateTopicsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn(f"{changelog} exists with cleanup.policy=delete; it must be compacted", r.stderr)
         # The others were created all the same.
-        self.assertEqual(r.stdout.count("created: "), 10)
+        self.assertEqual(r.stdout.count("created: "), 12)
 
     def test_bad_config_path(self):
         missing = os.path.join(self.dir, "missing.yaml")

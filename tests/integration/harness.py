@@ -69,11 +69,14 @@ def partition_of(key: str, partitions: int) -> int:
 class App:
     """One application (consumer group, topics, config) isolated by a prefix."""
 
-    def __init__(self, name, partitions=PARTITIONS, json_outputs=True, signal_topics=1, global_identity=False):
+    def __init__(self, name, partitions=PARTITIONS, json_outputs=True, signal_topics=1, keyless_at_random=False,
+                 identity_scope=None):
         """signal_topics: 1 (every signal on one topic) or 3 (web, email and
-        crm signals each on their own topic, as deployed). global_identity:
-        identity.scope global, and keyless signals produced without a
-        partition (the producer's partitioner picks one at random)."""
+        crm signals each on their own topic, as deployed). keyless_at_random:
+        keyless signals produced without a partition (the producer's
+        partitioner picks one at random; else where replay puts them).
+        identity_scope: "partition" or "global" instead of the shipped
+        config's."""
         self.name = f"{name}-{os.getpid()}-{random.randrange(1 << 30)}"
         self.partitions = partitions
         self.by_type = {}
@@ -93,10 +96,11 @@ class App:
             "reps": f"{self.name}.reps",
         }
         self.changelog = f"{self.name}-state-changelog"
-        self.global_identity = global_identity
-        # identity.scope global: the identity task's input and what it resolved.
-        self.internal_topics = ([f"{self.name}-identity-repartition", f"{self.name}-account-repartition"]
-                                if global_identity else [])
+        self.keyless_at_random = keyless_at_random
+        self.identity_scope = identity_scope
+        # identity.scope global: the identity task's input and what it resolved
+        # (created whatever the scope, as create-topics.py does).
+        self.internal_topics = [f"{self.name}-identity-repartition", f"{self.name}-account-repartition"]
         self.workdir = tempfile.mkdtemp(prefix=f"dc-{name}-")
         self.config_path = os.path.join(self.workdir, "config.yaml")
         self.instances = {}
@@ -132,8 +136,9 @@ state:
   dedup_window: 7d
   cache_accounts: 100000
 """
-        if self.global_identity:
-            text += "identity:\n  scope: global\n"
+        if self.identity_scope:
+            assert "\n  scope: global\n" in text, "the shipped config's identity.scope moved"
+            text = text.replace("\n  scope: global\n", f"\n  scope: {self.identity_scope}\n", 1)
         text = text.replace("application_id: demandcenter", f"application_id: {self.name}", 1)
         with open(self.config_path, "w") as f:
             f.write(text)
@@ -178,7 +183,7 @@ state:
         kwargs = {"value": line}
         if key:
             kwargs["key"] = key
-        elif self.global_identity:
+        elif self.keyless_at_random:
             pass  # no key, no partition: the partitioner picks one at random
         else:
             ident = event_id if isinstance(event_id, str) and event_id else ""
@@ -367,8 +372,6 @@ state:
         while time.time() < deadline:
             committed = self.committed()
             if all(committed.get(p, -1) >= ends[p] for p in ends):
-                if not self.internal_topics:
-                    return
                 # Watermarks are sent while anything moves: the internal
                 # topics are done when two looks a second apart agree and
                 # the group has committed up to their last record (the

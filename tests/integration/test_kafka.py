@@ -24,8 +24,8 @@ ACCOUNTS = int(os.environ.get("DEMANDCENTER_IT_ACCOUNTS", "10000"))
 
 
 class KafkaTest(harness.AppTestCase):
-    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, global_identity=False):
-        app = harness.App(name, signal_topics=signal_topics, global_identity=global_identity)
+    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, keyless_at_random=False):
+        app = harness.App(name, signal_topics=signal_topics, keyless_at_random=keyless_at_random)
         self.apps.append(app)
         path = app.generate(ACCOUNTS, SIGNALS, seed, malformed)
         expected = app.replay(path)
@@ -83,11 +83,10 @@ class KafkaTest(harness.AppTestCase):
         self.assertOutputsEqual(app, expected)
 
     def test_2c_global_identity_with_keyless_signals_at_random(self):
-        """identity.scope global: keyless signals produced with the default
-        (random) partitioner go through the identity task; run equals
-        replay across kill -9, and more signals reach their account than
-        with identity scoped to the partition."""
-        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, global_identity=True)
+        """identity.scope global (the shipped config's): keyless signals
+        produced with the default (random) partitioner go through the
+        identity task; run equals replay across kill -9."""
+        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True)
         app.produce(path)
         app.start("0")
         for fraction in (0.3, 0.7):

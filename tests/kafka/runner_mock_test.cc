@@ -105,7 +105,8 @@ constexpr char kTransactionalId[] = "runner-mock-test-0";
 constexpr auto kWait = 30s;
 
 // The default config with one signal topic (one topic keeps each partition in
-// the order the reference engine sees it).
+// the order the reference engine sees it) and identity scoped to the
+// partition.
 const config::Config& TestConfig() {
   static const config::Config* config = [] {
     config::ParseResult r = config::LoadConfig("deploy/config/demandcenter.yaml");
@@ -117,6 +118,9 @@ const config::Config& TestConfig() {
     auto* c = new config::Config(*r.config);
     c->runtime.application_id = kApplicationId;
     c->runtime.kafka.topics.signals = {kSignalTopic};
+    // One stage: the adapters' failure paths, not the identity topology
+    // (tests/runner/event_time_order_test.cc, tests/integration).
+    c->decision.identity.global = false;
     return c;
   }();
   return *config;

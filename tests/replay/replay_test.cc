@@ -78,6 +78,7 @@ TEST(ReplayTest, ReportsBadLinesWithNumbersAndKeepsGoing) {
 // is learned where the form fill lands).
 TEST(ReplayTest, IdentityReachComparesWhatReachedAnAccountWithWhatTheStreamLinks) {
   config::Config config = testing::DefaultConfig();
+  config.decision.identity.global = false;
   const std::string input =
       R"({"event_id":"u1","occurred_at":"2026-03-02T09:00:00Z","type":"crm.contact_upsert","account_id":"acct-1","contact_id":"ct-1","email":"ada@one.example","crm_activity":{"account_domain":"one.example"}}
 {"event_id":"r1","occurred_at":"2026-03-02T09:01:00Z","type":"web.pricing_view","anonymous_id":"anon-ada"}
@@ -146,6 +147,7 @@ TEST(ReplayTest, GlobalIdentityReachesAcrossPartitions) {
 TEST(ReplayTest, GlobalIdentityAtTwelvePartitionsReachesWhatOnePartitionDoes) {
   const std::string input = Generated(2000, 20000, 7);
   config::Config config = testing::DefaultConfig();
+  config.decision.identity.global = false;
   ReplayOptions one, twelve;
   twelve.partitions.partitions = 12;
   ReachReport partition_12 = DoReplay(config, input, twelve).summary.reach;

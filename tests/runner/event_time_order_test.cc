@@ -36,6 +36,7 @@ class EventTimeOrderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = testing::DefaultConfig();
+    config_.decision.identity.global = false;  // the tests that want it say so
     config_.runtime.application_id = "merge";
     const auto& t = config_.runtime.kafka.topics;
     ASSERT_EQ(t.signals.size(), 3u);

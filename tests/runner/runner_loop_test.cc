@@ -47,6 +47,9 @@ class RunnerLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = testing::DefaultConfig();
+    // The loop's mechanics with one stage; EventTimeOrderTest drives the
+    // identity topology through the same loop.
+    config_.decision.identity.global = false;
     config_.runtime.application_id = "loop";
     config_.runtime.kafka.topics.signals = {kSignals};
     const auto& t = config_.runtime.kafka.topics;
