@@ -24,8 +24,9 @@ ACCOUNTS = int(os.environ.get("DEMANDCENTER_IT_ACCOUNTS", "10000"))
 
 
 class KafkaTest(harness.AppTestCase):
-    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, keyless_at_random=False):
-        app = harness.App(name, signal_topics=signal_topics, keyless_at_random=keyless_at_random)
+    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, keyless_at_random=False, identity_scope=None):
+        app = harness.App(name, signal_topics=signal_topics, keyless_at_random=keyless_at_random,
+                          identity_scope=identity_scope)
         self.apps.append(app)
         path = app.generate(ACCOUNTS, SIGNALS, seed, malformed)
         expected = app.replay(path)
@@ -83,10 +84,11 @@ class KafkaTest(harness.AppTestCase):
         self.assertOutputsEqual(app, expected)
 
     def test_2c_global_identity_with_keyless_signals_at_random(self):
-        """identity.scope global (the shipped config's): keyless signals
-        produced with the default (random) partitioner go through the
-        identity task; run equals replay across kill -9."""
-        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True)
+        """identity.scope global: keyless signals produced with the default
+        (random) partitioner go through the identity task; run equals
+        replay across kill -9."""
+        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True,
+                                           identity_scope="global")
         app.produce(path)
         app.start("0")
         for fraction in (0.3, 0.7):
