@@ -13,10 +13,11 @@ void IdentityQueue::Push(v1::StageRecord record, int64_t offset) {
     marks_[producer] = record.order_ms();
     return;
   }
+  std::vector<int64_t> before = marks_;
   marks_[producer] = std::max(marks_[producer], record.order_ms());
   const v1::IdentityInput& input = record.identity();
   Key key{record.order_ms(), input.signal().signal().event_id(), static_cast<int>(input.kind()), arrivals_++};
-  queue_.emplace(std::move(key), Staged{std::move(record), offset});
+  queue_.emplace(std::move(key), Staged{std::move(record), offset, std::move(before)});
 }
 
 int64_t IdentityQueue::Watermark() const {
@@ -46,6 +47,14 @@ int64_t IdentityQueue::FirstOffset() const {
   return first;
 }
 
+std::vector<int64_t> IdentityQueue::MarksAtFirstOffset() const {
+  const Staged* first = nullptr;
+  for (const auto& [key, staged] : queue_) {
+    if (first == nullptr || staged.offset < first->offset) first = &staged;
+  }
+  return first == nullptr ? marks_ : first->marks_before;
+}
+
 void IdentityQueue::SetMarks(std::vector<int64_t> marks) {
   marks.resize(std::max(marks.size(), marks_.size()), 0);
   marks_ = std::move(marks);
@@ -66,8 +75,9 @@ void AccountQueue::PushResolved(v1::StageRecord record, int64_t offset) {
     identity_mark_ = record.order_ms();
     return;
   }
+  int64_t before = identity_mark_;
   identity_mark_ = std::max(identity_mark_, record.order_ms());
-  resolved_.push_back({std::move(record), offset});
+  resolved_.push_back({std::move(record), offset, {before}});
 }
 
 AccountQueue::Next AccountQueue::Peek() const {

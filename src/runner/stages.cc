@@ -160,7 +160,8 @@ absl::Status Runner::DrainStages() {
         ProcessResolved(*task, queue.PopResolved());
       }
     }
-    task->progress.set_identity_mark(queue.identity_mark());
+    // What a restart from the committed offset may assume.
+    task->progress.set_identity_mark(queue.IdentityMarkAtFirstOffset());
   }
   if (identity_queue_ && tasks_.count(0)) {
     while (auto input = identity_queue_->Pop()) {
@@ -321,7 +322,7 @@ void Runner::CommitStages() {
   int64_t first = identity_queue_->FirstOffset();
   if (first < 0) first = identity_read_next_;
   v1::IdentityProgress progress;
-  for (int64_t m : identity_queue_->marks()) progress.add_marks(m);
+  for (int64_t m : identity_queue_->MarksAtFirstOffset()) progress.add_marks(m);
   for (auto it = identity_done_.begin(); it != identity_done_.end();) {
     if (first >= 0 && *it < first) {
       it = identity_done_.erase(it);

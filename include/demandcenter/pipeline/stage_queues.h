@@ -41,6 +41,9 @@ inline constexpr int64_t kAllRead = std::numeric_limits<int64_t>::max();
 struct Staged {
   v1::StageRecord record;
   int64_t offset = -1;
+  // The marks in force when it was read: what a restart from its offset
+  // may assume (a later mark is read again after it).
+  std::vector<int64_t> marks_before;
 };
 
 // The identity task's inputs from every producer. Not thread safe.
@@ -62,6 +65,10 @@ class IdentityQueue {
   int64_t FirstOffset() const;
   // A producer's mark (0: none yet); SetMarks restores them.
   const std::vector<int64_t>& marks() const { return marks_; }
+  // The marks to keep with a commit whose input offset is FirstOffset():
+  // those in force when that input was read (the current ones when none
+  // is buffered).
+  std::vector<int64_t> MarksAtFirstOffset() const;
   void SetMarks(std::vector<int64_t> marks);
   // The identity task's watermark once Pop has nothing left: it will send
   // nothing earlier.
@@ -89,6 +96,11 @@ class AccountQueue {
   // A resolved signal or the identity task's watermark.
   void PushResolved(v1::StageRecord record, int64_t offset = -1);
   int64_t identity_mark() const { return identity_mark_; }
+  // The identity task's mark to keep with a commit whose input offset is
+  // FirstResolvedOffset(): the one in force when that record was read.
+  int64_t IdentityMarkAtFirstOffset() const {
+    return resolved_.empty() ? identity_mark_ : resolved_.front().marks_before.front();
+  }
   void SetIdentityMark(int64_t order_ms) { identity_mark_ = order_ms; }
   // Every own signal still to come will be split at `order_ms` or later
   // (kAllRead: none will come).
