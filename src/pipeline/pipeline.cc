@@ -326,9 +326,14 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
                           std::vector<outputs::Output>* out) {
   constexpr int32_t kScope = kIdentityScope;
   const v1::Signal& signal = input.signal().signal();
-  int64_t now_ms = IdentityTime(order_ms);
+  // Stream time of the inputs taken (for lateness); what waited past its
+  // bound before this input's time goes first, so a wait ends the same way
+  // whenever the task's clock was moved (AdvanceIdentity).
+  int64_t stream_ms = IdentityTime(order_ms);
+  int64_t now_ms = order_ms;
   Result r;
   r.signal = &signal;
+  Expire(kScope, now_ms, &r);
   auto send = [&](const v1::WaitingSignal& w, const std::string& account_id, bool erase) {
     if (LinksOnly(w.signal())) return;  // it only links: no account sees it
     v1::ResolvedSignal& to = resolved->emplace_back();
@@ -350,7 +355,7 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
   if (input.kind() == v1::IdentityInput::LINK) {
     resolution = {signal.account_id(), identity::How::kCarried};
   } else {
-    r.reject = CheckLate(signal, now_ms, "the identity task's");
+    r.reject = CheckLate(signal, stream_ms, "the identity task's");
     if (!r.reject.ok()) {
       r.outcome = Outcome::kRejected;
       return r;
@@ -361,7 +366,6 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
         r.outcome = Outcome::kRejected;
         r.reject = {ingest::RejectCode::kUnresolvedAccount, kUnresolvedMessage};
       }
-      Expire(kScope, now_ms, &r);
       return r;
     }
     send(input.signal(), resolution.account_id, false);
@@ -382,14 +386,13 @@ Result Pipeline::Identify(const v1::IdentityInput& input, int64_t order_ms, std:
       identities_.Learn(w.signal(), {account, how}, kScope, more, &refused);
       for (const auto& c : refused) out->push_back(ConflictOutput(c, w.signal(), account));
     }, &r);
-    Expire(kScope, now_ms, &r);
   }
   return r;
 }
 
 void Pipeline::AdvanceIdentity(int64_t now_ms, Result* result) {
-  if (waiting_.Waiting(kIdentityScope) == 0) return;
-  Expire(kIdentityScope, IdentityTime(now_ms), result);
+  // Not kept: every input still to come is at or after it.
+  if (waiting_.Waiting(kIdentityScope) > 0) Expire(kIdentityScope, now_ms, result);
 }
 
 Result Pipeline::ApplyResolved(const v1::ResolvedSignal& resolved, int32_t partition, std::vector<outputs::Output>* out) {
