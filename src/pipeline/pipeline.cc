@@ -239,17 +239,22 @@ void Pipeline::Expire(int32_t partition, int64_t now_ms, Result* result) {
 
 // identity.scope global ----------------------------------------------------
 
+bool Pipeline::GoesToOwnAccount(const v1::Signal& signal) {
+  if (signal.type() == ingest::kPrivacyEraseType) return true;
+  return !signal.account_id().empty() && !LinksOnly(signal);
+}
+
 Pipeline::Route Pipeline::Split(const v1::Signal& signal, int32_t partition, const Record* source,
                                 v1::IdentityInput* to_identity) {
   Route route;
+  route.account = GoesToOwnAccount(signal);
   if (signal.type() == ingest::kPrivacyEraseType) {
-    route = {true, true};  // the partition's own links (and account); the identity task's
+    route.identity = true;  // the partition's own links (and account); the identity task's
     to_identity->set_kind(v1::IdentityInput::ERASE);
   } else if (signal.account_id().empty()) {
     route.identity = true;
     to_identity->set_kind(v1::IdentityInput::RESOLVE);
   } else {
-    route.account = !LinksOnly(signal);
     route.identity = identities_.Announce(signal, partition);
     to_identity->set_kind(v1::IdentityInput::LINK);
   }

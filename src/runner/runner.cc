@@ -419,17 +419,13 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
   }
   if (result.outcome == pipeline::Outcome::kRejected) {
     Send(pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
-    metrics_->Rejected(ingest::RejectCodeName(result.reject.code)).Increment();
-    ++txn_dead_letters_[std::string(ingest::RejectCodeName(result.reject.code))];
-    ++txn_rejected_;
+    CountDeadLetter(result.reject);
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
   }
   for (const auto& late : result.late_rejects) {
     Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
-    metrics_->Rejected(ingest::RejectCodeName(late.reject.code)).Increment();
-    ++txn_dead_letters_[std::string(ingest::RejectCodeName(late.reject.code))];
-    ++txn_rejected_;
+    CountDeadLetter(late.reject);
   }
   for (auto& o : scratch_) {
     Send(encoder_.Encode(o));

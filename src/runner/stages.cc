@@ -33,12 +33,10 @@ constexpr int64_t kNoMark = std::numeric_limits<int64_t>::min();
 
 std::string ProgressKey(int32_t partition) { return StrCat(partition, "/~progress"); }
 
-// Whether a signal split earlier went to its own account's task.
+// Whether a signal split earlier went to its own account's task (a
+// rejected one is dead-lettered there).
 bool WentToAccount(const pipeline::PendingRecord& item) {
-  if (!item.reject.ok()) return true;
-  const v1::Signal& s = item.signal;
-  if (s.type() == ingest::kPrivacyEraseType) return true;
-  return !s.account_id().empty() && s.type() != ingest::kIdentityLinkType;
+  return !item.reject.ok() || pipeline::Pipeline::GoesToOwnAccount(item.signal);
 }
 
 }  // namespace

@@ -134,6 +134,9 @@ class Pipeline {
     bool identity = false;
   };
   Route Split(const v1::Signal& signal, int32_t partition, const Record* source, v1::IdentityInput* to_identity);
+  // Whether Split sends `signal` to its own account (no state read: a task
+  // reading a signal again after a rewind asks this instead of splitting).
+  static bool GoesToOwnAccount(const v1::Signal& signal);
   // The identity task, at `order_ms` (its inputs' event-time order): links,
   // resolves, parks, releases and erases over the one table of identities
   // (kept under kIdentityScope, in whichever store it is given). Appends
