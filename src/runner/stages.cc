@@ -51,6 +51,7 @@ void Runner::LoadProgress(Task& task) {
   task.accounts = std::make_unique<pipeline::AccountQueue>();
   task.progress.Clear();
   task.saved_progress.clear();
+  task.split_since_start.clear();
   task.account_read_next = -1;
   task.sent_split_mark = kNoMark;
   task.empty_since_ms = -1;
@@ -188,6 +189,7 @@ void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item) {
   auto next = progress.split_next().find(record.topic);
   bool done = next != progress.split_next().end() && record.offset < next->second;
   bool to_account = WentToAccount(*item);
+  task.split_since_start[record.topic] = record.offset + 1;
   if (!done) {
     (*progress.mutable_split_next())[record.topic] = record.offset + 1;
     if (item->reject.ok()) {
@@ -288,9 +290,13 @@ void Runner::CommitStages() {
       Send({identity_topic_, 0, std::to_string(p), m.SerializeAsString(), {}});
       task->sent_split_mark = mark;
     }
-    // Offsets: a signal topic up to its first own signal not processed yet.
+    // Offsets: a signal topic up to its first own signal not processed yet,
+    // and never past what was split since the start. After a restart the
+    // records from the committed offset to split_next are read again (own
+    // signals among them still to be processed): until one is, the
+    // committed offset stays where it was.
     std::map<std::string, int64_t> first_own = task->accounts->FirstOwnOffsets();
-    for (const auto& [topic, next] : task->progress.split_next()) {
+    for (const auto& [topic, next] : task->split_since_start) {
       auto it = first_own.find(topic);
       task->consumed[topic] = it == first_own.end() ? next : it->second;
     }

@@ -46,6 +46,9 @@ struct Runner::Task {
   std::unique_ptr<pipeline::AccountQueue> accounts;
   // How far it has split; its clocks (kept with its state).
   v1::TaskProgress progress;
+  // Per signal topic, the offset after the last record split since the
+  // task was (re)started: a commit never goes past what was read again.
+  std::map<std::string, int64_t> split_since_start;
   std::string saved_progress;
   // The order time of the last own signal queued.
   int64_t own_queued_ms = 0;

@@ -85,13 +85,19 @@ class KafkaTest(harness.AppTestCase):
 
     def test_2c_global_identity_with_keyless_signals_at_random(self):
         """identity.scope global: keyless signals produced with the default
-        (random) partitioner go through the identity task; run equals
-        replay. (Across a kill -9 it does in memory, tests/runner; on a real
-        broker a kill -9 still makes the two differ: being fixed.)"""
+        (random) partitioner go through the identity task, on three signal
+        topics; run equals replay across two kill -9s, each somewhere inside
+        a transaction."""
         app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True,
                                            identity_scope="global")
         app.produce(path)
+        rng = random.Random(3)
         app.start("0")
+        for fraction in (0.3, 0.7):
+            app.wait_committed_share(fraction)
+            time.sleep(rng.uniform(0, 0.3))  # somewhere inside a transaction
+            app.kill("0", signal.SIGKILL)
+            app.start("0")
         app.wait_consumed()
         self.assertOutputsEqual(app, expected)
         resolved = len(app.read_topic(app.internal_topics[1]))

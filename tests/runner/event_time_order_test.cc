@@ -298,6 +298,10 @@ TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
   config_.decision.identity.global = true;
   for (int steps : {600, 1500}) {
     auto runner = NewRunner();
+    // As a Kafka consumer does, the restarted one looks its committed
+    // offsets up a while after it is assigned, when the runner may already
+    // have committed: a commit then must not skip what it has not read.
+    source_->FetchPositionsAfter(50);
     ASSERT_TRUE(runner->Start().ok());
     for (int i = 0; i < steps; ++i) ASSERT_TRUE(runner->Step().ok());
     ASSERT_GT(runner->stats().transactions.load(), 0);
@@ -311,6 +315,7 @@ TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
     if (steps == 1500) disks_.Wipe();
   }
   auto runner = NewRunner();
+  source_->FetchPositionsAfter(50);
   RunToEnd(*runner);
   int64_t rejected = 0;
   LinesByKey expected = Replayed(&rejected);

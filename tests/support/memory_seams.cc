@@ -113,13 +113,21 @@ void MemorySource::Assign() {
   positions_.clear();
   for (const auto& t : topics_) {
     for (int32_t p : partitions) {
-      if (p < broker_->Partitions(t)) positions_[{t, p}] = broker_->CommittedOffset(t, p).value_or(0);
+      if (p < broker_->Partitions(t)) positions_[{t, p}] = -1;
     }
   }
+  polls_to_fetch_ = fetch_after_;
 }
 
 std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
   if (!assigned_) Assign();
+  if (polls_to_fetch_ > 0 && --polls_to_fetch_ > 0) {
+    clock_->Advance(timeout_ms);
+    return std::nullopt;
+  }
+  for (auto& [where, position] : positions_) {
+    if (position < 0) position = broker_->CommittedOffset(where.first, where.second).value_or(0);
+  }
   for (size_t tried = 0; tried < positions_.size(); ++tried) {
     auto it = std::next(positions_.begin(), static_cast<long>((next_ + tried) % positions_.size()));
     auto records = broker_->ReadCommitted(it->first.first, it->first.second, it->second, 1);
@@ -144,7 +152,7 @@ std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
 
 bool MemorySource::CaughtUp(const std::string& topic, int32_t partition) {
   auto it = positions_.find({topic, partition});
-  return it != positions_.end() && broker_->ReadCommitted(topic, partition, it->second, 1).empty();
+  return it != positions_.end() && it->second >= 0 && broker_->ReadCommitted(topic, partition, it->second, 1).empty();
 }
 
 absl::Status MemorySource::Rewind() {
@@ -165,7 +173,7 @@ void MemorySource::Rebalance(bool lost) {
 bool MemorySource::Drained() const {
   if (!assigned_) return false;
   for (const auto& [where, position] : positions_) {
-    if (!broker_->ReadCommitted(where.first, where.second, position, 1).empty()) return false;
+    if (position < 0 || !broker_->ReadCommitted(where.first, where.second, position, 1).empty()) return false;
   }
   return true;
 }

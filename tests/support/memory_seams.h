@@ -114,6 +114,10 @@ class MemorySource : public runner::Source {
   // Every record up to the end of every partition has been handed out.
   bool Drained() const;
   bool closed() const { return closed_; }
+  // Looks the committed offsets up only at the `polls`-th poll after an
+  // assignment, as a Kafka consumer fetches them in the background: a
+  // commit made meanwhile moves where it starts reading.
+  void FetchPositionsAfter(int polls) { fetch_after_ = polls; }
 
  private:
   void Assign();
@@ -125,7 +129,9 @@ class MemorySource : public runner::Source {
   Listener* listener_ = nullptr;
   bool assigned_ = false;
   bool closed_ = false;
-  std::map<std::pair<std::string, int32_t>, int64_t> positions_;
+  std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // -1: not known yet
+  int fetch_after_ = 0;
+  int polls_to_fetch_ = 0;
   size_t next_ = 0;  // round-robin cursor over positions_
   std::pair<std::string, int32_t> current_;
 };
