@@ -75,8 +75,8 @@ class App:
         crm signals each on their own topic, as deployed). keyless_at_random:
         keyless signals produced without a partition (the producer's
         partitioner picks one at random; else where replay puts them).
-        identity_scope: "partition" or "global" (the shipped config leaves
-        it to the default, partition)."""
+        identity_scope: "partition" or "global" instead of the shipped
+        config's."""
         self.name = f"{name}-{os.getpid()}-{random.randrange(1 << 30)}"
         self.partitions = partitions
         self.by_type = {}
@@ -137,8 +137,8 @@ state:
   cache_accounts: 100000
 """
         if self.identity_scope:
-            assert "\nidentity:" not in text, "the shipped config has an identity section now: set its scope"
-            text += f"identity:\n  scope: {self.identity_scope}\n"
+            assert "\n  scope: global\n" in text, "the shipped config's identity.scope moved"
+            text = text.replace("\n  scope: global\n", f"\n  scope: {self.identity_scope}\n", 1)
         text = text.replace("application_id: demandcenter", f"application_id: {self.name}", 1)
         with open(self.config_path, "w") as f:
             f.write(text)

@@ -24,9 +24,8 @@ ACCOUNTS = int(os.environ.get("DEMANDCENTER_IT_ACCOUNTS", "10000"))
 
 
 class KafkaTest(harness.AppTestCase):
-    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, keyless_at_random=False, identity_scope=None):
-        app = harness.App(name, signal_topics=signal_topics, keyless_at_random=keyless_at_random,
-                          identity_scope=identity_scope)
+    def new_app(self, name, malformed=0.0, seed=7, signal_topics=1, keyless_at_random=False):
+        app = harness.App(name, signal_topics=signal_topics, keyless_at_random=keyless_at_random)
         self.apps.append(app)
         path = app.generate(ACCOUNTS, SIGNALS, seed, malformed)
         expected = app.replay(path)
@@ -84,12 +83,11 @@ class KafkaTest(harness.AppTestCase):
         self.assertOutputsEqual(app, expected)
 
     def test_2c_global_identity_with_keyless_signals_at_random(self):
-        """identity.scope global: keyless signals produced with the default
-        (random) partitioner go through the identity task, on three signal
-        topics; run equals replay across two kill -9s, each somewhere inside
-        a transaction."""
-        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True,
-                                           identity_scope="global")
+        """identity.scope global (the shipped config's): keyless signals
+        produced with the default (random) partitioner go through the
+        identity task, on three signal topics; run equals replay across two
+        kill -9s, each somewhere inside a transaction."""
+        app, path, expected = self.new_app("identity", seed=19, signal_topics=3, keyless_at_random=True)
         app.produce(path)
         rng = random.Random(3)
         app.start("0")
