@@ -33,6 +33,11 @@ constexpr int64_t kNoMark = std::numeric_limits<int64_t>::min();
 
 std::string ProgressKey(int32_t partition) { return StrCat(partition, "/~progress"); }
 
+// A mark kept with a commit, as a restart may assume it. "Every input read"
+// held for the session that saw it: signals may have come since, so a
+// restart assumes nothing and waits for the producer's next mark.
+int64_t Restored(int64_t mark) { return mark == pipeline::kAllRead ? 0 : mark; }
+
 // Whether a signal split earlier went to its own account's task (a
 // rejected one is dead-lettered there).
 bool WentToAccount(const pipeline::PendingRecord& item) {
@@ -62,7 +67,7 @@ void Runner::LoadProgress(Task& task) {
   }
   task.own_queued_ms = task.progress.own_ms();
   task.accounts->SetOwnMark(task.own_queued_ms);
-  task.accounts->SetIdentityMark(task.progress.identity_mark());
+  task.accounts->SetIdentityMark(Restored(task.progress.identity_mark()));
   if (task.partition != 0) return;
   // The identity task lives with partition 0.
   int32_t producers = seams_.source->PartitionCount(topics_.name(0));
@@ -74,7 +79,9 @@ void Runner::LoadProgress(Task& task) {
   if (auto stored = task.store->ResolveIdentity(ProgressKey(pipeline::kIdentityScope))) {
     progress.ParseFromString(*stored);
   }
-  identity_queue_->SetMarks({progress.marks().begin(), progress.marks().end()});
+  std::vector<int64_t> marks;
+  for (int64_t m : progress.marks()) marks.push_back(Restored(m));
+  identity_queue_->SetMarks(std::move(marks));
   identity_done_.insert(progress.done().begin(), progress.done().end());
 }
 

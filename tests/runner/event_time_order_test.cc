@@ -59,8 +59,10 @@ class EventTimeOrderTest : public ::testing::Test {
   // the replay input carries its record's timestamp.
   // `keyless_at_random`: a keyless signal goes to a partition drawn at
   // random, as Kafka's default partitioner puts it (replay places it by its
-  // event id).
-  void GenerateStream(int bad_clock_after = -1, int sent_early_every = 0, bool keyless_at_random = false) {
+  // event id). `held_from`: the records from that one on are kept back
+  // until AppendHeld (the replay input has them all).
+  void GenerateStream(int bad_clock_after = -1, int sent_early_every = 0, bool keyless_at_random = false,
+                      int held_from = -1) {
     std::mt19937 random(11);
     CreateTopics(kPartitions);
     const auto& t = config_.runtime.kafka.topics;
@@ -96,7 +98,12 @@ class EventTimeOrderTest : public ::testing::Test {
                                        p = pipeline::PartitionOf(signal, model);
                                        if (keyless_at_random && r.key.empty()) p = static_cast<int32_t>(random() % kPartitions);
                                      }
-                                     broker_.Append(t.signals[topic], p, {r.key, r.value, {}, record_ms, 0});
+                                     testing::MemoryBroker::Message m{r.key, r.value, {}, record_ms, 0};
+                                     if (held_from >= 0 && produced > held_from) {
+                                       held_.push_back({t.signals[topic], p, std::move(m)});
+                                     } else {
+                                       broker_.Append(t.signals[topic], p, std::move(m));
+                                     }
                                    },
                                    nullptr)
                     .ok());
@@ -117,6 +124,11 @@ class EventTimeOrderTest : public ::testing::Test {
     seams.stores = disks_.Factory(/*cache_accounts=*/50);
     seams.clock = &clock_;
     return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
+  }
+
+  void AppendHeld() {
+    for (auto& h : held_) broker_.Append(h.topic, h.partition, std::move(h.message));
+    held_.clear();
   }
 
   // Steps until every record is read and the buffered ones are processed.
@@ -173,8 +185,14 @@ class EventTimeOrderTest : public ::testing::Test {
     return total;
   }
 
+  struct Held {
+    std::string topic;
+    int32_t partition;
+    testing::MemoryBroker::Message message;
+  };
   config::Config config_;
   std::string jsonl_;
+  std::vector<Held> held_;
   testing::MemoryBroker broker_;
   testing::ManualClock clock_;
   testing::Faults faults_;
@@ -317,6 +335,26 @@ TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
   auto runner = NewRunner();
   source_->FetchPositionsAfter(50);
   RunToEnd(*runner);
+  int64_t rejected = 0;
+  LinesByKey expected = Replayed(&rejected);
+  EXPECT_TRUE(Committed() == expected) << "run and replay differ";
+  EXPECT_EQ(CommittedOffsets(), 2000);
+  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+}
+
+// An engine that had read everything stops; more signals come while it is
+// down. After the restart it takes them in the order replay of the whole
+// stream does: that every task had read all its input held for the session
+// that saw it, not for the next one.
+TEST_F(EventTimeOrderTest, GlobalIdentityRestartedOnANewBacklogCommitsWhatReplayWrites) {
+  GenerateStream(-1, 0, /*keyless_at_random=*/true, /*held_from=*/1000);
+  config_.decision.identity.global = true;
+  auto first = NewRunner();
+  RunToEnd(*first);
+  EXPECT_EQ(CommittedOffsets(), 1000);
+  AppendHeld();
+  auto second = NewRunner();
+  RunToEnd(*second);
   int64_t rejected = 0;
   LinesByKey expected = Replayed(&rejected);
   EXPECT_TRUE(Committed() == expected) << "run and replay differ";
