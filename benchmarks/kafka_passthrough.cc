@@ -5,15 +5,21 @@
 // broker and input as the engine, it gives the ratio reported in
 // docs/performance.md (benchmarks/kafka_e2e.sh).
 //
-//   kafka_passthrough BOOTSTRAP INPUT_TOPIC OUTPUT_TOPIC GROUP EXPECTED_RECORDS
+//   kafka_passthrough BOOTSTRAP INPUT_TOPIC[,INPUT_TOPIC...] OUTPUT_TOPIC GROUP EXPECTED_RECORDS
+//
+// EXPECTED_RECORDS 0: on until SIGTERM (benchmarks/contenders.py paces its
+// input to measure latency).
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 namespace {
+
+volatile std::sig_atomic_t stopping = 0;
 
 void Check(rd_kafka_error_t* e, const char* what) {
   if (e != nullptr) {
@@ -39,13 +45,16 @@ rd_kafka_conf_t* Conf(const char* bootstrap, std::initializer_list<std::pair<con
 
 int main(int argc, char** argv) {
   if (argc != 6) {
-    std::fprintf(stderr, "usage: %s BOOTSTRAP INPUT_TOPIC OUTPUT_TOPIC GROUP EXPECTED_RECORDS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s BOOTSTRAP INPUT_TOPIC[,INPUT_TOPIC...] OUTPUT_TOPIC GROUP EXPECTED_RECORDS\n",
+                 argv[0]);
     return 2;
   }
   const char* bootstrap = argv[1];
-  const char* input = argv[2];
+  std::string inputs = argv[2];
   std::string output = argv[3];
   long expected = std::atol(argv[5]);
+  std::signal(SIGTERM, [](int) { stopping = 1; });
+  std::signal(SIGINT, [](int) { stopping = 1; });
   char err[512];
   rd_kafka_t* producer = rd_kafka_new(
       RD_KAFKA_PRODUCER,
@@ -69,8 +78,13 @@ int main(int argc, char** argv) {
   }
   rd_kafka_poll_set_consumer(consumer);
   Check(rd_kafka_init_transactions(producer, 30000), "init_transactions");
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, input, RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(3);
+  for (size_t from = 0; from <= inputs.size();) {
+    size_t comma = inputs.find(',', from);
+    if (comma == std::string::npos) comma = inputs.size();
+    rd_kafka_topic_partition_list_add(topics, inputs.substr(from, comma - from).c_str(), RD_KAFKA_PARTITION_UA);
+    from = comma + 1;
+  }
   rd_kafka_subscribe(consumer, topics);
   rd_kafka_topic_partition_list_destroy(topics);
 
@@ -79,7 +93,7 @@ int main(int argc, char** argv) {
   bool open = false;
   auto started = Clock::now(), txn_started = started;
   bool first = true;
-  while (done < expected) {
+  while (expected > 0 ? done < expected : !stopping) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 20);
     if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (first) {
@@ -100,7 +114,8 @@ int main(int argc, char** argv) {
     }
     if (m != nullptr) rd_kafka_message_destroy(m);
     rd_kafka_poll(producer, 0);
-    if (open && (Clock::now() - txn_started >= std::chrono::milliseconds(100) || done >= expected)) {
+    bool last = expected > 0 ? done >= expected : stopping != 0;
+    if (open && (Clock::now() - txn_started >= std::chrono::milliseconds(100) || last)) {
       rd_kafka_topic_partition_list_t* positions = nullptr;
       rd_kafka_assignment(consumer, &positions);
       rd_kafka_position(consumer, positions);
