@@ -151,8 +151,8 @@ class Peer(Contender):
                 pass  # created by an earlier phase
         log = open(os.path.join(app.workdir, "peer.log"), "ab")
         return subprocess.Popen(
-            ["java", "-Xmx1g", "-jar", self.jar, "--bootstrap", harness.BOOTSTRAP, "--application-id", group,
-             "--input", ",".join(app.signal_topics), "--transitions", topics[0], "--nba", topics[1],
+            ["java", "-Xmx1g", "-jar", self.jar, "--bootstrap-servers", harness.BOOTSTRAP, "--application-id", group,
+             "--input-topics", ",".join(app.signal_topics), "--transitions-topic", topics[0], "--nba-topic", topics[1],
              "--state-dir", os.path.join(app.workdir, "peer-state"), "--commit-interval-ms", "100"],
             stdout=log, stderr=subprocess.STDOUT)
 

@@ -129,6 +129,30 @@ def prepare_input(lines):
     return kept, dropped
 
 
+def perturb(records, share, seed):
+    """Makes the engine's event-time checks and late-signal paths work: of `share` of the
+    lines, a third get a record timestamp 2h before their event time (EVENT_TIME_AHEAD, the
+    limit being 1h), two thirds move 20 to 3000 lines later in the file (arriving late: a
+    late signal's decayed score and count, or EVENT_TIME_LATE past 7 days)."""
+    import random
+
+    rnd = random.Random(seed)
+    out = list(records)
+    moves = []
+    for i in range(len(out)):
+        if rnd.random() >= share:
+            continue
+        ms, account, kind, text = out[i]
+        if rnd.random() < 1 / 3:
+            out[i] = (ms - 2 * 3600 * 1000, account, kind, text)
+        else:
+            moves.append((i, rnd.randint(20, 3000)))
+    for i, k in sorted(moves, reverse=True):
+        rec = out.pop(i)
+        out.insert(min(len(out), i + k), rec)
+    return out
+
+
 def admin_for(bootstrap):
     return AdminClient({"bootstrap.servers": bootstrap})
 
@@ -243,12 +267,17 @@ def main():
     ap.add_argument("--signals", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--malformed", type=float, default=0.0, help="generate --malformed share (default 0)")
+    ap.add_argument("--perturb", type=float, default=0.0,
+                    help="share of lines made early-stamped (EVENT_TIME_AHEAD) or moved later (late)")
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--one-topic", action="store_true",
                     help="produce every signal to one topic (replay gets a copy of the config saying so)")
     ap.add_argument("--commit-interval-ms", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--peer-timeout-s", type=int, default=900)
+    ap.add_argument("--kill-after-s", type=float, action="append", default=[],
+                    help="kill -9 the peer this many seconds after its start, then start it again"
+                         " (repeatable: one kill per value); the timing line is then the last run's")
     ap.add_argument("--workdir", help="keep files here (default: a temporary directory, removed)")
     ap.add_argument("--keep-topics", action="store_true", help="leave the run's topics on the broker")
     ap.add_argument("--show", type=int, default=5, help="differing accounts to print (default %(default)s)")
@@ -282,6 +311,8 @@ def main():
         with open(gen) as f:
             raw = f.readlines()
     records, dropped = prepare_input(raw)
+    if args.perturb > 0:
+        records = perturb(records, args.perturb, args.seed)
     print(f"input: {len(raw)} lines, {len(records)} kept for the comparison"
           + "".join(f"; left out {n}: {why}" for why, n in sorted(dropped.items())))
 
@@ -317,6 +348,17 @@ def main():
                "--exit-when-consumed", "--timeout-s", str(args.peer_timeout_s)]
         log("running the peer: " + " ".join(cmd))
         with open(peer_log, "w") as err:
+            for kill_after in args.kill_after_s:
+                # Exactly once across crashes: kill -9 mid-run, then start again on the same
+                # application id and state directory.
+                victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+                try:
+                    victim.wait(timeout=kill_after)
+                    log(f"the peer finished before its kill -9 at {kill_after}s")
+                except subprocess.TimeoutExpired:
+                    victim.kill()
+                    victim.wait()
+                    log(f"killed the peer (SIGKILL) after {kill_after}s; starting it again")
             peer = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         for line in peer.stdout.splitlines():
             print(line)

@@ -24,6 +24,7 @@ public final class EventTimeExtractor implements TimestampExtractor {
 
   @Override
   public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+    Stats.sawRecord();
     Object v = record.value();
     if (!(v instanceof Signal s) || s.error != null) {
       MALFORMED.incrementAndGet();

@@ -98,6 +98,8 @@ public final class PeerApp {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, idleMs);
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+    // No global state here; set only to silence Kafka Streams 4.4's start-up warning about it.
+    props.put("processing.exception.handler.global.enabled", "true");
     for (String kv : extra) {
       int eq = kv.indexOf('=');
       if (eq <= 0) {
@@ -175,7 +177,11 @@ public final class PeerApp {
     Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
     List<NewTopic> create = new ArrayList<>();
     for (String o : outputs) {
-      if (!existing.contains(o)) create.add(new NewTopic(o, partitions, (short) -1));
+      // Output records carry their event time, which may be months old: time retention
+      // would delete them at once, so these topics keep everything.
+      if (!existing.contains(o)) {
+        create.add(new NewTopic(o, partitions, (short) -1).configs(Map.of("retention.ms", "-1")));
+      }
     }
     if (!create.isEmpty()) {
       try {
@@ -221,8 +227,8 @@ public final class PeerApp {
         long at = c == null ? earliest.get(tp) : c.offset();
         if (at < ends.get(tp)) consumed = false;
       }
-      if (consumed && Stats.FIRST_RECORD_NANOS.get() == 0 && !anyRecords(earliest, ends)) {
-        // An empty input: nothing to time.
+      if (consumed && Stats.FIRST_RECORD_NANOS.get() == 0) {
+        // Nothing left to read (an empty input, or one an earlier run consumed): nothing to time.
         Stats.FIRST_RECORD_NANOS.compareAndSet(0, System.nanoTime());
       }
       long now = System.nanoTime();
@@ -248,13 +254,6 @@ public final class PeerApp {
       }
       Thread.sleep(50);
     }
-  }
-
-  private static boolean anyRecords(Map<TopicPartition, Long> earliest, Map<TopicPartition, Long> ends) {
-    for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-      if (e.getValue() > earliest.get(e.getKey())) return true;
-    }
-    return false;
   }
 
   private static Map<TopicPartition, Long> offsets(Admin admin, List<TopicPartition> tps, OffsetSpec spec)
