@@ -181,6 +181,11 @@ bool KafkaSource::CaughtUp(const std::string& topic, int32_t partition) {
 
 int64_t KafkaSource::Lag() {
   if (!assignment_) return -1;
+  // The consumer's positions step past transaction markers, which take
+  // offsets no record is handed out for (the last one of a partition
+  // would otherwise count as lag forever).
+  PartitionList positions(rd_kafka_topic_partition_list_copy(assignment_.get()));
+  bool have_positions = rd_kafka_position(consumer_.get(), positions.get()) == RD_KAFKA_RESP_ERR_NO_ERROR;
   int64_t lag = 0;
   for (int i = 0; i < assignment_->cnt; ++i) {
     const auto& tp = assignment_->elems[i];
@@ -192,6 +197,7 @@ int64_t KafkaSource::Lag() {
     }
     auto it = next_.find({tp.topic, tp.partition});
     int64_t next = it == next_.end() || it->second < 0 ? low : it->second;
+    if (have_positions) next = std::max(next, positions->elems[i].offset);
     lag += std::max<int64_t>(0, high - next);
   }
   return lag;

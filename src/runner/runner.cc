@@ -103,6 +103,7 @@ absl::Status Runner::Step() {
   if (now >= next_directory_poll_ms_) {
     PollDirectory(/*until_end=*/false);
     next_directory_poll_ms_ = now + kDirectoryPollMs;
+    ExportLag();  // also while idle, when no commit exports it
   }
   if (!txn_open_ && StageMarksChanged()) {
     absl::Status s = BeginIfNeeded();  // a watermark to send
@@ -561,7 +562,7 @@ void Runner::ExportMetrics(int64_t started_ms) {
   ExportExperimentKpis(decision(), experiment_totals_, metrics_);
   ExportForecast();
   metrics_->CachedAccounts().Set(cached);
-  if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
+  ExportLag();
   metrics_->StateBytes().Set(bytes);
   if (seams_.store_memory) {
     for (const auto& [part, n] : seams_.store_memory()) metrics_->StateMemory(part).Set(static_cast<double>(n));
@@ -584,6 +585,10 @@ void Runner::ExportMetrics(int64_t started_ms) {
   stats_.transactions += 1;
   if (options_.on_committed && !txn_outputs_.empty()) options_.on_committed(txn_outputs_);
   ClearTransaction();
+}
+
+void Runner::ExportLag() {
+  if (int64_t lag = seams_.source->Lag(); lag >= 0) metrics_->ConsumerLag().Set(static_cast<double>(lag));
 }
 
 void Runner::ExportForecast() {

@@ -188,6 +188,7 @@ class Runner : private Source::Listener {
   void UpdateReady();
   // The journey model's forecast gauges, from every task's model and the
   // census (at most once a second).
+  void ExportLag();
   void ExportForecast();
   void ClearTransaction();
 
