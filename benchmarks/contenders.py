@@ -3,7 +3,8 @@
 
   - passthrough: consume -> transactional produce with offsets, no decisions
     (benchmarks/kafka_passthrough: the Kafka I/O limit here);
-  - `demandcenter run` with the shipped config, exactly once;
+  - `demandcenter run` with the shipped config, exactly once, at 1 and at 2
+    processing threads (kafka.processing_threads);
   - the Kafka Streams peer (benchmarks/peers/kafka-streams), exactly_once_v2.
 
   benchmarks/contenders.py [--signals N] [--accounts A] [--partitions P]
@@ -123,13 +124,40 @@ class Passthrough(Contender):
 
 
 class Engine(Contender):
-    name = "demandcenter run"
+    """`demandcenter run` with the shipped config, on `threads` processing
+    threads; a group, internal topics and state directory of its own."""
+
+    def __init__(self, threads):
+        self.threads = threads
+        self.name = f"demandcenter run, {threads} thread" + ("s" if threads > 1 else "")
+
+    def group(self, app):
+        return f"{app.name}-t{self.threads}"
 
     def start(self, app, group, output):
-        return app.start("0")
-
-    def stop(self, proc):
-        super().stop(proc)
+        admin = AdminClient({"bootstrap.servers": harness.BOOTSTRAP})
+        compact = {"cleanup.policy": "compact"}
+        topics = [NewTopic(f"{group}-state-changelog", app.partitions, 1, config=compact),
+                  NewTopic(f"{group}-identity-repartition", 1, 1),
+                  NewTopic(f"{group}-account-repartition", app.partitions, 1)]
+        for f in admin.create_topics(topics).values():
+            try:
+                f.result()
+            except Exception:
+                pass  # created by an earlier phase
+        with open(app.config_path) as f:
+            text = f.read()
+        assert f"application_id: {app.name}\n" in text and "  commit_interval: 100ms\n" in text
+        text = text.replace(f"application_id: {app.name}\n", f"application_id: {group}\n", 1)
+        text = text.replace("  commit_interval: 100ms\n",
+                            f"  commit_interval: 100ms\n  processing_threads: {self.threads}\n", 1)
+        config = os.path.join(app.workdir, f"{group}.yaml")
+        with open(config, "w") as f:
+            f.write(text)
+        log = open(os.path.join(app.workdir, f"{group}.log"), "ab")
+        return subprocess.Popen([harness.BIN, "run", "--config", config, "--instance-id", "0", "--state-dir",
+                                 os.path.join(app.workdir, f"state-{group}"), "--http-bind",
+                                 f"127.0.0.1:{harness.free_port()}"], stdout=log, stderr=subprocess.STDOUT)
 
 
 class Peer(Contender):
@@ -328,13 +356,12 @@ def main():
     def make_app(name):
         return harness.App(name, partitions=args.partitions, json_outputs=False, signal_topics=3)
 
-    contenders = [Passthrough(), Engine()] + ([Peer(jar)] if jar else [])
+    contenders = [Passthrough(), Engine(1), Engine(2)] + ([Peer(jar)] if jar else [])
     results = {"date": datetime.date.today().isoformat(), "signals": args.signals, "accounts": args.accounts,
                "partitions": args.partitions, "signal_topics": 3, "machine": f"{os.cpu_count()} cores",
                "contenders": {}, "not_run": {}}
     if no_peer:
         results["not_run"]["Kafka Streams peer"] = no_peer
-    results["not_run"]["demandcenter run, 2 processing threads"] = "run has one processing thread"
     app = make_app("contenders")
     try:
         path = app.generate(args.accounts, args.signals, 42)

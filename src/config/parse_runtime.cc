@@ -66,7 +66,7 @@ void ParseMaxTaskIdle(YamlReader& reader, const YAML::Node& n, KafkaConfig* kafk
 void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
   if (!reader.ExpectMap(k, "kafka",
                         {"bootstrap_servers", "security", "topics", "commit_interval", "max_task_idle",
-                         "json_topics"})) {
+                         "processing_threads", "json_topics"})) {
     return;
   }
   if (auto n = k["bootstrap_servers"]) {
@@ -76,6 +76,9 @@ void ParseKafka(YamlReader& reader, const YAML::Node& k, KafkaConfig* kafka) {
     if (auto d = reader.Duration(n, "kafka.commit_interval")) kafka->commit_interval_ms = *d;
   }
   if (auto n = k["max_task_idle"]) ParseMaxTaskIdle(reader, n, kafka);
+  if (auto n = k["processing_threads"]) {
+    if (auto v = reader.Integer(n, "kafka.processing_threads", 1, 64)) kafka->processing_threads = static_cast<int>(*v);
+  }
   if (auto n = k["json_topics"]) kafka->json_topics = reader.StringList(n, "kafka.json_topics");
   if (auto t = k["topics"]) ParseTopics(reader, t, &kafka->topics);
   if (auto n = k["security"]) ParseKafkaSecurity(reader, n, &kafka->security);

@@ -15,6 +15,7 @@
 #include "demandcenter/pipeline/pipeline.h"
 #include "demandcenter/runner/decision_metrics.h"
 #include "src/runner/task.h"
+#include "src/runner/workers.h"
 
 namespace demandcenter::runner {
 namespace {
@@ -40,6 +41,10 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
       topics_(config.runtime.kafka.topics),
       changelog_topic_(config.runtime.ChangelogTopic()),
       census_(config.decision) {
+  lane_ = std::make_unique<Lane>();
+  if (config.runtime.kafka.processing_threads > 1) {
+    workers_ = std::make_unique<Workers>(config.runtime.kafka.processing_threads);
+  }
   metrics_->SetRulesVersion(config.decision.rules_version);
   InitStages();
   seams_.source->SetListener(this);
@@ -48,6 +53,7 @@ Runner::Runner(const config::Config& config, Seams seams, metrics::Metrics* metr
 Runner::~Runner() {
   seams_.source->SetListener(nullptr);
   tasks_.clear();
+  workers_.reset();
 }
 
 absl::Status Runner::Run(const std::atomic<bool>& stop) {
@@ -96,6 +102,12 @@ absl::Status Runner::Step() {
   std::optional<pipeline::Record> record = seams_.source->Poll(kPollMs);
   if (!fatal_.ok()) return fatal_;
   if (record) Buffer(*record);
+  // Several threads take a batch: whatever the consumer holds already.
+  for (int n = 1; workers_ && record && n < options_.batch_records; ++n) {
+    record = seams_.source->Poll(0);
+    if (!fatal_.ok()) return fatal_;
+    if (record) Buffer(*record);
+  }
   absl::Status drained = Drain();
   if (!drained.ok()) return drained;
   seams_.sink->Poll();
@@ -306,6 +318,7 @@ void Runner::ResetPipeline(Task& task) {
   task.consumed.clear();
   task.pending.clear();
   // Read again from the committed offsets.
+  task.inbox.clear();
   task.merge->Clear();
   task.waiting_since_ms = -1;
 }
@@ -344,29 +357,80 @@ void Runner::Buffer(const pipeline::Record& record) {
   }
   std::unique_ptr<pipeline::PendingRecord> item = task.merge->Take();
   item->record.Assign(record);
-  item->reject = task.pipeline->Decode(record.value, &item->signal);
-  if (item->reject.ok()) item->reject = task.pipeline->CheckAhead(item->signal, record.timestamp_ms);
+  if (workers_) {
+    task.inbox.emplace_back(*topic, std::move(item));
+  } else {
+    BufferSignal(task, *topic, std::move(item));
+  }
+}
+
+void Runner::BufferSignal(Task& task, size_t topic, std::unique_ptr<pipeline::PendingRecord> item) {
+  item->reject = task.pipeline->Decode(item->record.value, &item->signal);
+  if (item->reject.ok()) item->reject = task.pipeline->CheckAhead(item->signal, item->record.timestamp_ms);
   if (item->reject.ok()) item->event_time_ms = ToMillis(item->signal.occurred_at());
-  task.merge->Push(*topic, std::move(item));
+  task.merge->Push(topic, std::move(item));
 }
 
 absl::Status Runner::Drain() {
-  if (global_) return DrainStages();
   int64_t now = seams_.clock->NowMs();
+  if (global_) DeadLetterBadStageRecords();
+  absl::Status s = FlushLane(*lane_);
+  if (!s.ok()) return s;
+  ForTasks([&](Task& task) { DrainTask(task, now); });
   for (auto& [p, task] : tasks_) {
-    pipeline::InputMerge& merge = *task->merge;
-    while (merge.buffered() > 0) {
-      std::optional<size_t> next = NextInput(*task, now);
-      if (!next) break;
-      absl::Status s = BeginIfNeeded();
-      if (!s.ok()) return s;
-      std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*next);
-      Process(*task, *item);
-      merge.Release(std::move(item));
-    }
+    s = FlushLane(task->lane);
+    if (!s.ok()) return s;
   }
+  if (!global_) return absl::OkStatus();
+  DrainIdentity();
+  return FlushLane(*lane_);
+}
+
+void Runner::DrainTask(Task& task, int64_t now_ms) {
+  for (auto& [topic, item] : task.inbox) BufferSignal(task, topic, std::move(item));
+  task.inbox.clear();
+  if (global_) return DrainTaskStages(task, now_ms);
+  pipeline::InputMerge& merge = *task.merge;
+  while (merge.buffered() > 0) {
+    std::optional<size_t> next = NextInput(task, now_ms);
+    if (!next) break;
+    std::unique_ptr<pipeline::PendingRecord> item = merge.Pop(*next);
+    Process(task, *item, task.lane);
+    merge.Release(std::move(item));
+  }
+}
+
+void Runner::ForTasks(const std::function<void(Task&)>& fn) {
+  if (!workers_) {
+    for (auto& [p, task] : tasks_) fn(*task);
+    return;
+  }
+  std::vector<Task*> order;
+  order.reserve(tasks_.size());
+  for (auto& [p, task] : tasks_) order.push_back(task.get());
+  workers_->ForEach(order.size(), [&](size_t i) { fn(*order[i]); });
+}
+
+absl::Status Runner::FlushLane(Lane& lane) {
+  if (!lane.touched) return absl::OkStatus();
+  absl::Status s = BeginIfNeeded();
+  if (!s.ok()) return s;
+  for (const auto& r : lane.sends) seams_.sink->Send(r);
+  for (auto& o : lane.outputs) txn_outputs_.push_back(std::move(o));
+  txn_arrivals_ms_.insert(txn_arrivals_ms_.end(), lane.arrivals_ms.begin(), lane.arrivals_ms.end());
+  txn_signals_ += lane.signals;
+  txn_rejected_ += lane.rejected;
+  for (const auto& [reason, n] : lane.dead_letters) txn_dead_letters_[reason] += n;
+  lane.sends.clear();
+  lane.outputs.clear();
+  lane.arrivals_ms.clear();
+  lane.dead_letters.clear();
+  lane.signals = lane.rejected = 0;
+  lane.touched = false;
   return absl::OkStatus();
 }
+
+void Runner::Send(Lane& lane, pipeline::OutRecord record) { lane.sends.push_back(std::move(record)); }
 
 std::optional<size_t> Runner::NextInput(Task& task, int64_t now_ms) {
   bool passed_empty = false;
@@ -402,35 +466,36 @@ bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {
   return idle == 0 || (task.waiting_since_ms >= 0 && now_ms - task.waiting_since_ms >= idle);
 }
 
-void Runner::Process(Task& task, const pipeline::PendingRecord& pending) {
+void Runner::Process(Task& task, const pipeline::PendingRecord& pending, Lane& lane) {
   const pipeline::OwnedRecord& record = pending.record;
   task.consumed[record.topic] = record.offset + 1;
-  if (record.timestamp_ms > 0) txn_arrivals_ms_.push_back(record.timestamp_ms);
-  ++txn_signals_;
-  scratch_.clear();
+  lane.touched = true;
+  if (record.timestamp_ms > 0) lane.arrivals_ms.push_back(record.timestamp_ms);
+  ++lane.signals;
+  lane.scratch.clear();
   pipeline::Result result;
   pipeline::Record source = record.View();
   if (pending.reject.ok()) {
-    result = global_ ? task.pipeline->ProcessOwn(pending.signal, task.partition, &scratch_)
-                     : task.pipeline->ProcessSignal(pending.signal, task.partition, &scratch_, &source);
+    result = global_ ? task.pipeline->ProcessOwn(pending.signal, task.partition, &lane.scratch)
+                     : task.pipeline->ProcessSignal(pending.signal, task.partition, &lane.scratch, &source);
     metrics_->SignalsConsumed(record.topic, pending.signal.type()).Increment();
   } else {
     result.outcome = pipeline::Outcome::kRejected;
     result.reject = pending.reject;
   }
   if (result.outcome == pipeline::Outcome::kRejected) {
-    Send(pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(result.reject);
+    Send(lane, pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
+    CountDeadLetter(result.reject, lane);
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
   }
   for (const auto& late : result.late_rejects) {
-    Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(late.reject);
+    Send(lane, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
+    CountDeadLetter(late.reject, lane);
   }
-  for (auto& o : scratch_) {
-    Send(encoder_.Encode(o));
-    txn_outputs_.push_back(std::move(o));
+  for (auto& o : lane.scratch) {
+    Send(lane, encoder_.Encode(o));
+    lane.outputs.push_back(std::move(o));
   }
 }
 
@@ -455,18 +520,21 @@ absl::Status Runner::Retry(const std::string& what, const std::function<absl::St
 
 absl::Status Runner::RetryStore(const std::string& what, state::PartitionStore* store,
                                 const std::function<absl::Status()>& call) {
-  bool failed = false;
+  // Stores are written on several threads: blocked while any one is.
+  bool failed = false, blocked = false;
   absl::Status s = Retry(what, [&] {
     if (failed && store) (void)store->Recover();  // the next call tells whether it worked
     absl::Status attempt = call();
     failed = attempt.code() == absl::StatusCode::kUnavailable;
     if (failed) {
       metrics_->StateWriteErrors().Increment();
+      if (!blocked) ++blocked_stores_;
+      blocked = true;
       metrics_->StateWritesBlocked().Set(1);
     }
     return attempt;
   });
-  metrics_->StateWritesBlocked().Set(0);
+  if (blocked) metrics_->StateWritesBlocked().Set(static_cast<double>(--blocked_stores_ > 0));
   return s;
 }
 
@@ -481,12 +549,17 @@ absl::Status Runner::Commit() {
   if (!txn_open_) return absl::OkStatus();
   int64_t started = seams_.clock->NowMs();
   if (global_) CommitStages();
-  // State first: every changed account of every task, as changelog records.
+  // State first: every changed account of every task, as changelog records
+  // (serialised on the processing threads).
   for (auto& [p, task] : tasks_) {
     if (!task->store->error().ok()) return AbortAndRewind(std::string(task->store->error().message()));
-    task->pipeline->engine().FlushModels();
-    if (task->consumed.empty() && !task->store->HasPendingChanges()) continue;
-    task->pending = task->store->PendingChanges(task->pipeline->engine().StreamTime(p));
+  }
+  ForTasks([&](Task& task) {
+    task.pipeline->engine().FlushModels();
+    if (task.consumed.empty() && !task.store->HasPendingChanges()) return;
+    task.pending = task.store->PendingChanges(task.pipeline->engine().StreamTime(task.partition));
+  });
+  for (auto& [p, task] : tasks_) {
     // A deleted key ("") goes as a tombstone, so compaction forgets it.
     for (const auto& r : task->pending) Send({changelog_topic_, p, r.key, r.value, {}, r.value.empty()});
   }
@@ -523,25 +596,34 @@ void Runner::CountCommitted() {
 }
 
 absl::Status Runner::WriteStores() {
-  // Committed: now the local stores, each in one batch with its checkpoint.
+  // Committed: now the local stores, each in one batch with its checkpoint
+  // (on the processing threads).
   CountCommitted();
-  for (auto& [p, task] : tasks_) {
-    if (task->pending.empty() && task->consumed.empty()) continue;
-    state::Checkpoint cp = task->checkpoint;
-    if (task->last_changelog_offset >= 0) cp.changelog_next = task->last_changelog_offset + 1;
-    for (const auto& [topic, next] : task->consumed) cp.input_next[topic] = next;
-    cp.stream_time_ms = task->pipeline->engine().StreamTime(p);
+  std::map<int32_t, absl::Status> failed;
+  std::mutex failed_mu;
+  ForTasks([&](Task& task) {
+    if (task.pending.empty() && task.consumed.empty()) return;
+    state::Checkpoint cp = task.checkpoint;
+    if (task.last_changelog_offset >= 0) cp.changelog_next = task.last_changelog_offset + 1;
+    for (const auto& [topic, next] : task.consumed) cp.input_next[topic] = next;
+    cp.stream_time_ms = task.pipeline->engine().StreamTime(task.partition);
     // The transaction is committed: the store must follow, however long a
     // full disk takes to clear. A stop meanwhile leaves the store behind
     // its changelog, which the next restore's tail makes up.
-    absl::Status s = RetryStore(StrCat("writing the state of partition ", p), task->store.get(),
-                                [&] { return task->store->Commit(task->pending, cp); });
-    if (!s.ok()) return absl::Status(s.code(), StrCat("writing the state of partition ", p, ": ", s.message()));
-    task->checkpoint = cp;
-    task->pending.clear();
-    task->consumed.clear();
-  }
-  return absl::OkStatus();
+    absl::Status s = RetryStore(StrCat("writing the state of partition ", task.partition), task.store.get(),
+                                [&] { return task.store->Commit(task.pending, cp); });
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(failed_mu);
+      failed.emplace(task.partition, s);
+      return;
+    }
+    task.checkpoint = cp;
+    task.pending.clear();
+    task.consumed.clear();
+  });
+  if (failed.empty()) return absl::OkStatus();
+  const auto& [p, s] = *failed.begin();
+  return absl::Status(s.code(), StrCat("writing the state of partition ", p, ": ", s.message()));
 }
 
 void Runner::ExportMetrics(int64_t started_ms) {

@@ -129,73 +129,59 @@ bool Runner::SplitIdle(Task& task, int64_t now_ms) {
   return true;
 }
 
-absl::Status Runner::DrainStages() {
-  int64_t now = seams_.clock->NowMs();
+void Runner::DeadLetterBadStageRecords() {
   for (const auto& bad : bad_stage_records_) {
-    absl::Status s = BeginIfNeeded();
-    if (!s.ok()) return s;
     ingest::Reject reject{ingest::RejectCode::kUndecodable, "not a stage record of the engine's internal topics"};
-    Send(pipeline::DeadLetter(bad.View(), reject, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(reject);
+    Send(*lane_, pipeline::DeadLetter(bad.View(), reject, config_.runtime.kafka.topics.dlq));
+    CountDeadLetter(reject, *lane_);
   }
   bad_stage_records_.clear();
-  for (auto& [p, task] : tasks_) {
-    // Split whatever the merge lets go: splitting waits for no other task.
-    pipeline::InputMerge& merge = *task->merge;
-    while (merge.buffered() > 0) {
-      std::optional<size_t> next = NextInput(*task, now);
-      if (!next) break;
-      absl::Status s = BeginIfNeeded();
-      if (!s.ok()) return s;
-      Split(*task, merge.Pop(*next));
-    }
-    bool idle = SplitIdle(*task, now);
-    task->accounts->SetOwnMark(idle ? pipeline::kAllRead : task->own_queued_ms);
-  }
-  for (auto& [p, task] : tasks_) {
-    pipeline::AccountQueue& queue = *task->accounts;
-    for (auto next = queue.Peek(); next != pipeline::AccountQueue::Next::kWait; next = queue.Peek()) {
-      absl::Status s = BeginIfNeeded();
-      if (!s.ok()) return s;
-      if (next == pipeline::AccountQueue::Next::kOwn) {
-        std::unique_ptr<pipeline::PendingRecord> item = queue.PopOwn();
-        task->progress.set_own_ms(item->order_ms);
-        Process(*task, *item);
-        task->merge->Release(std::move(item));
-      } else {
-        ProcessResolved(*task, queue.PopResolved());
-      }
-    }
-    // What a restart from the committed offset may assume.
-    task->progress.set_identity_mark(queue.IdentityMarkAtFirstOffset());
-  }
-  if (identity_queue_ && tasks_.count(0)) {
-    while (auto input = identity_queue_->Pop()) {
-      absl::Status s = BeginIfNeeded();
-      if (!s.ok()) return s;
-      Identify(*tasks_[0], *input);
-    }
-    // Waiting signals expire as every task's clock moves on.
-    pipeline::Result expired;
-    tasks_[0]->pipeline->AdvanceIdentity(identity_queue_->Clock(), &expired);
-    if (!expired.late_rejects.empty()) {
-      absl::Status s = BeginIfNeeded();
-      if (!s.ok()) return s;
-      for (const auto& late : expired.late_rejects) {
-        Send(pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
-        CountDeadLetter(late.reject);
-      }
-    }
-  }
-  return absl::OkStatus();
 }
 
-void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item) {
+void Runner::DrainTaskStages(Task& task, int64_t now_ms) {
+  // Split whatever the merge lets go: splitting waits for no other task.
+  pipeline::InputMerge& merge = *task.merge;
+  while (merge.buffered() > 0) {
+    std::optional<size_t> next = NextInput(task, now_ms);
+    if (!next) break;
+    Split(task, merge.Pop(*next), task.lane);
+  }
+  bool idle = SplitIdle(task, now_ms);
+  task.accounts->SetOwnMark(idle ? pipeline::kAllRead : task.own_queued_ms);
+  pipeline::AccountQueue& queue = *task.accounts;
+  for (auto next = queue.Peek(); next != pipeline::AccountQueue::Next::kWait; next = queue.Peek()) {
+    if (next == pipeline::AccountQueue::Next::kOwn) {
+      std::unique_ptr<pipeline::PendingRecord> item = queue.PopOwn();
+      task.progress.set_own_ms(item->order_ms);
+      Process(task, *item, task.lane);
+      task.merge->Release(std::move(item));
+    } else {
+      ProcessResolved(task, queue.PopResolved(), task.lane);
+    }
+  }
+  // What a restart from the committed offset may assume.
+  task.progress.set_identity_mark(queue.IdentityMarkAtFirstOffset());
+}
+
+void Runner::DrainIdentity() {
+  if (!identity_queue_ || !tasks_.count(0)) return;
+  while (auto input = identity_queue_->Pop()) Identify(*tasks_[0], *input, *lane_);
+  // Waiting signals expire as every task's clock moves on.
+  pipeline::Result expired;
+  tasks_[0]->pipeline->AdvanceIdentity(identity_queue_->Clock(), &expired);
+  for (const auto& late : expired.late_rejects) {
+    Send(*lane_, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
+    CountDeadLetter(late.reject, *lane_);
+  }
+}
+
+void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item, Lane& lane) {
   v1::TaskProgress& progress = task.progress;
   const pipeline::OwnedRecord& record = item->record;
   auto next = progress.split_next().find(record.topic);
   bool done = next != progress.split_next().end() && record.offset < next->second;
   bool to_account = WentToAccount(*item);
+  lane.touched = true;
   task.split_since_start[record.topic] = record.offset + 1;
   if (!done) {
     (*progress.mutable_split_next())[record.topic] = record.offset + 1;
@@ -208,14 +194,14 @@ void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item) {
       if (route.identity) {
         to.set_producer(task.partition);
         to.set_order_ms(progress.split_ms());
-        Send({identity_topic_, 0, std::to_string(task.partition), to.SerializeAsString(), {}});
+        Send(lane, {identity_topic_, 0, std::to_string(task.partition), to.SerializeAsString(), {}});
       }
     }
   }
   if (!to_account) {
     // Sent on to the identity task only: this task is done with it.
     if (!done) {
-      ++txn_signals_;
+      ++lane.signals;
       if (item->reject.ok()) metrics_->SignalsConsumed(record.topic, item->signal.type()).Increment();
     }
     task.merge->Release(std::move(item));
@@ -225,31 +211,34 @@ void Runner::Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item) {
   task.accounts->PushOwn(std::move(item), task.own_queued_ms);
 }
 
-void Runner::ProcessResolved(Task& task, const pipeline::Staged& staged) {
+void Runner::ProcessResolved(Task& task, const pipeline::Staged& staged, Lane& lane) {
   const v1::ResolvedSignal& resolved = staged.record.resolved();
-  scratch_.clear();
-  pipeline::Result result = task.pipeline->ApplyResolved(resolved, task.partition, &scratch_);
+  lane.touched = true;
+  lane.scratch.clear();
+  pipeline::Result result = task.pipeline->ApplyResolved(resolved, task.partition, &lane.scratch);
   if (result.outcome == pipeline::Outcome::kDuplicate) metrics_->Duplicates().Increment();
-  for (auto& o : scratch_) {
-    Send(encoder_.Encode(o));
-    txn_outputs_.push_back(std::move(o));
+  for (auto& o : lane.scratch) {
+    Send(lane, encoder_.Encode(o));
+    lane.outputs.push_back(std::move(o));
   }
 }
 
-void Runner::Identify(Task& host, const pipeline::Staged& input) {
-  scratch_.clear();
+void Runner::Identify(Task& host, const pipeline::Staged& input, Lane& lane) {
+  lane.touched = true;
+  lane.scratch.clear();
   std::vector<v1::ResolvedSignal> resolved;
-  pipeline::Result result = host.pipeline->Identify(input.record.identity(), input.record.order_ms(), &resolved, &scratch_);
+  pipeline::Result result =
+      host.pipeline->Identify(input.record.identity(), input.record.order_ms(), &resolved, &lane.scratch);
   identity_done_.insert(input.offset);
   const std::string& dlq = config_.runtime.kafka.topics.dlq;
   if (result.outcome == pipeline::Outcome::kRejected) {
     pipeline::LateReject rejected{input.record.identity().signal(), result.reject};
-    Send(pipeline::DeadLetter(rejected, dlq));
-    CountDeadLetter(result.reject);
+    Send(lane, pipeline::DeadLetter(rejected, dlq));
+    CountDeadLetter(result.reject, lane);
   }
   for (const auto& late : result.late_rejects) {
-    Send(pipeline::DeadLetter(late, dlq));
-    CountDeadLetter(late.reject);
+    Send(lane, pipeline::DeadLetter(late, dlq));
+    CountDeadLetter(late.reject, lane);
   }
   for (auto& r : resolved) {
     v1::StageRecord to;
@@ -258,18 +247,19 @@ void Runner::Identify(Task& host, const pipeline::Staged& input) {
     std::string key = r.account_id();
     *to.mutable_resolved() = std::move(r);
     // By key, where a producer keyed by account puts the account's signals.
-    Send({account_topic_, -1, std::move(key), to.SerializeAsString(), {}});
+    Send(lane, {account_topic_, -1, std::move(key), to.SerializeAsString(), {}});
   }
-  for (auto& o : scratch_) {
-    Send(encoder_.Encode(o));
-    txn_outputs_.push_back(std::move(o));
+  for (auto& o : lane.scratch) {
+    Send(lane, encoder_.Encode(o));
+    lane.outputs.push_back(std::move(o));
   }
 }
 
-void Runner::CountDeadLetter(const ingest::Reject& reject) {
+void Runner::CountDeadLetter(const ingest::Reject& reject, Lane& lane) {
   metrics_->Rejected(ingest::RejectCodeName(reject.code)).Increment();
-  ++txn_dead_letters_[std::string(ingest::RejectCodeName(reject.code))];
-  ++txn_rejected_;
+  ++lane.dead_letters[std::string(ingest::RejectCodeName(reject.code))];
+  ++lane.rejected;
+  lane.touched = true;
 }
 
 bool Runner::StageMarksChanged() {

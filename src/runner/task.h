@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "demandcenter/outputs/counters.h"
@@ -19,12 +20,32 @@
 
 namespace demandcenter::runner {
 
+// What processing gives the open transaction, gathered on the thread that
+// processes (a task's, or the runner's for the identity task) and handed to
+// the sink, in order, on the runner's thread (Runner::FlushLane).
+struct Runner::Lane {
+  std::vector<pipeline::OutRecord> sends;
+  std::vector<outputs::Output> outputs;
+  std::vector<int64_t> arrivals_ms;
+  int64_t signals = 0;
+  int64_t rejected = 0;
+  std::map<std::string, int64_t> dead_letters;
+  // Something was processed: the transaction must be open to carry it.
+  bool touched = false;
+  // The outputs of the record in hand.
+  std::vector<outputs::Output> scratch;
+};
+
 struct Runner::Task {
   int32_t partition = 0;
   std::unique_ptr<state::PartitionStore> store;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   // Records polled but not yet processed, per signal topic.
   std::unique_ptr<pipeline::InputMerge> merge;
+  // With several processing threads: signal records polled, to be decoded
+  // into the merge on the task's thread (by signal topic index).
+  std::vector<std::pair<size_t, std::unique_ptr<pipeline::PendingRecord>>> inbox;
+  Lane lane;
   // When the task began to wait for an empty input (-1: not waiting).
   int64_t waiting_since_ms = -1;
   int64_t next_wait_report_ms = 0;

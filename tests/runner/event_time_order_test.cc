@@ -109,7 +109,7 @@ class EventTimeOrderTest : public ::testing::Test {
                     .ok());
   }
 
-  std::unique_ptr<Runner> NewRunner() {
+  std::unique_ptr<Runner> NewRunner(RunnerOptions options = {}) {
     Seams seams;
     std::vector<std::string> topics = config_.runtime.kafka.topics.signals;
     if (config_.decision.identity.global) {
@@ -123,7 +123,7 @@ class EventTimeOrderTest : public ::testing::Test {
     seams.changelog = std::make_unique<testing::MemoryChangelog>(&broker_, "merge-state-changelog");
     seams.stores = disks_.Factory(/*cache_accounts=*/50);
     seams.clock = &clock_;
-    return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
+    return std::make_unique<Runner>(config_, std::move(seams), &metrics_, std::move(options));
   }
 
   void AppendHeld() {
@@ -142,6 +142,38 @@ class EventTimeOrderTest : public ::testing::Test {
       quiet = source_->Drained() ? quiet + 1 : 0;
     }
     ASSERT_TRUE(runner.Stop().ok());
+  }
+
+  // Two kill -9s (no Stop: the open transaction stays open until the next
+  // runner fences it) after `steps`, the second with the local stores lost;
+  // then a run to the end: every signal is sent on once and processed once.
+  void CrashTwiceThenRunToEnd(std::vector<int> steps, const RunnerOptions& options) {
+    for (size_t crash = 0; crash < steps.size(); ++crash) {
+      auto runner = NewRunner(options);
+      // As a Kafka consumer does, the restarted one looks its committed
+      // offsets up a while after it is assigned, when the runner may already
+      // have committed: a commit then must not skip what it has not read.
+      source_->FetchPositionsAfter(50);
+      ASSERT_TRUE(runner->Start().ok());
+      for (int i = 0; i < steps[crash]; ++i) ASSERT_TRUE(runner->Step().ok());
+      ASSERT_GT(runner->stats().transactions.load(), 0);
+      int64_t committed = 0;  // in the middle of the stream
+      for (const auto& topic : config_.runtime.kafka.topics.signals) {
+        for (int32_t p = 0; p < kPartitions; ++p) committed += broker_.CommittedOffset(topic, p).value_or(0);
+      }
+      EXPECT_GT(committed, 0) << steps[crash];
+      EXPECT_LT(committed, 2000) << steps[crash];
+      std::cerr << "crash after " << steps[crash] << " steps: " << committed << " signals committed\n";
+      if (crash == 1) disks_.Wipe();
+    }
+    auto runner = NewRunner(options);
+    source_->FetchPositionsAfter(50);
+    RunToEnd(*runner);
+    int64_t rejected = 0;
+    LinesByKey expected = Replayed(&rejected);
+    EXPECT_TRUE(Committed() == expected) << "run and replay differ";
+    EXPECT_EQ(CommittedOffsets(), 2000);
+    EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
   }
 
   LinesByKey Committed() const {
@@ -314,32 +346,37 @@ TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithGlobalIdentity) {
 TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
   GenerateStream(-1, 0, /*keyless_at_random=*/true);
   config_.decision.identity.global = true;
-  for (int steps : {600, 1500}) {
-    auto runner = NewRunner();
-    // As a Kafka consumer does, the restarted one looks its committed
-    // offsets up a while after it is assigned, when the runner may already
-    // have committed: a commit then must not skip what it has not read.
-    source_->FetchPositionsAfter(50);
-    ASSERT_TRUE(runner->Start().ok());
-    for (int i = 0; i < steps; ++i) ASSERT_TRUE(runner->Step().ok());
-    ASSERT_GT(runner->stats().transactions.load(), 0);
-    int64_t committed = 0;  // in the middle of the stream
-    for (const auto& topic : config_.runtime.kafka.topics.signals) {
-      for (int32_t p = 0; p < kPartitions; ++p) committed += broker_.CommittedOffset(topic, p).value_or(0);
-    }
-    EXPECT_GT(committed, 0) << steps;
-    EXPECT_LT(committed, 2000) << steps;
-    std::cerr << "crash after " << steps << " steps: " << committed << " signals committed\n";
-    if (steps == 1500) disks_.Wipe();
-  }
-  auto runner = NewRunner();
-  source_->FetchPositionsAfter(50);
+  CrashTwiceThenRunToEnd({600, 1500}, {});
+}
+
+// Two processing threads: each task's records are decoded, split and
+// processed on either thread, in batches; what they give goes out in task
+// order, one transaction per commit interval across them. Run still
+// commits what replay writes, with the identity task, across two kill -9s.
+TEST_F(EventTimeOrderTest, TwoProcessingThreadsCommitWhatReplayWrites) {
+  GenerateStream();
+  config_.runtime.kafka.processing_threads = 2;
+  RunnerOptions options;
+  options.batch_records = 16;
+  auto runner = NewRunner(options);
   RunToEnd(*runner);
   int64_t rejected = 0;
   LinesByKey expected = Replayed(&rejected);
+  size_t lines = 0;
+  for (const auto& [key, v] : expected) lines += v.size();
+  EXPECT_GT(lines, 1000u);
   EXPECT_TRUE(Committed() == expected) << "run and replay differ";
   EXPECT_EQ(CommittedOffsets(), 2000);
   EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+}
+
+TEST_F(EventTimeOrderTest, TwoProcessingThreadsWithGlobalIdentityAcrossCrashesCommitWhatReplayWrites) {
+  GenerateStream(-1, 0, /*keyless_at_random=*/true);
+  config_.decision.identity.global = true;
+  config_.runtime.kafka.processing_threads = 2;
+  RunnerOptions options;
+  options.batch_records = 16;
+  CrashTwiceThenRunToEnd({60, 150}, options);
 }
 
 // An engine that had read everything stops; more signals come while it is

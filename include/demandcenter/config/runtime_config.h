@@ -64,6 +64,10 @@ struct KafkaConfig {
   // Streams' max.task.idle.ms). 0: it waits only for records the broker
   // already holds; -1: it never waits (arrival order wins).
   int64_t max_task_idle_ms = 0;
+  // Threads that process the instance's tasks (Kafka Streams'
+  // num.stream.threads, but one transaction per commit interval across
+  // them). Default 1.
+  int processing_threads = 1;
   // Output topics written as JSON instead of protobuf.
   std::vector<std::string> json_topics;
 };

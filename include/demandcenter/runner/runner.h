@@ -45,6 +45,8 @@
 
 namespace demandcenter::runner {
 
+class Workers;
+
 // Everything the runner talks to. The runner owns the seams; `clock` and the
 // store factory's captures must outlive it.
 struct Seams {
@@ -66,6 +68,9 @@ struct RunnerOptions {
   // Called on the processing thread with the outputs of each committed
   // transaction, in emission order (the demo prints them).
   std::function<void(const std::vector<outputs::Output>&)> on_committed;
+  // With several processing threads (kafka.processing_threads): the most
+  // records one Step takes of what the source holds, processed as a batch.
+  int batch_records = 2000;
 };
 
 // Counters readable from any thread (for the demo's live view and tests).
@@ -130,6 +135,7 @@ class Runner : private Source::Listener {
 
  private:
   struct Task;
+  struct Lane;
 
   // Source::Listener.
   void OnAssigned(const std::vector<int32_t>& partitions) override;
@@ -141,11 +147,23 @@ class Runner : private Source::Listener {
   void ResetPipeline(Task& task);
   // A fresh pipeline over the committed state (the input merge kept).
   void RebuildPipeline(Task& task);
-  // Buffers a polled record in its task's input merge.
+  // Buffers a polled record in its task's input merge (with several
+  // processing threads, in its inbox, decoded on the task's thread).
   void Buffer(const pipeline::Record& record);
-  // Processes, task by task, the records the merge lets go (event-time
-  // order across the signal topics, pipeline/input_merge.h).
+  // Decodes a signal record into the task's input merge.
+  void BufferSignal(Task& task, size_t topic, std::unique_ptr<pipeline::PendingRecord> item);
+  // Processes, task by task (on the processing threads), the records the
+  // merge lets go (event-time order across the signal topics,
+  // pipeline/input_merge.h); then, with identity.scope global, the identity
+  // task. What they give goes to the sink in task order.
   absl::Status Drain();
+  // One task's part of Drain, on any processing thread: its inbox, then
+  // what its merge (and account queue) let go, into its lane.
+  void DrainTask(Task& task, int64_t now_ms);
+  // Runs `fn` for every task, on the processing threads.
+  void ForTasks(const std::function<void(Task&)>& fn);
+  // Hands what `lane` gathered to the open transaction (beginning one).
+  absl::Status FlushLane(Lane& lane);
   // The input topic whose head `task` takes next (the merge's choice), or
   // nullopt to wait; keeps the task's waiting time for max_task_idle.
   std::optional<size_t> NextInput(Task& task, int64_t now_ms);
@@ -153,8 +171,9 @@ class Runner : private Source::Listener {
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
   // Logs (every 10 s) that `task` has long waited for its input `topic`.
   void ReportWait(Task& task, size_t topic, int64_t now_ms);
-  void Process(Task& task, const pipeline::PendingRecord& pending);
+  void Process(Task& task, const pipeline::PendingRecord& pending, Lane& lane);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
+  static void Send(Lane& lane, pipeline::OutRecord record);
   absl::Status BeginIfNeeded();
   // Commits the open transaction. Returns a non-OK status only for errors
   // that must stop the engine; aborted transactions are rewound.
@@ -199,16 +218,20 @@ class Runner : private Source::Listener {
   void LoadProgress(Task& task);
   // A record of an internal topic, for its task or the identity task.
   void BufferStage(Task& task, const pipeline::Record& record);
-  // Splits, processes own and resolved signals, runs the identity task.
-  absl::Status DrainStages();
-  void Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item);
+  // One task's part of Drain: splits, processes own and resolved signals.
+  void DrainTaskStages(Task& task, int64_t now_ms);
+  // Dead-letters the internal records that are not stage records.
+  void DeadLetterBadStageRecords();
+  // The identity task's part of Drain.
+  void DrainIdentity();
+  void Split(Task& task, std::unique_ptr<pipeline::PendingRecord> item, Lane& lane);
   // Whether the task's signal inputs are all read (its split watermark then
   // says so).
   bool SplitIdle(Task& task, int64_t now_ms);
   int64_t SplitMark(Task& task);
-  void ProcessResolved(Task& task, const pipeline::Staged& staged);
-  void Identify(Task& host, const pipeline::Staged& input);
-  void CountDeadLetter(const ingest::Reject& reject);
+  void ProcessResolved(Task& task, const pipeline::Staged& staged, Lane& lane);
+  void Identify(Task& host, const pipeline::Staged& input, Lane& lane);
+  void CountDeadLetter(const ingest::Reject& reject, Lane& lane);
   // True when a watermark is due, or an internal record's offset, that no
   // transaction is open to carry.
   bool StageMarksChanged();
@@ -224,6 +247,12 @@ class Runner : private Source::Listener {
   std::string changelog_topic_;
 
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  // kafka.processing_threads beyond the runner's own (null: none).
+  std::unique_ptr<Workers> workers_;
+  // What the runner's thread gathers (the identity task, bad stage records).
+  std::unique_ptr<Lane> lane_;
+  // Stores whose writes wait (RetryStore), across the processing threads.
+  std::atomic<int> blocked_stores_{0};
   // identity.scope global.
   bool global_ = false;
   std::string identity_topic_;
@@ -251,7 +280,6 @@ class Runner : private Source::Listener {
   int64_t txn_signals_ = 0;
   int64_t txn_rejected_ = 0;
   std::map<std::string, int64_t> txn_dead_letters_;
-  std::vector<outputs::Output> scratch_;
   std::atomic<bool> ready_{false};
   RunnerStats stats_;
   query::Census census_;
