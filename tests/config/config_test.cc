@@ -80,10 +80,12 @@ TEST(ConfigTest, SignalTopicsByTypeAndMaxTaskIdle) {
   ASSERT_TRUE(defaults.errors.empty());
   const KafkaConfig& d = defaults.config->runtime.kafka;
   EXPECT_EQ(d.max_task_idle_ms, 0);
+  EXPECT_EQ(d.processing_threads, 1);
   EXPECT_EQ(d.topics.signals_by_type.at("crm"), "signals.crm");
 
   std::string yaml = std::string(kValid) + R"(kafka:
   max_task_idle: 250ms
+  processing_threads: 2
   topics:
     signals: [in.web, in.other]
     signals_by_type: {web: in.web, product: in.other}
@@ -92,6 +94,7 @@ TEST(ConfigTest, SignalTopicsByTypeAndMaxTaskIdle) {
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
   const KafkaConfig& k = result.config->runtime.kafka;
   EXPECT_EQ(k.max_task_idle_ms, 250);
+  EXPECT_EQ(k.processing_threads, 2);
   EXPECT_EQ(k.topics.signals_by_type, (std::map<std::string, std::string>{{"web", "in.web"}, {"product", "in.other"}}));
 
   ParseResult never = ParseConfig(std::string(kValid) + "kafka: {max_task_idle: -1}\n", "demandcenter.yaml");
