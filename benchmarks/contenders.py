@@ -147,10 +147,10 @@ class Engine(Contender):
                 pass  # created by an earlier phase
         with open(app.config_path) as f:
             text = f.read()
-        assert f"application_id: {app.name}\n" in text and "  commit_interval: 100ms\n" in text
+        threads = f"  processing_threads: {harness.THREADS}\n"
+        assert f"application_id: {app.name}\n" in text and threads in text
         text = text.replace(f"application_id: {app.name}\n", f"application_id: {group}\n", 1)
-        text = text.replace("  commit_interval: 100ms\n",
-                            f"  commit_interval: 100ms\n  processing_threads: {self.threads}\n", 1)
+        text = text.replace(threads, f"  processing_threads: {self.threads}\n", 1)
         config = os.path.join(app.workdir, f"{group}.yaml")
         with open(config, "w") as f:
             f.write(text)

@@ -31,6 +31,8 @@ PARTITIONS = 12
 # Replicas of every topic a test creates: 1 on the one-node cluster, 3 (with
 # min.insync.replicas 2) on the three-node one of the broker-fault tests.
 REPLICATION = int(os.environ.get("DEMANDCENTER_IT_REPLICATION", "1"))
+# kafka.processing_threads of every engine the tests start.
+THREADS = int(os.environ.get("DEMANDCENTER_IT_THREADS", "1"))
 OUTPUT_KINDS = ("nba", "routing", "prompts", "transitions", "identity_conflicts")
 
 
@@ -120,6 +122,7 @@ class App:
 kafka:
   bootstrap_servers: {BOOTSTRAP}
   commit_interval: 100ms
+  processing_threads: {THREADS}
   topics:
     signals: [{', '.join(self.signal_topics)}]
     signals_by_type: {{{', '.join(f"{k}: {t}" for k, t in self.by_type.items())}}}
