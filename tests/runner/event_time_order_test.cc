@@ -169,11 +169,18 @@ class EventTimeOrderTest : public ::testing::Test {
     auto runner = NewRunner(options);
     source_->FetchPositionsAfter(50);
     RunToEnd(*runner);
+    ExpectCommittedAsReplayed();
+  }
+
+  // Run committed what replay writes, every signal's offset, and as many
+  // dead letters as replay rejected. Returns replay's lines.
+  LinesByKey ExpectCommittedAsReplayed() {
     int64_t rejected = 0;
     LinesByKey expected = Replayed(&rejected);
     EXPECT_TRUE(Committed() == expected) << "run and replay differ";
     EXPECT_EQ(CommittedOffsets(), 2000);
     EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+    return expected;
   }
 
   LinesByKey Committed() const {
@@ -360,14 +367,10 @@ TEST_F(EventTimeOrderTest, TwoProcessingThreadsCommitWhatReplayWrites) {
   options.batch_records = 16;
   auto runner = NewRunner(options);
   RunToEnd(*runner);
-  int64_t rejected = 0;
-  LinesByKey expected = Replayed(&rejected);
+  LinesByKey expected = ExpectCommittedAsReplayed();
   size_t lines = 0;
   for (const auto& [key, v] : expected) lines += v.size();
   EXPECT_GT(lines, 1000u);
-  EXPECT_TRUE(Committed() == expected) << "run and replay differ";
-  EXPECT_EQ(CommittedOffsets(), 2000);
-  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
 }
 
 TEST_F(EventTimeOrderTest, TwoProcessingThreadsWithGlobalIdentityAcrossCrashesCommitWhatReplayWrites) {
@@ -392,11 +395,7 @@ TEST_F(EventTimeOrderTest, GlobalIdentityRestartedOnANewBacklogCommitsWhatReplay
   AppendHeld();
   auto second = NewRunner();
   RunToEnd(*second);
-  int64_t rejected = 0;
-  LinesByKey expected = Replayed(&rejected);
-  EXPECT_TRUE(Committed() == expected) << "run and replay differ";
-  EXPECT_EQ(CommittedOffsets(), 2000);
-  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+  ExpectCommittedAsReplayed();
 }
 
 TEST_F(EventTimeOrderTest, ABadClockIsDeadLetteredAndChangesNothingElse) {
@@ -423,11 +422,7 @@ TEST_F(EventTimeOrderTest, ReplayOfLinesWithTheirRecordTimestampsEqualsRun) {
   GenerateStream(/*bad_clock_after=*/-1, /*sent_early_every=*/50);
   auto runner = NewRunner();
   RunToEnd(*runner);
-  int64_t rejected = 0;
-  LinesByKey expected = Replayed(&rejected);
-  EXPECT_TRUE(Committed() == expected) << "run and replay differ";
-  EXPECT_EQ(CommittedOffsets(), 2000);
-  EXPECT_EQ(broker_.EndOffset(config_.runtime.kafka.topics.dlq, 0), rejected);
+  ExpectCommittedAsReplayed();
   int ahead = 0;
   for (const auto& [offset, m] : broker_.ReadCommitted(config_.runtime.kafka.topics.dlq, 0, 0)) {
     for (const auto& [name, value] : m->headers) ahead += name == "error.code" && value == "EVENT_TIME_AHEAD";
