@@ -12,6 +12,8 @@ namespace {
 // One blocking offset fetch or seek waits at most this long; the callers
 // retry, and see a stop in between.
 constexpr int kCallTimeoutMs = 2000;
+// How long the start waits for an input topic to show in the metadata.
+constexpr int64_t kTopicWaitMs = 30000;
 
 void RebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                          void* opaque) {
@@ -34,6 +36,9 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
                        {"session.timeout.ms", "10000"},
                        {"heartbeat.interval.ms", "1000"},
                        {"enable.partition.eof", "false"},
+                       // A topic created after the subscription joins the
+                       // assignment at the next refresh (librdkafka: 5 min).
+                       {"topic.metadata.refresh.interval.ms", "10000"},
                        {"client.id", settings.member_client_id.empty() ? settings.client_id : settings.member_client_id}},
                       source.get());
   if (!conf.ok()) return conf.status();
@@ -42,6 +47,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
   if (!consumer.ok()) return consumer.status();
   source->consumer_ = std::move(*consumer);
   rd_kafka_poll_set_consumer(source->consumer_.get());
+  source->AwaitTopics(topics);
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(source->consumer_.get(), list.get());
@@ -49,6 +55,29 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
     return absl::InvalidArgumentError(StrCat("subscribing to the signal topics: ", rd_kafka_err2str(e)));
   }
   return source;
+}
+
+void KafkaSource::AwaitTopics(const std::vector<std::string>& topics) {
+  // A subscription to a topic the consumer's metadata does not show yet
+  // leaves the topic out of the group's first assignment (just created, or
+  // not created yet): wait for each, a bounded while.
+  int64_t deadline = clock_->NowMs() + kTopicWaitMs;
+  for (const auto& topic : topics) {
+    int partitions = 0;
+    for (bool told = false; !clock_->Stopping(); told = true) {
+      if (QueryTopic(consumer_.get(), topic, kCallTimeoutMs, &partitions) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          partitions > 0) {
+        break;
+      }
+      if (clock_->NowMs() >= deadline) {
+        LogLine(StrCat("topic ", topic, " not found in ", kTopicWaitMs / 1000,
+                       " s: it is consumed once created (deploy/create-topics.py creates every topic)"));
+        break;
+      }
+      if (!told) LogLine(StrCat("waiting for topic ", topic));
+      clock_->SleepMs(500);
+    }
+  }
 }
 
 KafkaSource::~KafkaSource() {
@@ -205,17 +234,11 @@ int64_t KafkaSource::Lag() {
 
 int32_t KafkaSource::PartitionCount(const std::string& topic) {
   if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_.get(), topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(consumer_.get(), 0, handle, &metadata, kCallTimeoutMs);
-  rd_kafka_topic_destroy(handle);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
-  int32_t count = -1;
-  if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    count = metadata->topics[0].partition_cnt;
+  int count = 0;
+  if (QueryTopic(consumer_.get(), topic, kCallTimeoutMs, &count) != RD_KAFKA_RESP_ERR_NO_ERROR || count <= 0) {
+    return -1;
   }
-  rd_kafka_metadata_destroy(metadata);
-  if (count > 0) partition_counts_[topic] = count;
+  partition_counts_[topic] = count;
   return count;
 }
 

@@ -51,6 +51,7 @@ class KafkaSource : public runner::Source {
   // Remembers where each partition of `list` resumes (its committed
   // offsets; negative: from the start).
   void ResumeAt(const rd_kafka_topic_partition_list_t* list);
+  void AwaitTopics(const std::vector<std::string>& topics);
 
   metrics::Metrics* metrics_;
   Clock* clock_;
