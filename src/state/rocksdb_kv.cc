@@ -4,7 +4,10 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "demandcenter/common/strings.h"
@@ -50,10 +53,70 @@ absl::Status CheckFreeSpace(const std::string& dir, uint64_t min_free_bytes) {
                                        " MiB free, less than state.min_free_mib (", min_free_bytes >> 20, ")"));
 }
 
+}  // namespace
+
+// The memory the stores of one process share: one block cache and one
+// memtable budget. Over the budget, the store being written flushes its own
+// memtable (RocksDB's WriteBufferManager), and if the stores together are
+// still over it, every store is flushed before the write returns: a bound,
+// not a target. RocksDB's own stall (allow_stall) would wait for the other
+// stores' flushes, which RocksDB starts only on their own writes: with one
+// thread writing the stores in turn it waited forever (RocksDB issue 11780).
+class RocksDbMemory {
+ public:
+  RocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes)
+      : block_cache(rocksdb::NewLRUCache(block_cache_bytes)),
+        // Not charged to the block cache: the two bounds stay apart.
+        write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, nullptr, /*allow_stall=*/false)),
+        memtable_bytes(memtable_bytes) {}
+
+  void Add(rocksdb::DB* db) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dbs_.push_back(db);
+  }
+  void Remove(rocksdb::DB* db) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dbs_.erase(std::remove(dbs_.begin(), dbs_.end(), db), dbs_.end());
+  }
+  // Flushes every store while the stores together are over the budget.
+  absl::Status Bound() {
+    if (write_buffers->memory_usage() < memtable_bytes) return absl::OkStatus();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (write_buffers->memory_usage() < memtable_bytes) return absl::OkStatus();  // another thread did
+    rocksdb::FlushOptions start;
+    start.wait = false;
+    for (rocksdb::DB* db : dbs_) db->Flush(start).PermitUncheckedError();  // in parallel
+    rocksdb::FlushOptions wait;
+    wait.allow_write_stall = true;
+    for (rocksdb::DB* db : dbs_) {
+      if (absl::Status s = FromRocks(db->Flush(wait), "flushing a state store over the memtable budget"); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+  uint64_t memtable_bytes;
+
+ private:
+  std::mutex mu_;
+  std::vector<rocksdb::DB*> dbs_;
+};
+
+namespace {
+
 class RocksDbKv : public KvStore {
  public:
-  RocksDbKv(std::unique_ptr<rocksdb::DB> db, std::string dir, uint64_t min_free_bytes)
-      : db_(std::move(db)), dir_(std::move(dir)), min_free_bytes_(min_free_bytes) {}
+  RocksDbKv(std::unique_ptr<rocksdb::DB> db, std::string dir, uint64_t min_free_bytes,
+            std::shared_ptr<RocksDbMemory> memory)
+      : db_(std::move(db)), dir_(std::move(dir)), min_free_bytes_(min_free_bytes), memory_(std::move(memory)) {
+    if (memory_ != nullptr) memory_->Add(db_.get());
+  }
+  ~RocksDbKv() override {
+    if (memory_ != nullptr) memory_->Remove(db_.get());
+  }
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     std::string value;
@@ -80,7 +143,8 @@ class RocksDbKv : public KvStore {
     // restores the rest.
     rocksdb::WriteOptions options;
     options.sync = false;
-    return FromRocks(db_->Write(options, &wb), "");
+    if (absl::Status s = FromRocks(db_->Write(options, &wb), ""); !s.ok()) return s;
+    return memory_ != nullptr ? memory_->Bound() : absl::OkStatus();
   }
 
   void ForEach(std::string_view prefix,
@@ -111,24 +175,10 @@ class RocksDbKv : public KvStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
   uint64_t min_free_bytes_;
+  std::shared_ptr<RocksDbMemory> memory_;
 };
 
 }  // namespace
-
-class RocksDbMemory {
- public:
-  RocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes)
-      : block_cache(rocksdb::NewLRUCache(block_cache_bytes)),
-        // Not charged to the block cache: the two bounds stay apart. Over
-        // the budget a store is flushed, and writes wait for the flush
-        // (allow_stall): a bound, not a target.
-        write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, nullptr, /*allow_stall=*/true)),
-        memtable_bytes(memtable_bytes) {}
-
-  std::shared_ptr<rocksdb::Cache> block_cache;
-  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
-  uint64_t memtable_bytes;
-};
 
 std::shared_ptr<RocksDbMemory> NewRocksDbMemory(uint64_t block_cache_bytes, uint64_t memtable_bytes) {
   return std::make_shared<RocksDbMemory>(block_cache_bytes, memtable_bytes);
@@ -166,7 +216,7 @@ absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDb(const std::string& dir, uin
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, StrCat("opening state store ", dir));
-  return std::unique_ptr<KvStore>(new RocksDbKv(std::unique_ptr<rocksdb::DB>(raw), dir, min_free_bytes));
+  return std::unique_ptr<KvStore>(new RocksDbKv(std::unique_ptr<rocksdb::DB>(raw), dir, min_free_bytes, memory));
 }
 
 absl::StatusOr<std::unique_ptr<PartitionStore>> OpenRocksDbPartitionStore(
