@@ -49,6 +49,11 @@ phase "deploy and Prometheus tests"
 # Operating a running engine: account queries across two instances, reload, inspect.
 DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 tests/integration/test_operate.py
 phase "operating tests"
+# The benchmark harness on a small input, so it cannot rot: every contender
+# (passthrough, the engine at 1 and 2 threads, the Kafka Streams peer built
+# with Maven) must consume all of it; no timing is asserted.
+DEMANDCENTER_BOOTSTRAP="$servers" /usr/bin/python3 benchmarks/contenders.py --small
+phase "benchmark harness (small)"
 
 # Kafka security: the engine against a SASL_PLAINTEXT/SCRAM listener (the test starts and
 # stops its own cluster, kafka.sh start --sasl, in a run dir and on ports of its own).
