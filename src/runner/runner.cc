@@ -102,8 +102,8 @@ absl::Status Runner::Step() {
   std::optional<pipeline::Record> record = seams_.source->Poll(kPollMs);
   if (!fatal_.ok()) return fatal_;
   if (record) Buffer(*record);
-  // Several threads take a batch: whatever the consumer holds already.
-  for (int n = 1; workers_ && record && n < options_.batch_records; ++n) {
+  // A batch: whatever the consumer holds already.
+  for (int n = 1; record && n < options_.batch_records; ++n) {
     record = seams_.source->Poll(0);
     if (!fatal_.ok()) return fatal_;
     if (record) Buffer(*record);

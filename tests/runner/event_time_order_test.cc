@@ -109,7 +109,15 @@ class EventTimeOrderTest : public ::testing::Test {
                     .ok());
   }
 
-  std::unique_ptr<Runner> NewRunner(RunnerOptions options = {}) {
+  // A record a step unless said otherwise: most tests put their crashes
+  // and clock moves between given records.
+  static RunnerOptions StepByStep() {
+    RunnerOptions options;
+    options.batch_records = 1;
+    return options;
+  }
+
+  std::unique_ptr<Runner> NewRunner(RunnerOptions options = StepByStep()) {
     Seams seams;
     std::vector<std::string> topics = config_.runtime.kafka.topics.signals;
     if (config_.decision.identity.global) {
@@ -353,7 +361,30 @@ TEST_F(EventTimeOrderTest, RunCommitsWhatReplayWritesWithGlobalIdentity) {
 TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
   GenerateStream(-1, 0, /*keyless_at_random=*/true);
   config_.decision.identity.global = true;
-  CrashTwiceThenRunToEnd({600, 1500}, {});
+  CrashTwiceThenRunToEnd({600, 1500}, StepByStep());
+}
+
+// One thread in batches (what `run` does): a step takes what the source
+// holds, up to batch_records; run still commits what replay writes, also
+// with the identity task across two kill -9s.
+TEST_F(EventTimeOrderTest, BatchesCommitWhatReplayWrites) {
+  GenerateStream();
+  RunnerOptions options;
+  options.batch_records = 16;
+  auto runner = NewRunner(options);
+  RunToEnd(*runner);
+  LinesByKey expected = ExpectCommittedAsReplayed();
+  size_t lines = 0;
+  for (const auto& [key, v] : expected) lines += v.size();
+  EXPECT_GT(lines, 1000u);
+}
+
+TEST_F(EventTimeOrderTest, BatchesWithGlobalIdentityAcrossCrashesCommitWhatReplayWrites) {
+  GenerateStream(-1, 0, /*keyless_at_random=*/true);
+  config_.decision.identity.global = true;
+  RunnerOptions options;
+  options.batch_records = 16;
+  CrashTwiceThenRunToEnd({60, 150}, options);
 }
 
 // Two processing threads: each task's records are decoded, split and

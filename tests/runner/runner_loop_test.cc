@@ -86,7 +86,11 @@ class RunnerLoopTest : public ::testing::Test {
       return {{"block_cache", 4096 * static_cast<uint64_t>(broker_.EndOffset(kSignals, 0))}, {"memtables", 512}};
     };
     seams.clock = &clock_;
-    return std::make_unique<Runner>(config_, std::move(seams), &metrics_);
+    // A record a step: these tests put their faults and clock moves between
+    // given records (batches: EventTimeOrderTest).
+    RunnerOptions options;
+    options.batch_records = 1;
+    return std::make_unique<Runner>(config_, std::move(seams), &metrics_, options);
   }
 
   // Steps until every record has been read, then stops (committing).

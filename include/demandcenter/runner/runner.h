@@ -68,8 +68,9 @@ struct RunnerOptions {
   // Called on the processing thread with the outputs of each committed
   // transaction, in emission order (the demo prints them).
   std::function<void(const std::vector<outputs::Output>&)> on_committed;
-  // With several processing threads (kafka.processing_threads): the most
-  // records one Step takes of what the source holds, processed as a batch.
+  // The most records one Step takes of what the source holds already (no
+  // wait), processed as a batch: on the worker threads when there are
+  // several (kafka.processing_threads).
   int batch_records = 2000;
 };
 
