@@ -65,7 +65,10 @@ void KafkaSource::AwaitTopics(const std::vector<std::string>& topics) {
   for (const auto& topic : topics) {
     int partitions = 0;
     for (bool told = false; !clock_->Stopping(); told = true) {
-      if (QueryTopic(consumer_.get(), topic, kCallTimeoutMs, &partitions) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      // Only a cluster that answers and does not know the topic is waited
+      // for: any other error (unreachable, credentials refused) is the
+      // subscription's to report.
+      if (QueryTopic(consumer_.get(), topic, kCallTimeoutMs, &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR ||
           partitions > 0) {
         break;
       }
