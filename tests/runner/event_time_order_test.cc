@@ -117,6 +117,21 @@ class EventTimeOrderTest : public ::testing::Test {
     return options;
   }
 
+  // The generated stream through `threads` processing threads, 16 records
+  // a step, to the end: committed as replay writes it.
+  void RunInBatchesAndExpectReplay(int threads) {
+    GenerateStream();
+    config_.runtime.kafka.processing_threads = threads;
+    RunnerOptions options;
+    options.batch_records = 16;
+    auto runner = NewRunner(options);
+    RunToEnd(*runner);
+    LinesByKey expected = ExpectCommittedAsReplayed();
+    size_t lines = 0;
+    for (const auto& [key, v] : expected) lines += v.size();
+    EXPECT_GT(lines, 1000u);
+  }
+
   std::unique_ptr<Runner> NewRunner(RunnerOptions options = StepByStep()) {
     Seams seams;
     std::vector<std::string> topics = config_.runtime.kafka.topics.signals;
@@ -367,17 +382,7 @@ TEST_F(EventTimeOrderTest, GlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
 // One thread in batches (what `run` does): a step takes what the source
 // holds, up to batch_records; run still commits what replay writes, also
 // with the identity task across two kill -9s.
-TEST_F(EventTimeOrderTest, BatchesCommitWhatReplayWrites) {
-  GenerateStream();
-  RunnerOptions options;
-  options.batch_records = 16;
-  auto runner = NewRunner(options);
-  RunToEnd(*runner);
-  LinesByKey expected = ExpectCommittedAsReplayed();
-  size_t lines = 0;
-  for (const auto& [key, v] : expected) lines += v.size();
-  EXPECT_GT(lines, 1000u);
-}
+TEST_F(EventTimeOrderTest, BatchesCommitWhatReplayWrites) { RunInBatchesAndExpectReplay(1); }
 
 TEST_F(EventTimeOrderTest, BatchesWithGlobalIdentityAcrossCrashesCommitWhatReplayWrites) {
   GenerateStream(-1, 0, /*keyless_at_random=*/true);
@@ -391,18 +396,7 @@ TEST_F(EventTimeOrderTest, BatchesWithGlobalIdentityAcrossCrashesCommitWhatRepla
 // processed on either thread, in batches; what they give goes out in task
 // order, one transaction per commit interval across them. Run still
 // commits what replay writes, with the identity task, across two kill -9s.
-TEST_F(EventTimeOrderTest, TwoProcessingThreadsCommitWhatReplayWrites) {
-  GenerateStream();
-  config_.runtime.kafka.processing_threads = 2;
-  RunnerOptions options;
-  options.batch_records = 16;
-  auto runner = NewRunner(options);
-  RunToEnd(*runner);
-  LinesByKey expected = ExpectCommittedAsReplayed();
-  size_t lines = 0;
-  for (const auto& [key, v] : expected) lines += v.size();
-  EXPECT_GT(lines, 1000u);
-}
+TEST_F(EventTimeOrderTest, TwoProcessingThreadsCommitWhatReplayWrites) { RunInBatchesAndExpectReplay(2); }
 
 TEST_F(EventTimeOrderTest, TwoProcessingThreadsWithGlobalIdentityAcrossCrashesCommitWhatReplayWrites) {
   GenerateStream(-1, 0, /*keyless_at_random=*/true);
