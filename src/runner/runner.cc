@@ -432,6 +432,13 @@ absl::Status Runner::FlushLane(Lane& lane) {
 
 void Runner::Send(Lane& lane, pipeline::OutRecord record) { lane.sends.push_back(std::move(record)); }
 
+void Runner::SendOutputs(Lane& lane) {
+  for (auto& o : lane.scratch) {
+    Send(lane, encoder_.Encode(o));
+    lane.outputs.push_back(std::move(o));
+  }
+}
+
 std::optional<size_t> Runner::NextInput(Task& task, int64_t now_ms) {
   bool passed_empty = false;
   std::optional<size_t> blocked_by;
@@ -484,19 +491,14 @@ void Runner::Process(Task& task, const pipeline::PendingRecord& pending, Lane& l
     result.reject = pending.reject;
   }
   if (result.outcome == pipeline::Outcome::kRejected) {
-    Send(lane, pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(result.reject, lane);
+    SendDeadLetter(lane, pipeline::DeadLetter(source, result.reject, config_.runtime.kafka.topics.dlq), result.reject);
   } else if (result.outcome == pipeline::Outcome::kDuplicate) {
     metrics_->Duplicates().Increment();
   }
   for (const auto& late : result.late_rejects) {
-    Send(lane, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(late.reject, lane);
+    SendDeadLetter(lane, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq), late.reject);
   }
-  for (auto& o : lane.scratch) {
-    Send(lane, encoder_.Encode(o));
-    lane.outputs.push_back(std::move(o));
-  }
+  SendOutputs(lane);
 }
 
 absl::Status Runner::BeginIfNeeded() {

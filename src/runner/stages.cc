@@ -132,8 +132,7 @@ bool Runner::SplitIdle(Task& task, int64_t now_ms) {
 void Runner::DeadLetterBadStageRecords() {
   for (const auto& bad : bad_stage_records_) {
     ingest::Reject reject{ingest::RejectCode::kUndecodable, "not a stage record of the engine's internal topics"};
-    Send(*lane_, pipeline::DeadLetter(bad.View(), reject, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(reject, *lane_);
+    SendDeadLetter(*lane_, pipeline::DeadLetter(bad.View(), reject, config_.runtime.kafka.topics.dlq), reject);
   }
   bad_stage_records_.clear();
 }
@@ -170,8 +169,7 @@ void Runner::DrainIdentity() {
   pipeline::Result expired;
   tasks_[0]->pipeline->AdvanceIdentity(identity_queue_->Clock(), &expired);
   for (const auto& late : expired.late_rejects) {
-    Send(*lane_, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq));
-    CountDeadLetter(late.reject, *lane_);
+    SendDeadLetter(*lane_, pipeline::DeadLetter(late, config_.runtime.kafka.topics.dlq), late.reject);
   }
 }
 
@@ -217,10 +215,7 @@ void Runner::ProcessResolved(Task& task, const pipeline::Staged& staged, Lane& l
   lane.scratch.clear();
   pipeline::Result result = task.pipeline->ApplyResolved(resolved, task.partition, &lane.scratch);
   if (result.outcome == pipeline::Outcome::kDuplicate) metrics_->Duplicates().Increment();
-  for (auto& o : lane.scratch) {
-    Send(lane, encoder_.Encode(o));
-    lane.outputs.push_back(std::move(o));
-  }
+  SendOutputs(lane);
 }
 
 void Runner::Identify(Task& host, const pipeline::Staged& input, Lane& lane) {
@@ -233,12 +228,10 @@ void Runner::Identify(Task& host, const pipeline::Staged& input, Lane& lane) {
   const std::string& dlq = config_.runtime.kafka.topics.dlq;
   if (result.outcome == pipeline::Outcome::kRejected) {
     pipeline::LateReject rejected{input.record.identity().signal(), result.reject};
-    Send(lane, pipeline::DeadLetter(rejected, dlq));
-    CountDeadLetter(result.reject, lane);
+    SendDeadLetter(lane, pipeline::DeadLetter(rejected, dlq), result.reject);
   }
   for (const auto& late : result.late_rejects) {
-    Send(lane, pipeline::DeadLetter(late, dlq));
-    CountDeadLetter(late.reject, lane);
+    SendDeadLetter(lane, pipeline::DeadLetter(late, dlq), late.reject);
   }
   for (auto& r : resolved) {
     v1::StageRecord to;
@@ -249,13 +242,11 @@ void Runner::Identify(Task& host, const pipeline::Staged& input, Lane& lane) {
     // By key, where a producer keyed by account puts the account's signals.
     Send(lane, {account_topic_, -1, std::move(key), to.SerializeAsString(), {}});
   }
-  for (auto& o : lane.scratch) {
-    Send(lane, encoder_.Encode(o));
-    lane.outputs.push_back(std::move(o));
-  }
+  SendOutputs(lane);
 }
 
-void Runner::CountDeadLetter(const ingest::Reject& reject, Lane& lane) {
+void Runner::SendDeadLetter(Lane& lane, pipeline::OutRecord dead_letter, const ingest::Reject& reject) {
+  Send(lane, std::move(dead_letter));
   metrics_->Rejected(ingest::RejectCodeName(reject.code)).Increment();
   ++lane.dead_letters[std::string(ingest::RejectCodeName(reject.code))];
   ++lane.rejected;

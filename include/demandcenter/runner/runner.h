@@ -175,6 +175,8 @@ class Runner : private Source::Listener {
   void Process(Task& task, const pipeline::PendingRecord& pending, Lane& lane);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   static void Send(Lane& lane, pipeline::OutRecord record);
+  // Encodes the outputs in `lane.scratch` and sends them.
+  void SendOutputs(Lane& lane);
   absl::Status BeginIfNeeded();
   // Commits the open transaction. Returns a non-OK status only for errors
   // that must stop the engine; aborted transactions are rewound.
@@ -232,7 +234,8 @@ class Runner : private Source::Listener {
   int64_t SplitMark(Task& task);
   void ProcessResolved(Task& task, const pipeline::Staged& staged, Lane& lane);
   void Identify(Task& host, const pipeline::Staged& input, Lane& lane);
-  void CountDeadLetter(const ingest::Reject& reject, Lane& lane);
+  // Sends a dead letter and counts it under its reason.
+  void SendDeadLetter(Lane& lane, pipeline::OutRecord dead_letter, const ingest::Reject& reject);
   // True when a watermark is due, or an internal record's offset, that no
   // transaction is open to carry.
   bool StageMarksChanged();
