@@ -74,7 +74,7 @@ void KafkaSource::AwaitTopics(const std::vector<std::string>& topics) {
       }
       if (clock_->NowMs() >= deadline) {
         LogLine(StrCat("topic ", topic, " not found in ", kTopicWaitMs / 1000,
-                       " s: it is consumed once created (deploy/create-topics.py creates every topic)"));
+                       " s: it is consumed once created (deploy/kafka/create-topics.py creates every topic)"));
         break;
       }
       if (!told) LogLine(StrCat("waiting for topic ", topic));
