@@ -34,6 +34,12 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
                        {"auto.offset.reset", "earliest"},
                        {"partition.assignment.strategy", "range"},
                        {"session.timeout.ms", "10000"},
+                       // Static membership: an instance restarted (after a
+                       // crash, a kill -9, a rolling restart) takes its
+                       // partitions back at once instead of waiting out the
+                       // dead member's session; one stopped for good hands
+                       // them on when its session ends.
+                       {"group.instance.id", settings.client_id},
                        {"heartbeat.interval.ms", "1000"},
                        {"enable.partition.eof", "false"},
                        // A topic created after the subscription joins the
@@ -190,6 +196,19 @@ void KafkaSource::ResumeAt(const rd_kafka_topic_partition_list_t* list) {
   for (int i = 0; i < list->cnt; ++i) {
     next_[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
   }
+}
+
+void KafkaSource::Pause(const std::string& topic, int32_t partition, bool paused) {
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  rd_kafka_resp_err_t e = paused ? rd_kafka_pause_partitions(consumer_.get(), list.get())
+                                 : rd_kafka_resume_partitions(consumer_.get(), list.get());
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) e = list->elems[0].err;
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  // Not fatal: a partition left running only reads further ahead; one
+  // left paused resumes at the next assignment or rewind.
+  metrics_->KafkaErrors("pause").Increment();
+  LogLine(StrCat(paused ? "pausing " : "resuming ", topic, " partition ", partition, ": ", rd_kafka_err2str(e)));
 }
 
 bool KafkaSource::CaughtUp(const std::string& topic, int32_t partition) {

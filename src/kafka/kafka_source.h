@@ -31,6 +31,9 @@ class KafkaSource : public runner::Source {
   void SetListener(Listener* listener) override { listener_ = listener; }
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
   bool CaughtUp(const std::string& topic, int32_t partition) override;
+  // librdkafka drops what it fetched of a paused partition and fetches
+  // again from the next offset not handed out when it resumes.
+  void Pause(const std::string& topic, int32_t partition, bool paused) override;
   absl::Status Rewind() override;
   void Close() override;
   // High watermark of the last fetch minus the next offset, summed over the

@@ -195,7 +195,7 @@ Metrics::Metrics(std::set<std::string> known_types)
   for (const char* kind : {"inactivity", "sla", "snooze", "expiry"}) TimersFired(kind);
   for (const char* kind : {"authentication", "committed_offsets", "consume", "directory", "directory_record",
                            "init_transactions", "producer_fatal", "restore", "restore_watermarks", "seek",
-                           "send_offsets", "commit"}) {
+                           "send_offsets", "commit", "pause"}) {
     KafkaErrors(kind);
   }
   for (const char* reason :

@@ -110,6 +110,7 @@ absl::Status Runner::Step() {
   }
   absl::Status drained = Drain();
   if (!drained.ok()) return drained;
+  for (auto& [p, task] : tasks_) BoundReadAhead(*task);
   seams_.sink->Poll();
   int64_t now = seams_.clock->NowMs();
   if (now >= next_directory_poll_ms_) {
@@ -213,6 +214,7 @@ void Runner::OnAssigned(const std::vector<int32_t>& partitions) {
   std::set<int32_t> numbers(partitions.begin(), partitions.end());
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     if (numbers.count(it->first)) {
+      it->second->paused.clear();  // a new assignment starts unpaused
       ++it;
     } else {
       census_.Drop(it->first);
@@ -464,6 +466,25 @@ void Runner::ReportWait(Task& task, size_t topic, int64_t now_ms) {
   LogLine(StrCat("partition ", task.partition, ": ", task.merge->buffered(), " records wait for ",
                  topics_.name(topic), " since ", (now_ms - task.waiting_since_ms) / 1000, " s (",
                  caught_up ? "caught up; max_task_idle" : "records on the broker not fetched yet", ")"));
+}
+
+void Runner::BoundReadAhead(Task& task) {
+  // What the task holds and cannot process yet: signals its merge keeps
+  // for another topic's, and (identity.scope global) own signals waiting
+  // for the identity watermark. Never paused: a topic the merge waits for
+  // (its records would never come). Resolved signals wait for own ones,
+  // so they are not counted (pausing for them could wait forever).
+  pipeline::InputMerge& merge = *task.merge;
+  size_t held = merge.buffered() + (task.accounts ? task.accounts->own_buffered() : 0);
+  size_t limit = options_.read_ahead_records;
+  if (task.paused.empty()) task.paused.assign(topics_.size(), false);
+  for (size_t t = 0; t < topics_.size(); ++t) {
+    bool waited_for = merge.empty(t) && merge.buffered() > 0;
+    bool pause = !waited_for && (held >= limit || (task.paused[t] && held > limit / 2));
+    if (pause == task.paused[t]) continue;
+    seams_.source->Pause(topics_.name(t), task.partition, pause);
+    task.paused[t] = pause;
+  }
 }
 
 bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {

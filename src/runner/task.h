@@ -46,6 +46,8 @@ struct Runner::Task {
   // into the merge on the task's thread (by signal topic index).
   std::vector<std::pair<size_t, std::unique_ptr<pipeline::PendingRecord>>> inbox;
   Lane lane;
+  // Per signal topic index: paused at the source (read-ahead bound).
+  std::vector<bool> paused;
   // When the task began to wait for an empty input (-1: not waiting).
   int64_t waiting_since_ms = -1;
   int64_t next_wait_report_ms = 0;

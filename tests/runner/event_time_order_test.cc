@@ -392,6 +392,33 @@ TEST_F(EventTimeOrderTest, BatchesWithGlobalIdentityAcrossCrashesCommitWhatRepla
   CrashTwiceThenRunToEnd({60, 150}, options);
 }
 
+// Read-ahead is bounded: a task holding read_ahead_records signals it
+// cannot process yet has its signal topics paused (never the one its merge
+// waits for) until it holds half as many. The pauses change when records
+// are read, never what is decided: run still commits what replay writes.
+TEST_F(EventTimeOrderTest, BoundedReadAheadPausesTopicsAndCommitsWhatReplayWrites) {
+  GenerateStream();
+  RunnerOptions options;
+  options.batch_records = 16;
+  options.read_ahead_records = 4;
+  auto runner = NewRunner(options);
+  RunToEnd(*runner);
+  EXPECT_GT(source_->pauses(), 10);
+  EXPECT_EQ(source_->paused_now(), 0u);
+  ExpectCommittedAsReplayed();
+}
+
+TEST_F(EventTimeOrderTest, BoundedReadAheadWithGlobalIdentityAcrossCrashesCommitsWhatReplayWrites) {
+  GenerateStream(-1, 0, /*keyless_at_random=*/true);
+  config_.decision.identity.global = true;
+  RunnerOptions options;
+  options.batch_records = 16;
+  options.read_ahead_records = 8;
+  CrashTwiceThenRunToEnd({60, 150}, options);
+  EXPECT_GT(source_->pauses(), 10);
+  EXPECT_EQ(source_->paused_now(), 0u);
+}
+
 // Two processing threads: each task's records are decoded, split and
 // processed on either thread, in batches; what they give goes out in task
 // order, one transaction per commit interval across them. Run still

@@ -111,6 +111,7 @@ void MemorySource::Assign() {
   if (listener_ != nullptr) listener_->OnAssigned(partitions);
   assigned_ = true;
   positions_.clear();
+  paused_.clear();
   for (const auto& t : topics_) {
     for (int32_t p : partitions) {
       if (p < broker_->Partitions(t)) positions_[{t, p}] = -1;
@@ -130,6 +131,7 @@ std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
   }
   for (size_t tried = 0; tried < positions_.size(); ++tried) {
     auto it = std::next(positions_.begin(), static_cast<long>((next_ + tried) % positions_.size()));
+    if (paused_.count(it->first)) continue;
     auto records = broker_->ReadCommitted(it->first.first, it->first.second, it->second, 1);
     if (records.empty()) continue;
     next_ = (next_ + tried + 1) % positions_.size();
@@ -148,6 +150,14 @@ std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
   }
   clock_->Advance(timeout_ms);
   return std::nullopt;
+}
+
+void MemorySource::Pause(const std::string& topic, int32_t partition, bool paused) {
+  if (!paused) {
+    paused_.erase({topic, partition});
+  } else if (positions_.count({topic, partition}) && paused_.insert({topic, partition}).second) {
+    ++pauses_;
+  }
 }
 
 bool MemorySource::CaughtUp(const std::string& topic, int32_t partition) {

@@ -104,6 +104,7 @@ class MemorySource : public runner::Source {
   void SetListener(Listener* listener) override { listener_ = listener; }
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
   bool CaughtUp(const std::string& topic, int32_t partition) override;
+  void Pause(const std::string& topic, int32_t partition, bool paused) override;
   absl::Status Rewind() override;
   int32_t PartitionCount(const std::string& topic) override { return broker_->Partitions(topic); }
   void Close() override { closed_ = true; }
@@ -114,6 +115,9 @@ class MemorySource : public runner::Source {
   // Every record up to the end of every partition has been handed out.
   bool Drained() const;
   bool closed() const { return closed_; }
+  // How many times a partition was paused; how many are paused now.
+  int pauses() const { return pauses_; }
+  size_t paused_now() const { return paused_.size(); }
   // Looks the committed offsets up only at the `polls`-th poll after an
   // assignment, as a Kafka consumer fetches them in the background: a
   // commit made meanwhile moves where it starts reading.
@@ -133,6 +137,8 @@ class MemorySource : public runner::Source {
   int fetch_after_ = 0;
   int polls_to_fetch_ = 0;
   size_t next_ = 0;  // round-robin cursor over positions_
+  std::set<std::pair<std::string, int32_t>> paused_;
+  int pauses_ = 0;
   std::pair<std::string, int32_t> current_;
 };
 

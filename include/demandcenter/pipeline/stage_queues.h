@@ -117,6 +117,7 @@ class AccountQueue {
   int64_t FirstResolvedOffset() const { return resolved_.empty() ? -1 : resolved_.front().offset; }
 
   size_t buffered() const { return own_.size() + resolved_.size(); }
+  size_t own_buffered() const { return own_.size(); }
   // Drops what is buffered and the marks (after a rewind).
   void Clear();
 

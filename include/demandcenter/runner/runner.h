@@ -72,6 +72,10 @@ struct RunnerOptions {
   // wait), processed as a batch: on the worker threads when there are
   // several (kafka.processing_threads).
   int batch_records = 2000;
+  // Read-ahead bound: a task holding this many signals it cannot process
+  // yet (waiting in its merge for another topic, or for the identity
+  // watermark) has its signal topics paused until it holds half as many.
+  size_t read_ahead_records = 5000;
 };
 
 // Counters readable from any thread (for the demo's live view and tests).
@@ -172,6 +176,7 @@ class Runner : private Source::Listener {
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
   // Logs (every 10 s) that `task` has long waited for its input `topic`.
   void ReportWait(Task& task, size_t topic, int64_t now_ms);
+  void BoundReadAhead(Task& task);
   void Process(Task& task, const pipeline::PendingRecord& pending, Lane& lane);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   static void Send(Lane& lane, pipeline::OutRecord record);

@@ -62,6 +62,11 @@ class Source {
   // been handed out; false while the source does not know (nothing fetched
   // yet). A task waits for an empty input that is not caught up.
   virtual bool CaughtUp(const std::string& topic, int32_t partition) = 0;
+  // Stops handing out the records of a signal topic's partition (paused)
+  // or goes on (not paused), from the first record not handed out yet;
+  // records fetched meanwhile are kept or fetched again, never lost. A new
+  // assignment starts unpaused.
+  virtual void Pause(const std::string& topic, int32_t partition, bool paused) = 0;
   // Moves every assigned partition back to the group's committed offset
   // (after an abort): the next records are the first uncommitted ones.
   virtual absl::Status Rewind() = 0;
