@@ -23,7 +23,11 @@ email, crm), and measures for each contender:
     its offset (the same commit makes its outputs visible read_committed);
     sampled every 20 ms;
   - peak RSS (VmHWM) and CPU-seconds per million signals of the throughput
-    run.
+    run;
+  - for `run` at 1 thread, restarts on the throughput run's state: killed
+    (kill -9) and started on its local state, then killed and started with
+    the state directory wiped: seconds from the start to /readyz, and the
+    changelog records restored (so a restore rate).
 
 Writes DIR/<date>.md and DIR/<date>.json (default benchmarks/results).
 --small (CI) runs 4,000 signals so the harness cannot rot; it asserts that
@@ -33,12 +37,14 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -156,10 +162,17 @@ class Engine(Contender):
         config = os.path.join(app.workdir, f"{group}.yaml")
         with open(config, "w") as f:
             f.write(text)
-        log = open(os.path.join(app.workdir, f"{group}.log"), "ab")
-        return subprocess.Popen([harness.BIN, "run", "--config", config, "--instance-id", "0", "--state-dir",
-                                 os.path.join(app.workdir, f"state-{group}"), "--http-bind",
-                                 f"127.0.0.1:{harness.free_port()}"], stdout=log, stderr=subprocess.STDOUT)
+        log_path = os.path.join(app.workdir, f"{group}.log")
+        port = harness.free_port()
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen([harness.BIN, "run", "--config", config, "--instance-id", "0", "--state-dir",
+                                     self.state_dir(app, group), "--http-bind", f"127.0.0.1:{port}"],
+                                    stdout=log, stderr=subprocess.STDOUT)
+        proc.http_port, proc.log_path = port, log_path
+        return proc
+
+    def state_dir(self, app, group):
+        return os.path.join(app.workdir, f"state-{group}")
 
 
 class Peer(Contender):
@@ -232,6 +245,55 @@ def measure_throughput(contender, app, records, timeout):
             "seconds": round(seconds, 3), "records_per_second": round(counted / max(seconds, 1e-3)),
             "records_per_second_from_start": round(records / max(done_at - started, 1e-3)),
             "peak_rss_mib": round(peak / (1 << 20), 1), "cpu_seconds_per_million": round(cpu * 1e6 / records, 1)}
+
+
+def wait_ready(proc, timeout):
+    """When the engine's /readyz first answers 200 (polled every 20 ms)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"exited with {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return time.time()
+        except OSError:
+            pass  # not listening yet, or 503 while restoring
+        time.sleep(0.02)
+    raise AssertionError(f"not ready in {timeout} s")
+
+
+def restored_records(log_path, offset):
+    """Changelog records the engine says it restored, in its log after `offset`."""
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode(errors="replace")
+    return sum(int(n) for n in re.findall(r"partition \d+: restored (\d+) changelog records", text))
+
+
+def measure_restart(contender, app, timeout):
+    """On the group and state of the throughput run: an engine is killed
+    (kill -9) and started again on its local state, then killed again and
+    started with its state directory wiped (a lost disk): each time, the
+    seconds from its start to /readyz and the changelog records it restored."""
+    group = contender.group(app)
+    proc = contender.start(app, group, None)
+    wait_ready(proc, timeout)
+    result = {}
+    for kind in ("local_state", "empty_state"):
+        proc.kill()
+        proc.wait()
+        if kind == "empty_state":
+            shutil.rmtree(contender.state_dir(app, group))
+        at = os.path.getsize(proc.log_path)
+        started = time.time()
+        proc = contender.start(app, group, None)
+        seconds = wait_ready(proc, timeout) - started
+        records = restored_records(proc.log_path, at)
+        result[kind] = {"seconds_to_ready": round(seconds, 2), "restored_records": records,
+                        "restored_per_second": round(records / max(seconds, 1e-3))}
+    contender.stop(proc)
+    return result
 
 
 def measure_latency(contender, make_app, path, rate, seconds, timeout):
@@ -390,6 +452,8 @@ def main():
             r = measure_throughput(c, app, produced, timeout)
             r["latency"] = measure_latency(c, make_app, latency_path, r["records_per_second"] / 2,
                                            args.latency_seconds, timeout)
+            if isinstance(c, Engine) and c.threads == 1:
+                r["restart"] = measure_restart(c, app, timeout)
             results["contenders"][c.name] = r
             print(f"{c.name}: {r}", file=sys.stderr)
     finally:
@@ -400,6 +464,8 @@ def main():
         r = results["contenders"][c.name]
         assert r["records"] == produced, f"{c.name} consumed {r['records']} of {produced}"
         assert r["latency"]["measured"] > 0, f"{c.name}: no latency measured"
+        if "restart" in r:
+            assert r["restart"]["empty_state"]["restored_records"] > 0, f"{c.name}: nothing restored"
     write_results(results, args.results, args.small or bool(args.only))
 
 
@@ -421,6 +487,17 @@ def write_results(results, directory, small):
                      f"{lat['p999_ms']} ({lat['rate']:,}/s) | {r['peak_rss_mib']} | {r['cpu_seconds_per_million']} |")
     for name, why in results["not_run"].items():
         lines.append(f"| {name} | not run: {why} | | | | | | |")
+    for name, r in results["contenders"].items():
+        if "restart" not in r:
+            continue
+        lines += ["", f"Restart of {name} after kill -9, on the state of its throughput run "
+                  "(start to /readyz; changelog records restored):", "",
+                  "| state | seconds to ready | records restored | restored per second (start to ready) |",
+                  "|---|---|---|---|"]
+        for kind, label in (("local_state", "local (RocksDB kept)"), ("empty_state", "none (directory wiped)")):
+            x = r["restart"][kind]
+            lines.append(f"| {label} | {x['seconds_to_ready']} | {x['restored_records']:,} | "
+                         f"{x['restored_per_second']:,} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if small:

@@ -22,6 +22,11 @@ absl::StatusOr<std::unique_ptr<KafkaChangelog>> KafkaChangelog::Create(const Cli
                                  {"enable.auto.commit", "false"},
                                  {"isolation.level", "read_committed"},
                                  {"enable.partition.eof", "true"},
+                                 // The end of a partition is known by an
+                                 // empty fetch, which the broker would hold
+                                 // for fetch.wait.max.ms (500 ms by default)
+                                 // for each partition restored.
+                                 {"fetch.wait.max.ms", "10"},
                                  {"auto.offset.reset", "earliest"}});
   if (!conf.ok()) return conf.status();
   auto restorer = NewClient(RD_KAFKA_CONSUMER, *conf, "the restore consumer");
