@@ -410,7 +410,7 @@ def main():
     parser.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "results"))
     parser.add_argument("--small", action="store_true", help="4,000 signals, 5 s of latency: the CI check")
     parser.add_argument("--only", default="", help="a comma-separated subset of passthrough,run1,run2,peer "
-                        "(results are then printed, not written)")
+                        "(written to DIR/<date>-<subset>.md and .json)")
     args = parser.parse_args()
     if args.small:
         args.signals, args.accounts, args.latency_seconds = 4000, 1000, 5
@@ -466,10 +466,15 @@ def main():
         assert r["latency"]["measured"] > 0, f"{c.name}: no latency measured"
         if "restart" in r:
             assert r["restart"]["empty_state"]["restored_records"] > 0, f"{c.name}: nothing restored"
-    write_results(results, args.results, args.small or bool(args.only))
+    name = results["date"]
+    if args.only:
+        name += "-" + "-".join(sorted(wanted))
+    if args.accounts != parser.get_default("accounts"):
+        name += f"-{args.accounts}-accounts"
+    write_results(results, args.results, name, args.small)
 
 
-def write_results(results, directory, small):
+def write_results(results, directory, name, small):
     base = results["contenders"].get("passthrough")
     none = "–"
     lines = [f"# Contenders, {results['date']}", "",
@@ -487,10 +492,10 @@ def write_results(results, directory, small):
                      f"{lat['p999_ms']} ({lat['rate']:,}/s) | {r['peak_rss_mib']} | {r['cpu_seconds_per_million']} |")
     for name, why in results["not_run"].items():
         lines.append(f"| {name} | not run: {why} | | | | | | |")
-    for name, r in results["contenders"].items():
+    for contender, r in results["contenders"].items():
         if "restart" not in r:
             continue
-        lines += ["", f"Restart of {name} after kill -9, on the state of its throughput run "
+        lines += ["", f"Restart of {contender} after kill -9, on the state of its throughput run "
                   "(start to /readyz; changelog records restored):", "",
                   "| state | seconds to ready | records restored | restored per second (start to ready) |",
                   "|---|---|---|---|"]
@@ -503,7 +508,7 @@ def write_results(results, directory, small):
     if small:
         return
     os.makedirs(directory, exist_ok=True)
-    stem = os.path.join(directory, results["date"])
+    stem = os.path.join(directory, name)
     with open(stem + ".md", "w") as f:
         f.write(text)
     with open(stem + ".json", "w") as f:

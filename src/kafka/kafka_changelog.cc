@@ -116,14 +116,19 @@ absl::StatusOr<runner::Changelog::Range> KafkaChangelog::Restore(
         batch.records.push_back({std::string(static_cast<const char*>(m->key), m->key_len),
                                  m->payload == nullptr ? std::string()
                                                        : std::string(static_cast<const char*>(m->payload), m->len)});
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        position = std::max(position, m->offset + 1);
+      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        position = std::max(position, m->offset);  // where the partition ends now
+      } else {
         metrics_->KafkaErrors("restore").Increment();
         LogLine(StrCat("restoring partition ", partition, ": ", rd_kafka_message_errstr(m)));
       }
       rd_kafka_message_destroy(m);
+    } else if (int64_t p = Position(partition); p >= 0) {
+      // Nothing came: the position may still have moved over aborted
+      // records and transaction markers.
+      position = std::max(position, p);
     }
-    // The position also moves over aborted records and transaction markers.
-    if (int64_t p = Position(partition); p >= 0) position = p;
     if (position < high && clock_->NowMs() >= next_note) {
       LogLine(StrCat("partition ", partition, ": restore waits at changelog offset ", position,
                  " for a transaction of a previous owner to complete (end ", high, ")"));

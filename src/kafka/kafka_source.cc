@@ -34,12 +34,6 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const ClientSet
                        {"auto.offset.reset", "earliest"},
                        {"partition.assignment.strategy", "range"},
                        {"session.timeout.ms", "10000"},
-                       // Static membership: an instance restarted (after a
-                       // crash, a kill -9, a rolling restart) takes its
-                       // partitions back at once instead of waiting out the
-                       // dead member's session; one stopped for good hands
-                       // them on when its session ends.
-                       {"group.instance.id", settings.client_id},
                        {"heartbeat.interval.ms", "1000"},
                        {"enable.partition.eof", "false"},
                        // A topic created after the subscription joins the
@@ -146,6 +140,10 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     for (int i = 0; i < partitions->cnt; ++i) numbers.insert(partitions->elems[i].partition);
     if (listener_ != nullptr) listener_->OnAssigned(std::vector<int32_t>(numbers.begin(), numbers.end()));
     rd_kafka_assign(consumer_.get(), partitions);
+    // librdkafka keeps a partition paused across a rebalance (one paused
+    // for read-ahead would never be read again): a new assignment starts
+    // unpaused, as the runner expects.
+    rd_kafka_resume_partitions(consumer_.get(), partitions);
     assignment_.reset(rd_kafka_topic_partition_list_copy(partitions));
     next_.clear();
     ResumeAt(probe.get());

@@ -131,6 +131,17 @@ Metrics::Metrics(std::set<std::string> known_types)
                               .Help("Partitions this instance owns")
                               .Register(r)
                               .Add({});
+  read_ahead_paused_ = &prometheus::BuildGauge()
+                            .Name("demandcenter_read_ahead_paused")
+                            .Help("Signal topic partitions paused because their task holds as many signals as "
+                                  "it may read ahead")
+                            .Register(r)
+                            .Add({});
+  read_ahead_pauses_ = &prometheus::BuildCounter()
+                            .Name("demandcenter_read_ahead_pauses_total")
+                            .Help("Times a signal topic partition was paused for read-ahead")
+                            .Register(r)
+                            .Add({});
   ready_ = &prometheus::BuildGauge()
                 .Name("demandcenter_ready")
                 .Help("1 when every assigned partition is restored and processing")

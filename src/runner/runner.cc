@@ -110,7 +110,9 @@ absl::Status Runner::Step() {
   }
   absl::Status drained = Drain();
   if (!drained.ok()) return drained;
-  for (auto& [p, task] : tasks_) BoundReadAhead(*task);
+  size_t paused = 0;
+  for (auto& [p, task] : tasks_) paused += BoundReadAhead(*task);
+  metrics_->ReadAheadPaused().Set(static_cast<double>(paused));
   seams_.sink->Poll();
   int64_t now = seams_.clock->NowMs();
   if (now >= next_directory_poll_ms_) {
@@ -468,7 +470,7 @@ void Runner::ReportWait(Task& task, size_t topic, int64_t now_ms) {
                  caught_up ? "caught up; max_task_idle" : "records on the broker not fetched yet", ")"));
 }
 
-void Runner::BoundReadAhead(Task& task) {
+size_t Runner::BoundReadAhead(Task& task) {
   // What the task holds and cannot process yet: signals its merge keeps
   // for another topic's, and (identity.scope global) own signals waiting
   // for the identity watermark. Never paused: a topic the merge waits for
@@ -478,13 +480,18 @@ void Runner::BoundReadAhead(Task& task) {
   size_t held = merge.buffered() + (task.accounts ? task.accounts->own_buffered() : 0);
   size_t limit = options_.read_ahead_records;
   if (task.paused.empty()) task.paused.assign(topics_.size(), false);
+  size_t paused = 0;
   for (size_t t = 0; t < topics_.size(); ++t) {
     bool waited_for = merge.empty(t) && merge.buffered() > 0;
     bool pause = !waited_for && (held >= limit || (task.paused[t] && held > limit / 2));
-    if (pause == task.paused[t]) continue;
-    seams_.source->Pause(topics_.name(t), task.partition, pause);
-    task.paused[t] = pause;
+    if (pause != task.paused[t]) {
+      seams_.source->Pause(topics_.name(t), task.partition, pause);
+      task.paused[t] = pause;
+      if (pause) metrics_->ReadAheadPauses().Increment();
+    }
+    paused += pause ? 1 : 0;
   }
+  return paused;
 }
 
 bool Runner::MayPass(Task& task, size_t topic, int64_t now_ms) {

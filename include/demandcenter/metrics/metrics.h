@@ -49,6 +49,8 @@ class Metrics {
   prometheus::Gauge& StateWritesBlocked() { return *state_writes_blocked_; }
   prometheus::Counter& Restores(std::string_view kind);  // "tail" or "full"
   prometheus::Gauge& AssignedPartitions() { return *assigned_partitions_; }
+  prometheus::Gauge& ReadAheadPaused() { return *read_ahead_paused_; }
+  prometheus::Counter& ReadAheadPauses() { return *read_ahead_pauses_; }
   prometheus::Gauge& Ready() { return *ready_; }
   prometheus::Gauge& ConsumerLag() { return *consumer_lag_; }
   prometheus::Gauge& CachedAccounts() { return *cached_accounts_; }
@@ -135,6 +137,8 @@ class Metrics {
   prometheus::Counter* state_write_errors_;
   prometheus::Gauge* state_writes_blocked_;
   prometheus::Gauge* assigned_partitions_;
+  prometheus::Gauge* read_ahead_paused_;
+  prometheus::Counter* read_ahead_pauses_;
   prometheus::Gauge* ready_;
   prometheus::Gauge* consumer_lag_;
   prometheus::Gauge* cached_accounts_;

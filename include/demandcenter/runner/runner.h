@@ -75,7 +75,7 @@ struct RunnerOptions {
   // Read-ahead bound: a task holding this many signals it cannot process
   // yet (waiting in its merge for another topic, or for the identity
   // watermark) has its signal topics paused until it holds half as many.
-  size_t read_ahead_records = 5000;
+  size_t read_ahead_records = 2000;
 };
 
 // Counters readable from any thread (for the demo's live view and tests).
@@ -176,7 +176,8 @@ class Runner : private Source::Listener {
   bool MayPass(Task& task, size_t topic, int64_t now_ms);
   // Logs (every 10 s) that `task` has long waited for its input `topic`.
   void ReportWait(Task& task, size_t topic, int64_t now_ms);
-  void BoundReadAhead(Task& task);
+  // Pauses or resumes the task's signal topics; how many are paused.
+  size_t BoundReadAhead(Task& task);
   void Process(Task& task, const pipeline::PendingRecord& pending, Lane& lane);
   void Send(const pipeline::OutRecord& record) { seams_.sink->Send(record); }
   static void Send(Lane& lane, pipeline::OutRecord record);
