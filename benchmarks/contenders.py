@@ -436,6 +436,8 @@ def main():
                   if key in wanted] + ([Peer(jar)] if jar else [])
     results = {"date": datetime.date.today().isoformat(), "signals": args.signals, "accounts": args.accounts,
                "partitions": args.partitions, "signal_topics": 3, "machine": f"{os.cpu_count()} cores",
+               "build": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                                       text=True).stdout.strip() or "unknown",
                "contenders": {}, "not_run": {}}
     if no_peer:
         results["not_run"]["Kafka Streams peer"] = no_peer
@@ -479,7 +481,8 @@ def write_results(results, directory, name, small):
     none = "–"
     lines = [f"# Contenders, {results['date']}", "",
              f"{results['signals']:,} signals from {results['accounts']:,} accounts on three signal topics, "
-             f"{results['partitions']} partitions, one broker on loopback, {results['machine']}; "
+             f"{results['partitions']} partitions, one broker on loopback, {results['machine']}, "
+             f"build {results.get('build', 'unknown')}; "
              "every contender exactly once with a 100 ms commit interval, one after the other on the same input.",
              "records/s: from the contender's first commit to its last (from its process start, with "
              "start-up and whatever it read before it first committed, in brackets).",
