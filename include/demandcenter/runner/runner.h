@@ -75,7 +75,7 @@ struct RunnerOptions {
   // Read-ahead bound: a task holding this many signals it cannot process
   // yet (waiting in its merge for another topic, or for the identity
   // watermark) has its signal topics paused until it holds half as many.
-  size_t read_ahead_records = 2000;
+  size_t read_ahead_records = 10000;
 };
 
 // Counters readable from any thread (for the demo's live view and tests).
