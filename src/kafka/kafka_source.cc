@@ -196,17 +196,17 @@ void KafkaSource::ResumeAt(const rd_kafka_topic_partition_list_t* list) {
   }
 }
 
-void KafkaSource::Pause(const std::string& topic, int32_t partition, bool paused) {
+bool KafkaSource::Pause(const std::string& topic, int32_t partition, bool paused) {
   PartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
   rd_kafka_resp_err_t e = paused ? rd_kafka_pause_partitions(consumer_.get(), list.get())
                                  : rd_kafka_resume_partitions(consumer_.get(), list.get());
   if (e == RD_KAFKA_RESP_ERR_NO_ERROR) e = list->elems[0].err;
-  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  // Not fatal: a partition left running only reads further ahead; one
-  // left paused resumes at the next assignment or rewind.
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  // Not fatal: the runner asks again at its next step.
   metrics_->KafkaErrors("pause").Increment();
   LogLine(StrCat(paused ? "pausing " : "resuming ", topic, " partition ", partition, ": ", rd_kafka_err2str(e)));
+  return false;
 }
 
 bool KafkaSource::CaughtUp(const std::string& topic, int32_t partition) {

@@ -33,7 +33,7 @@ class KafkaSource : public runner::Source {
   bool CaughtUp(const std::string& topic, int32_t partition) override;
   // librdkafka drops what it fetched of a paused partition and fetches
   // again from the next offset not handed out when it resumes.
-  void Pause(const std::string& topic, int32_t partition, bool paused) override;
+  bool Pause(const std::string& topic, int32_t partition, bool paused) override;
   absl::Status Rewind() override;
   void Close() override;
   // High watermark of the last fetch minus the next offset, summed over the

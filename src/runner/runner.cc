@@ -484,12 +484,11 @@ size_t Runner::BoundReadAhead(Task& task) {
   for (size_t t = 0; t < topics_.size(); ++t) {
     bool waited_for = merge.empty(t) && merge.buffered() > 0;
     bool pause = !waited_for && (held >= limit || (task.paused[t] && held > limit / 2));
-    if (pause != task.paused[t]) {
-      seams_.source->Pause(topics_.name(t), task.partition, pause);
+    if (pause != task.paused[t] && seams_.source->Pause(topics_.name(t), task.partition, pause)) {
       task.paused[t] = pause;
       if (pause) metrics_->ReadAheadPauses().Increment();
     }
-    paused += pause ? 1 : 0;
+    paused += task.paused[t] ? 1 : 0;
   }
   return paused;
 }

@@ -152,12 +152,14 @@ std::optional<pipeline::Record> MemorySource::Poll(int timeout_ms) {
   return std::nullopt;
 }
 
-void MemorySource::Pause(const std::string& topic, int32_t partition, bool paused) {
+bool MemorySource::Pause(const std::string& topic, int32_t partition, bool paused) {
+  if (!positions_.count({topic, partition})) return false;  // not assigned
   if (!paused) {
     paused_.erase({topic, partition});
-  } else if (positions_.count({topic, partition}) && paused_.insert({topic, partition}).second) {
+  } else if (paused_.insert({topic, partition}).second) {
     ++pauses_;
   }
+  return true;
 }
 
 bool MemorySource::CaughtUp(const std::string& topic, int32_t partition) {

@@ -104,7 +104,7 @@ class MemorySource : public runner::Source {
   void SetListener(Listener* listener) override { listener_ = listener; }
   std::optional<pipeline::Record> Poll(int timeout_ms) override;
   bool CaughtUp(const std::string& topic, int32_t partition) override;
-  void Pause(const std::string& topic, int32_t partition, bool paused) override;
+  bool Pause(const std::string& topic, int32_t partition, bool paused) override;
   absl::Status Rewind() override;
   int32_t PartitionCount(const std::string& topic) override { return broker_->Partitions(topic); }
   void Close() override { closed_ = true; }

@@ -65,8 +65,9 @@ class Source {
   // Stops handing out the records of a signal topic's partition (paused)
   // or goes on (not paused), from the first record not handed out yet;
   // records fetched meanwhile are kept or fetched again, never lost. A new
-  // assignment starts unpaused.
-  virtual void Pause(const std::string& topic, int32_t partition, bool paused) = 0;
+  // assignment starts unpaused. False: the client refused (asked again at
+  // the next step).
+  virtual bool Pause(const std::string& topic, int32_t partition, bool paused) = 0;
   // Moves every assigned partition back to the group's committed offset
   // (after an abort): the next records are the first uncommitted ones.
   virtual absl::Status Rewind() = 0;
