@@ -279,23 +279,25 @@ def measure_restart(contender, app, timeout):
     the seconds from its start to /readyz and the changelog records it
     restored."""
     group = contender.group(app)
-    proc = contender.start(app, group, None)
-    wait_ready(proc, timeout)
-    result = {}
-    for kind in ("local_state", "empty_state"):
-        if kind == "local_state":
-            proc.kill()
-            proc.wait()
-        else:
-            contender.stop(proc)
-            shutil.rmtree(contender.state_dir(app, group))
-        at = os.path.getsize(proc.log_path)
+
+    def timed_start():
+        at = os.path.getsize(proc.log_path) if proc else 0
         started = time.time()
-        proc = contender.start(app, group, None)
-        seconds = wait_ready(proc, timeout) - started
-        records = restored_records(proc.log_path, at)
-        result[kind] = {"seconds_to_ready": round(seconds, 2), "restored_records": records,
-                        "restored_per_second": round(records / max(seconds, 1e-3))}
+        started_proc = contender.start(app, group, None)
+        seconds = wait_ready(started_proc, timeout) - started
+        records = restored_records(started_proc.log_path, at)
+        return started_proc, {"seconds_to_ready": round(seconds, 2), "restored_records": records,
+                              "restored_per_second": round(records / max(seconds, 1e-3))}
+
+    proc = None
+    proc, _ = timed_start()
+    proc.kill()
+    proc.wait()
+    result = {}
+    proc, result["local_state"] = timed_start()
+    contender.stop(proc)
+    shutil.rmtree(contender.state_dir(app, group))
+    proc, result["empty_state"] = timed_start()
     contender.stop(proc)
     return result
 
